@@ -1,0 +1,69 @@
+//! The `snuffer` command line.
+//!
+//! Each subcommand lives in its own module with its clap `Args` and a `run`
+//! function returning the process exit code; this file only dispatches and
+//! prints errors with their whole chain.
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+mod compare;
+mod footprint;
+mod forecast;
+mod measure;
+mod plan;
+mod probe;
+mod replay;
+mod report;
+
+/// Snuffer: stop training runs that have stopped paying for their energy.
+#[derive(Debug, Parser)]
+#[command(name = "snuffer", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// List every energy meter found or skipped (with why), and current power per domain.
+    Probe(probe::Args),
+    /// Run a command and report the energy it used, per domain.
+    Measure(measure::Args),
+    /// Forecast the final metric of recorded learning curves from their first part.
+    Forecast(forecast::Args),
+    /// Apply a stop policy to recorded learning curves and score it against the oracle.
+    Replay(replay::Args),
+    /// Convert energy into CO2e and water.
+    Footprint(footprint::Args),
+    /// Find the start time that minimises a run's emissions.
+    Plan(plan::Args),
+    /// Write an HTML report with plots for a run directory.
+    Report(report::Args),
+    /// Compare run directories side by side.
+    Compare(compare::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Probe(a) => probe::run(a),
+        Command::Measure(a) => measure::run(a),
+        Command::Forecast(a) => forecast::run(a),
+        Command::Replay(a) => replay::run(a),
+        Command::Footprint(a) => footprint::run(a),
+        Command::Plan(a) => plan::run(a),
+        Command::Report(a) => report::run(a),
+        Command::Compare(a) => compare::run(a),
+    };
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(err) => {
+            eprintln!("error: {err}");
+            for cause in err.chain().skip(1) {
+                eprintln!("  caused by: {cause}");
+            }
+            ExitCode::from(2)
+        }
+    }
+}

@@ -1,0 +1,10 @@
+//! `snuffer measure` (not implemented yet).
+
+/// Arguments of `snuffer measure`.
+#[derive(Debug, clap::Args)]
+pub struct Args {}
+
+/// Run the command; returns the exit code.
+pub fn run(_args: Args) -> anyhow::Result<u8> {
+    anyhow::bail!("`snuffer measure` is not implemented yet")
+}

@@ -1,0 +1,10 @@
+//! `snuffer replay` (not implemented yet).
+
+/// Arguments of `snuffer replay`.
+#[derive(Debug, clap::Args)]
+pub struct Args {}
+
+/// Run the command; returns the exit code.
+pub fn run(_args: Args) -> anyhow::Result<u8> {
+    anyhow::bail!("`snuffer replay` is not implemented yet")
+}
