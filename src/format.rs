@@ -196,3 +196,167 @@ pub struct Summary {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub extra: Option<serde_json::Value>,
 }
+
+/// The records of a `steps.jsonl` file, as read back by [`read_steps`].
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct StepsLog {
+    /// Every whole record, in file order.
+    pub records: Vec<StepRecord>,
+    /// True when the file ended in a torn line (the process was killed while
+    /// writing it); that partial line is not in `records`.
+    pub truncated: bool,
+}
+
+impl StepsLog {
+    /// The first line's metadata (run name, metric, planned steps, …), if any.
+    pub fn meta(&self) -> Option<&serde_json::Value> {
+        self.records
+            .first()
+            .filter(|r| r.kind == RecordKind::Start)
+            .and_then(|r| r.meta.as_ref())
+    }
+
+    /// Whether the log has its End line (the run finished or was dropped cleanly).
+    pub fn has_end(&self) -> bool {
+        self.records
+            .last()
+            .is_some_and(|r| r.kind == RecordKind::End)
+    }
+
+    /// The evaluation lines only.
+    pub fn evals(&self) -> impl Iterator<Item = &StepRecord> {
+        self.records.iter().filter(|r| r.kind == RecordKind::Eval)
+    }
+}
+
+/// Reads `steps.jsonl`, skipping a torn last line.
+///
+/// The run tracker writes each line with one write of the complete
+/// `json + "\n"` buffer, so a crash (even `kill -9`) can only leave a partial
+/// *last* line, never a damaged one in the middle. A last line without its
+/// newline that does not parse is that torn line: it is skipped and
+/// [`StepsLog::truncated`] is set. Any other line that does not parse is an
+/// error naming the line.
+///
+/// ```
+/// use snuffer::format::{read_steps, STEPS_FILE};
+/// let dir = tempfile::tempdir()?;
+/// let path = dir.path().join(STEPS_FILE);
+/// std::fs::write(&path, "{\"kind\":\"step\",\"step\":10,\"time_s\":1.5}\n{\"kind\":\"ev")?;
+/// let log = read_steps(&path)?;
+/// assert_eq!(log.records.len(), 1);
+/// assert!(log.truncated);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn read_steps(path: impl AsRef<std::path::Path>) -> Result<StepsLog, crate::Error> {
+    let path = path.as_ref();
+    let bytes = std::fs::read(path).map_err(|source| crate::Error::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    parse_steps(&bytes).map_err(|(line, message)| crate::Error::BadRecord {
+        path: path.to_path_buf(),
+        line,
+        message,
+    })
+}
+
+/// Parses the bytes of a `steps.jsonl` file (see [`read_steps`]); an error is
+/// `(1-based line number, parser message)`.
+pub fn parse_steps(bytes: &[u8]) -> Result<StepsLog, (u64, String)> {
+    let mut log = StepsLog::default();
+    let complete = bytes.ends_with(b"\n");
+    let mut lines = bytes.split(|&b| b == b'\n').peekable();
+    let mut number = 0u64;
+    while let Some(line) = lines.next() {
+        number += 1;
+        // `split` yields an empty piece after the final newline.
+        let is_last = lines.peek().is_none();
+        if line.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        match serde_json::from_slice::<StepRecord>(line) {
+            Ok(r) => log.records.push(r),
+            Err(_) if is_last && !complete => log.truncated = true,
+            Err(e) => return Err((number, e.to_string())),
+        }
+    }
+    Ok(log)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn record(step: u64, metric: Option<f64>) -> StepRecord {
+        StepRecord {
+            kind: if metric.is_some() {
+                RecordKind::Eval
+            } else {
+                RecordKind::Step
+            },
+            step,
+            time_s: step as f64 * 0.01,
+            energy: EnergyRecord {
+                total_j: step as f64 * 2.5,
+                total_uncertainty: 0.4,
+                domains: vec![DomainRecord {
+                    name: "cpu-estimate".into(),
+                    joules: step as f64 * 2.5,
+                    provenance: Provenance::Estimated {
+                        model: "test, \"quoted\"\n".into(),
+                    },
+                    uncertainty: 0.4,
+                }],
+            },
+            metrics: metric
+                .map(|m| ("val".to_string(), Some(m)))
+                .into_iter()
+                .collect(),
+            forecast: None,
+            decision: None,
+            meta: None,
+        }
+    }
+
+    proptest! {
+        /// A file cut at any byte (a crash mid-write) reads back as a prefix of
+        /// what was written, flagged as truncated exactly when a line was cut.
+        #[test]
+        fn any_cut_reads_back_a_prefix(
+            rows in proptest::collection::vec((0u64..1_000_000, proptest::option::of(-1e6f64..1e6)), 1..20),
+            cut_at in 0.0f64..1.0,
+        ) {
+            let records: Vec<StepRecord> = rows.iter().map(|(s, m)| record(*s, *m)).collect();
+            let mut bytes = Vec::new();
+            let mut ends = Vec::new();
+            for r in &records {
+                serde_json::to_writer(&mut bytes, r).unwrap();
+                bytes.push(b'\n');
+                ends.push(bytes.len());
+            }
+            let cut = ((bytes.len() as f64) * cut_at) as usize;
+            let log = parse_steps(&bytes[..cut]).unwrap();
+            // A cut just before a newline leaves a complete object: kept, not torn.
+            let whole = ends.iter().filter(|&&e| e <= cut + 1).count();
+            prop_assert_eq!(log.records.len(), whole);
+            for (got, want) in log.records.iter().zip(&records) {
+                prop_assert_eq!(got.step, want.step);
+                prop_assert_eq!(&got.energy.domains[0].provenance, &want.energy.domains[0].provenance);
+            }
+            let mid_line = cut > 0 && !ends.contains(&cut) && !ends.contains(&(cut + 1));
+            prop_assert_eq!(log.truncated, mid_line);
+        }
+    }
+
+    #[test]
+    fn nan_metrics_round_trip_as_null() {
+        let mut r = record(3, None);
+        r.metrics.insert("val".into(), None);
+        let line = serde_json::to_string(&r).unwrap();
+        assert!(line.contains("\"val\":null"), "{line}");
+        let back = parse_steps(format!("{line}\n").as_bytes()).unwrap();
+        assert_eq!(back.records[0].metrics.get("val"), Some(&None));
+    }
+}

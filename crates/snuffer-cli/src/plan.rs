@@ -1,10 +1,122 @@
-//! `snuffer plan` (not implemented yet).
+//! `snuffer plan`: find the start time that minimises a run's emissions.
+
+use anyhow::Context;
+use chrono::{DateTime, SecondsFormat, Utc};
+use snuffer_energy::Joules;
+use snuffer_footprint::{plan, IntensitySeries, Plan, Window};
+use std::path::PathBuf;
+use std::time::Duration;
 
 /// Arguments of `snuffer plan`.
 #[derive(Debug, clap::Args)]
-pub struct Args {}
+#[command(
+    after_help = "The CSV has a timestamp column (RFC 3339) and a g CO2e/kWh column; \
+    each value holds until the next timestamp.\n\nExample:\n  \
+    snuffer plan --intensity forecast.csv --energy-kwh 12 --duration 4h --deadline 2026-11-24T08:00:00Z"
+)]
+pub struct Args {
+    /// CSV time series of grid carbon intensity (timestamp, g/kWh).
+    #[arg(long, value_name = "FILE.csv")]
+    intensity: PathBuf,
+    /// Energy the run will use, kWh (drawn at constant power over the duration).
+    #[arg(long, value_name = "E", allow_hyphen_values = true)]
+    energy_kwh: f64,
+    /// How long the run takes, e.g. `90m` or `4h`.
+    #[arg(long, value_name = "D", value_parser = crate::footprint::parse_duration)]
+    duration: Duration,
+    /// Time by which the run must have finished (RFC 3339); default: end of the series.
+    #[arg(long, value_name = "T", value_parser = parse_time)]
+    deadline: Option<DateTime<Utc>>,
+    /// Earliest start (RFC 3339); default: the current time, or the start of
+    /// the series when the current time is outside it.
+    #[arg(long, value_name = "T", value_parser = parse_time)]
+    now: Option<DateTime<Utc>>,
+    /// Print JSON (keys name their units, e.g. `emissions_best_co2e_g`).
+    #[arg(long)]
+    json: bool,
+}
+
+fn parse_time(s: &str) -> Result<DateTime<Utc>, String> {
+    DateTime::parse_from_rfc3339(s.trim())
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|e| {
+            format!("`{s}` is not an RFC 3339 time ({e}); write e.g. 2026-11-24T08:00:00Z")
+        })
+}
 
 /// Run the command; returns the exit code.
-pub fn run(_args: Args) -> anyhow::Result<u8> {
-    anyhow::bail!("`snuffer plan` is not implemented yet")
+pub fn run(args: Args) -> anyhow::Result<u8> {
+    if !(args.energy_kwh.is_finite() && args.energy_kwh >= 0.0) {
+        anyhow::bail!(
+            "--energy-kwh {}: energy must be a finite number ≥ 0 kWh",
+            args.energy_kwh
+        );
+    }
+    let series = IntensitySeries::from_csv_path(&args.intensity).with_context(|| {
+        format!(
+            "cannot read the intensity series {}",
+            args.intensity.display()
+        )
+    })?;
+    let now = match args.now {
+        Some(t) => t,
+        None => {
+            let wall = Utc::now();
+            if series.at(wall).is_some() {
+                wall
+            } else {
+                eprintln!(
+                    "note: the current time is outside the series ({} to {}); planning from \
+                     the start of the series (use --now to choose)",
+                    rfc3339(series.start()),
+                    rfc3339(series.end())
+                );
+                series.start()
+            }
+        }
+    };
+    let p = plan(
+        &series,
+        Joules::from_kwh(args.energy_kwh),
+        args.duration,
+        Window {
+            earliest_start: now,
+            deadline: args.deadline,
+        },
+    )
+    .context("cannot plan the run")?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&p)?);
+    } else {
+        print_human(&p);
+    }
+    Ok(0)
+}
+
+/// RFC 3339 to the second, `Z` for UTC.
+fn rfc3339(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+fn print_human(p: &Plan) {
+    let wait = humantime::format_duration(Duration::from_secs(p.delay_s.max(0.0).round() as u64));
+    println!(
+        "start now   {}: {} (mean {})",
+        rfc3339(p.now),
+        p.emissions_now,
+        p.mean_intensity_now
+    );
+    println!(
+        "best start  {} (wait {wait}), ends {}: {} (mean {})",
+        rfc3339(p.best_start),
+        rfc3339(p.best_end),
+        p.emissions_best,
+        p.mean_intensity_best
+    );
+    println!(
+        "saving      {} ({:.1} %); latest start that meets the deadline: {}",
+        p.saved,
+        100.0 * p.saved_fraction,
+        rfc3339(p.latest_start)
+    );
 }

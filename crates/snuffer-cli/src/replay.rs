@@ -1,10 +1,288 @@
-//! `snuffer replay` (not implemented yet).
+//! `snuffer replay`: apply a stop policy to recorded learning curves and score it against
+//! the hindsight oracle (the policy code is the one the run tracker uses during training).
+
+use anyhow::{bail, Context};
+use serde::Serialize;
+use snuffer_energy::{Joules, Watts};
+use snuffer_policy::curves::{read_curves, CurveRun, EnergyAssumptions};
+use snuffer_policy::replay::{replay_run, summarize, ReplayConfig, ReplaySummary, RunReplay};
+use snuffer_policy::{
+    AnyOf, Divergence, MarginalGain, MarginalGainConfig, Never, Patience, PatienceConfig,
+    StopPolicy, Target, Tau,
+};
+use std::path::PathBuf;
+
+/// Which policy to replay.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum PolicyName {
+    /// Marginal gain per kWh (needs --tau, --tau-sweep or --tau-relative).
+    Marginal,
+    /// Classic patience on the metric.
+    Patience,
+    /// Stop at a target value (needs --target).
+    Target,
+    /// Never stop (the baseline).
+    Never,
+}
 
 /// Arguments of `snuffer replay`.
 #[derive(Debug, clap::Args)]
-pub struct Args {}
+pub struct Args {
+    /// Curves CSV (columns source,task,run_id,step,metric,metric_name,higher_is_better
+    /// [,epoch_time_s][,energy_j]).
+    #[arg(long)]
+    curves: PathBuf,
+    /// The policy.
+    #[arg(long, value_enum)]
+    policy: PolicyName,
+    /// τ in metric units per kWh (used by `marginal` and for the oracle of every policy).
+    #[arg(long, conflicts_with = "tau_sweep")]
+    tau: Option<f64>,
+    /// Several τ values, comma separated: one replay per value.
+    #[arg(long, value_delimiter = ',')]
+    tau_sweep: Option<Vec<f64>>,
+    /// Relative τ for `marginal`: a fraction of the gain so far per fraction of the energy so
+    /// far (the oracle then needs --tau too).
+    #[arg(long)]
+    tau_relative: Option<f64>,
+    /// Power (W) that turns `epoch_time_s` into energy when the file has no `energy_j`.
+    #[arg(long, default_value_t = 1000.0)]
+    power_w: f64,
+    /// Energy of one training step (J) when the file has neither energy nor time.
+    #[arg(long, default_value_t = 1.0)]
+    step_energy_j: f64,
+    /// marginal: confidence level of the optimistic bound (0–1).
+    #[arg(long)]
+    level: Option<f64>,
+    /// marginal: no stop before this share of the planned energy.
+    #[arg(long, conflicts_with = "warmup_steps")]
+    warmup_fraction: Option<f64>,
+    /// marginal: no stop before this step.
+    #[arg(long)]
+    warmup_steps: Option<u64>,
+    /// marginal: no stop before this many evaluations.
+    #[arg(long)]
+    min_evaluations: Option<usize>,
+    /// marginal: consecutive checks that must agree.
+    #[arg(long)]
+    consecutive: Option<u32>,
+    /// marginal: look this many steps ahead instead of to the planned end.
+    #[arg(long)]
+    horizon_steps: Option<u64>,
+    /// patience: evaluations without improvement.
+    #[arg(long, default_value_t = 5)]
+    patience: u32,
+    /// patience: required absolute improvement.
+    #[arg(long, default_value_t = 0.0)]
+    min_delta: f64,
+    /// target: the value to reach.
+    #[arg(long)]
+    target: Option<f64>,
+    /// Refit the forecast when the number of points has grown by this factor.
+    #[arg(long, default_value_t = 1.2)]
+    refit_growth: f64,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Serialize)]
+struct Report {
+    runs: Vec<RunReplay>,
+    summary: ReplaySummary,
+}
+
+#[derive(Serialize)]
+struct SweepEntry {
+    tau: f64,
+    runs: Vec<RunReplay>,
+    summary: ReplaySummary,
+}
 
 /// Run the command; returns the exit code.
-pub fn run(_args: Args) -> anyhow::Result<u8> {
-    anyhow::bail!("`snuffer replay` is not implemented yet")
+pub fn run(args: Args) -> anyhow::Result<u8> {
+    if !(args.power_w.is_finite() && args.power_w > 0.0) {
+        bail!(
+            "--power-w must be a positive number of watts, got {}",
+            args.power_w
+        );
+    }
+    if !(args.step_energy_j.is_finite() && args.step_energy_j > 0.0) {
+        bail!(
+            "--step-energy-j must be a positive number of joules, got {}",
+            args.step_energy_j
+        );
+    }
+    if !(args.refit_growth.is_finite() && args.refit_growth > 1.0) {
+        bail!(
+            "--refit-growth must be a factor above 1, got {}",
+            args.refit_growth
+        );
+    }
+    let taus: Vec<Option<f64>> = match (&args.tau_sweep, args.tau) {
+        (Some(v), _) if v.is_empty() => {
+            bail!("--tau-sweep needs at least one value, e.g. --tau-sweep 0.1,0.3")
+        }
+        (Some(v), _) => v.iter().map(|&t| Some(t)).collect(),
+        (None, t) => vec![t],
+    };
+    for t in taus.iter().flatten() {
+        if !(t.is_finite() && *t >= 0.0) {
+            bail!("τ must be a finite number ≥ 0 of metric units per kWh, got {t}");
+        }
+    }
+    if args.policy == PolicyName::Marginal && taus == [None] && args.tau_relative.is_none() {
+        bail!(
+            "--policy marginal needs a threshold: --tau X (metric units per kWh), --tau-sweep A,B,... \
+             or --tau-relative R (share of the gain so far per share of the energy so far)"
+        );
+    }
+    if args.policy == PolicyName::Target && args.target.is_none() {
+        bail!("--policy target needs --target VALUE (the metric value to reach)");
+    }
+    let runs = read_curves(&args.curves)
+        .with_context(|| format!("reading curves from {}", args.curves.display()))?;
+    if runs.is_empty() {
+        bail!("{} holds no runs (only a header?)", args.curves.display());
+    }
+    // Validate the policy settings once, before any replay.
+    build_policy(&args, taus[0])?;
+
+    let mut sweep = Vec::new();
+    for tau in &taus {
+        let config = ReplayConfig {
+            energy: EnergyAssumptions {
+                power: Watts(args.power_w),
+                step_energy: Joules(args.step_energy_j),
+            },
+            tau_per_kwh: *tau,
+            refit_growth: args.refit_growth,
+            forecasts: args.policy == PolicyName::Marginal,
+        };
+        let mut policy = build_policy(&args, *tau)?;
+        let results: Vec<RunReplay> = runs
+            .iter()
+            .map(|r: &CurveRun| replay_run(r, policy.as_mut(), &config))
+            .collect();
+        let summary = summarize(&results);
+        sweep.push(SweepEntry {
+            tau: tau.unwrap_or(f64::NAN),
+            runs: results,
+            summary,
+        });
+    }
+
+    if args.json {
+        let text = if args.tau_sweep.is_some() {
+            serde_json::to_string(&serde_json::json!({ "sweep": sweep }))?
+        } else {
+            let e = sweep.remove(0);
+            serde_json::to_string(&Report {
+                runs: e.runs,
+                summary: e.summary,
+            })?
+        };
+        println!("{text}");
+    } else {
+        for e in &sweep {
+            print_table(e, taus.len() > 1 || e.tau.is_finite());
+        }
+    }
+    Ok(0)
+}
+
+fn build_policy(args: &Args, tau: Option<f64>) -> anyhow::Result<Box<dyn StopPolicy>> {
+    let divergence = Divergence::non_finite();
+    Ok(match args.policy {
+        PolicyName::Never => Box::new(Never),
+        PolicyName::Marginal => {
+            let t = match (args.tau_relative, tau) {
+                (Some(r), _) => Tau::Relative(r),
+                (None, Some(t)) => Tau::PerKwh(t),
+                (None, None) => {
+                    bail!("--policy marginal needs --tau, --tau-sweep or --tau-relative")
+                }
+            };
+            let mut c = MarginalGainConfig::new(t);
+            if let Some(l) = args.level {
+                c = c.with_level(l);
+            }
+            if let Some(f) = args.warmup_fraction {
+                c = c.with_warmup_fraction(f);
+            }
+            if let Some(s) = args.warmup_steps {
+                c = c.with_warmup_steps(s);
+            }
+            if let Some(n) = args.min_evaluations {
+                c = c.with_min_evaluations(n);
+            }
+            if let Some(k) = args.consecutive {
+                c = c.with_consecutive(k);
+            }
+            if let Some(h) = args.horizon_steps {
+                c = c.with_horizon_steps(h);
+            }
+            Box::new(AnyOf::new().with(divergence).with(MarginalGain::new(c)?))
+        }
+        PolicyName::Patience => {
+            let p =
+                Patience::new(PatienceConfig::new(args.patience).with_min_delta(args.min_delta))?;
+            Box::new(AnyOf::new().with(divergence).with(p))
+        }
+        PolicyName::Target => {
+            let v = args
+                .target
+                .context("--policy target needs --target VALUE")?;
+            Box::new(AnyOf::new().with(divergence).with(Target::new(v)?))
+        }
+    })
+}
+
+fn fmt_opt(v: Option<f64>) -> String {
+    v.map_or_else(|| "-".to_string(), |x| format!("{x:.4}"))
+}
+
+fn print_table(e: &SweepEntry, show_tau: bool) {
+    if show_tau {
+        println!("τ = {} per kWh", e.tau);
+    }
+    println!(
+        "{:<28} {:<36} {:>10} {:>10} {:>9} {:>10} {:>10} {:>10} {:>8}",
+        "task", "run", "stop", "last", "energy%", "best@stop", "best", "oracle", "capture"
+    );
+    for r in &e.runs {
+        let share = if r.energy_full_j > 0.0 {
+            100.0 * r.energy_used_j / r.energy_full_j
+        } else {
+            100.0
+        };
+        println!(
+            "{:<28} {:<36} {:>10} {:>10} {:>8.1}% {:>10} {:>10} {:>10} {:>8}",
+            r.task,
+            r.run_id,
+            r.stop_step,
+            r.last_step,
+            share,
+            fmt_opt(r.best_at_stop),
+            fmt_opt(r.best_full),
+            r.oracle_step.map_or("-".into(), |s| s.to_string()),
+            fmt_opt(r.utility_capture)
+        );
+        if let Some(reason) = &r.reason {
+            println!("    stop: {}", reason.message);
+        }
+        if let Some(note) = &r.note {
+            println!("    note: {note}");
+        }
+    }
+    let s = &e.summary;
+    println!(
+        "{} runs, {} stopped early, energy saved {:.1} %, median regret {}, mean regret {}, median capture {}",
+        s.runs,
+        s.stopped,
+        100.0 * s.energy_saved,
+        fmt_opt(s.median_regret),
+        fmt_opt(s.mean_regret),
+        fmt_opt(s.utility_capture_median)
+    );
 }

@@ -1,63 +1,82 @@
-//! Stop policies and replay on recorded learning curves.
+//! Stop policies for training runs, and replay on recorded learning curves.
 //!
-//! (crate docs: to be completed by the policy work — open with a runnable example.)
+//! A policy looks at each [`Observation`] of a run (step, cumulative energy, the metric if
+//! this step was evaluated, the latest forecast) and answers a [`Decision`]; every stop
+//! carries a [`StopReason`] with the numbers that justified it. The heart is
+//! [`MarginalGain`]: stop when even an optimistic forecast of the best metric says the rest
+//! of the run buys less than τ metric units per kWh, which maximises
+//! `U = best metric − τ · energy`. [`Patience`], [`Target`], [`Divergence`] and [`Budget`]
+//! are the classic rules; [`AnyOf`] composes them. [`replay`] runs the same code over
+//! recorded curves ([`curves`]) and scores it against the hindsight oracle.
+//!
+//! ```
+//! use snuffer_energy::{Joules, Provenance};
+//! use snuffer_forecast::{Direction, ForecastConfig, Forecaster};
+//! use snuffer_policy::{AnyOf, Decision, Divergence, MarginalGain, MarginalGainConfig,
+//!                      Observation, StopPolicy, Tau};
+//!
+//! // Stop when the rest of the run buys less than 0.02 accuracy per kWh.
+//! let marginal = MarginalGain::new(
+//!     MarginalGainConfig::new(Tau::PerKwh(0.02)).with_warmup_fraction(0.1),
+//! )?;
+//! let mut policy = AnyOf::new().with(Divergence::non_finite()).with(marginal);
+//! let mut forecaster = Forecaster::new(ForecastConfig::new(Direction::HigherIsBetter));
+//! let provenance = Provenance::Counter;
+//! let (mut steps, mut values) = (Vec::new(), Vec::new());
+//! let mut stopped_at = None;
+//! for epoch in 1..=100u64 {
+//!     // A saturating curve, 0.1 kWh per epoch.
+//!     let acc = 0.9 * (1.0 - (-(epoch as f64) / 8.0).exp());
+//!     steps.push(epoch as f64);
+//!     values.push(acc);
+//!     let forecast = forecaster.fit(&steps, &values).ok();
+//!     let obs = Observation {
+//!         step: epoch,
+//!         planned_steps: Some(100),
+//!         elapsed: std::time::Duration::from_secs(60 * epoch),
+//!         energy: Joules::from_kwh(0.1 * epoch as f64),
+//!         provenance: &provenance,
+//!         recent_power: None,
+//!         metric: Some(acc),
+//!         direction: Direction::HigherIsBetter,
+//!         forecast: forecast.as_ref(),
+//!     };
+//!     if let Decision::Stop(reason) = policy.observe(&obs) {
+//!         println!("{}", reason.message);
+//!         stopped_at = Some(epoch);
+//!         break;
+//!     }
+//! }
+//! assert!(stopped_at.is_some_and(|e| e < 100));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 //!
 //! API CONTRACT (the run tracker in the `snuffer` facade codes against these names;
 //! extend, do not rename): `Observation`, `Decision`, `StopReason`, `StopPolicy`.
 #![deny(missing_docs)]
 
-use serde::{Deserialize, Serialize};
-use snuffer_energy::{Joules, Provenance, Watts};
-use snuffer_forecast::{Direction, Forecast};
-use std::collections::BTreeMap;
-use std::time::Duration;
+mod any_of;
+mod budget;
+pub mod curves;
+mod divergence;
+mod error;
+mod history;
+mod marginal;
+mod patience;
+mod policy;
+pub mod replay;
+mod target;
+mod tau;
 
-/// What a policy sees at one check (after an evaluation, or at any step).
-#[derive(Debug, Clone)]
-pub struct Observation<'a> {
-    /// Optimizer steps done so far.
-    pub step: u64,
-    /// Planned length of the run in steps, if known.
-    pub planned_steps: Option<u64>,
-    /// Wall time since the run started.
-    pub elapsed: Duration,
-    /// Cumulative energy since the run started (all domains).
-    pub energy: Joules,
-    /// Provenance of `energy`.
-    pub provenance: &'a Provenance,
-    /// Recently measured mean power, if known.
-    pub recent_power: Option<Watts>,
-    /// The metric, if this step was evaluated (own units; may be NaN).
-    pub metric: Option<f64>,
-    /// Direction of the metric.
-    pub direction: Direction,
-    /// The latest forecast, if one was refitted at this check.
-    pub forecast: Option<&'a Forecast>,
-}
-
-/// Why a run should stop, with the numbers that justified it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct StopReason {
-    /// The policy that fired (`marginal_gain`, `patience`, `target`, `divergence`, `budget`).
-    pub policy: String,
-    /// One sentence with the numbers, for humans.
-    pub message: String,
-    /// The numbers, by name.
-    pub evidence: BTreeMap<String, f64>,
-}
-
-/// A policy's answer.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "decision", rename_all = "snake_case")]
-pub enum Decision {
-    /// Keep training.
-    Continue,
-    /// Stop now.
-    Stop(StopReason),
-}
-
-/// Decides whether a run should stop. Policies decide; they do no I/O.
-pub trait StopPolicy: Send {
-    /// Look at one observation and decide.
-    fn observe(&mut self, obs: &Observation<'_>) -> Decision;
-}
+pub use any_of::AnyOf;
+pub use budget::Budget;
+pub use divergence::Divergence;
+pub use error::PolicyError;
+pub use marginal::{
+    Check, Horizon, MarginalGain, MarginalGainConfig, Warmup, DEFAULT_CONSECUTIVE, DEFAULT_LEVEL,
+    DEFAULT_MIN_EVALUATIONS, DEFAULT_WARMUP_FRACTION,
+};
+pub use patience::{MinDelta, Patience, PatienceConfig};
+pub use policy::{Decision, Never, Observation, StopPolicy, StopReason, Warning};
+pub use target::Target;
+pub use tau::Tau;

@@ -1,0 +1,227 @@
+//! End-to-end tests of `snuffer probe` and `snuffer measure`, on fake powercap
+//! trees (SNUFFER_POWERCAP_ROOT) so that they behave the same on any machine.
+
+use anyhow::Result;
+use serde_json::Value;
+use std::path::Path;
+use std::process::{Command, Output};
+
+const RANGE: u64 = 262_143_328_850;
+
+fn snuffer(root: &Path, args: &[&str]) -> Result<Output> {
+    Ok(Command::new(env!("CARGO_BIN_EXE_snuffer"))
+        .args(args)
+        .env("SNUFFER_POWERCAP_ROOT", root)
+        .output()?)
+}
+
+fn zone(root: &Path, id: &str, name: &str, energy_uj: u64) -> Result<()> {
+    let z = root.join(id);
+    std::fs::create_dir_all(&z)?;
+    std::fs::write(z.join("name"), format!("{name}\n"))?;
+    std::fs::write(z.join("energy_uj"), format!("{energy_uj}\n"))?;
+    std::fs::write(z.join("max_energy_range_uj"), format!("{RANGE}\n"))?;
+    Ok(())
+}
+
+fn json(out: &Output) -> Result<Value> {
+    let text = String::from_utf8(out.stdout.clone())?;
+    serde_json::from_str(&text)
+        .map_err(|e| anyhow::anyhow!("{e}: {text:?} / {}", String::from_utf8_lossy(&out.stderr)))
+}
+
+fn domain<'a>(v: &'a Value, name: &str) -> Option<&'a Value> {
+    v["domains"].as_array()?.iter().find(|d| d["name"] == name)
+}
+
+#[test]
+fn probe_without_counters_lists_the_estimate_and_why_rapl_was_skipped() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let missing = dir.path().join("no-powercap");
+    let out = snuffer(&missing, &["probe", "--json", "--window-ms", "200"])?;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v = json(&out)?;
+    assert!(
+        v["meters"]
+            .as_array()
+            .is_some_and(|m| m.iter().any(|x| x == "cpu-estimate")),
+        "{v}"
+    );
+    let cpu = domain(&v, "cpu-estimate").expect("cpu-estimate domain");
+    assert_eq!(cpu["provenance"]["kind"], "estimated");
+    assert_eq!(cpu["uncertainty"], 0.4);
+    let skipped = v["skipped"].as_array().expect("skipped");
+    let rapl = skipped
+        .iter()
+        .find(|s| s["source"] == "rapl")
+        .expect("rapl skipped");
+    assert!(
+        rapl["reason"]
+            .as_str()
+            .unwrap_or("")
+            .contains("unavailable, because"),
+        "{rapl}"
+    );
+    assert!(
+        skipped.iter().any(|s| s["source"] == "nvml")
+            || v["meters"]
+                .as_array()
+                .is_some_and(|m| m.iter().any(|x| x == "nvml"))
+    );
+    Ok(())
+}
+
+#[test]
+fn probe_with_a_fake_rapl_tree_reports_package_power_and_skips_psys() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    zone(dir.path(), "intel-rapl:0", "package-0", 1_000)?;
+    zone(dir.path(), "intel-rapl:1", "psys", 1_000)?;
+    let out = snuffer(dir.path(), &["probe", "--window-ms", "200"])?;
+    let text = String::from_utf8(out.stdout)?;
+    assert!(out.status.success());
+    assert!(
+        text.contains("cpu-package:0") && text.contains("counter"),
+        "{text}"
+    );
+    assert!(text.contains("psys measures the whole platform"), "{text}");
+    assert!(
+        text.contains("cpu-estimate: not needed, because a RAPL package counter"),
+        "{text}"
+    );
+    Ok(())
+}
+
+#[test]
+fn measure_sees_a_wrap_written_by_the_command_itself() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    zone(dir.path(), "intel-rapl:0", "package-0", RANGE - 1_000_000)?;
+    let energy = dir.path().join("intel-rapl:0/energy_uj");
+    let script = format!(
+        "sleep 0.25; echo 500000 > '{}'; sleep 0.25",
+        energy.display()
+    );
+    let out = snuffer(
+        dir.path(),
+        &[
+            "measure",
+            "--json",
+            "--interval-ms",
+            "20",
+            "--",
+            "sh",
+            "-c",
+            &script,
+        ],
+    )?;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v = json(&out)?;
+    let pkg = domain(&v, "cpu-package:0").expect("package domain");
+    // 1 J to the end of the range, then 0.5 J after the wrap.
+    let j = pkg["joules"].as_f64().unwrap_or(f64::NAN);
+    assert!((j - 1.5).abs() < 1e-6, "{pkg}");
+    assert_eq!(pkg["provenance"]["kind"], "counter");
+    assert!(
+        domain(&v, "cpu-estimate").is_none(),
+        "the counter replaces the CPU estimate: {v}"
+    );
+    assert!(
+        v["attribution"]["share"]
+            .as_f64()
+            .is_some_and(|s| (0.0..=1.0).contains(&s)),
+        "{v}"
+    );
+    Ok(())
+}
+
+#[test]
+fn measure_json_has_the_documented_keys_and_passes_the_exit_code() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let out = snuffer(
+        &dir.path().join("none"),
+        &["measure", "--json", "--", "sh", "-c", "exit 3"],
+    )?;
+    assert_eq!(out.status.code(), Some(3));
+    let v = json(&out)?;
+    assert_eq!(v["exit_code"], 3);
+    assert!(v["duration_s"].as_f64().is_some_and(|d| d > 0.0), "{v}");
+    assert!(v["total_joules"].as_f64().is_some_and(|t| t >= 0.0), "{v}");
+    for d in v["domains"].as_array().expect("domains") {
+        for key in ["name", "joules", "provenance", "uncertainty"] {
+            assert!(!d[key].is_null(), "{key} missing in {d}");
+        }
+    }
+    Ok(())
+}
+
+#[test]
+fn measure_reports_signals_as_128_plus_signo() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let out = snuffer(
+        &dir.path().join("none"),
+        &["measure", "--", "sh", "-c", "kill -TERM $$"],
+    )?;
+    assert_eq!(out.status.code(), Some(128 + 15));
+    Ok(())
+}
+
+#[test]
+fn measure_estimate_covers_the_child_tree_busy_beats_sleep() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let root = dir.path().join("none");
+    let cpu = |args: &[&str]| -> Result<f64> {
+        let mut full = vec!["measure", "--json", "--"];
+        full.extend_from_slice(args);
+        let v = json(&snuffer(&root, &full)?)?;
+        Ok(domain(&v, "cpu-estimate")
+            .and_then(|d| d["joules"].as_f64())
+            .unwrap_or(f64::NAN))
+    };
+    // The busy loop runs in a grandchild (sh → sh), so only tree accounting sees it.
+    let busy = cpu(&[
+        "sh",
+        "-c",
+        "sh -c 'i=0; while [ $i -lt 60000 ]; do i=$((i+1)); done'",
+    ])?;
+    let sleep = cpu(&["sleep", "0.3"])?;
+    assert!(
+        busy > 5.0 * sleep.max(1e-3),
+        "busy {busy} J vs sleep {sleep} J"
+    );
+    Ok(())
+}
+
+#[test]
+fn measure_rejects_empty_and_unrunnable_commands() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let root = dir.path().join("none");
+    let not_exec = dir.path().join("data.txt");
+    std::fs::write(&not_exec, "not a program")?;
+    let rows: [(&[&str], &str); 4] = [
+        (&["measure"], "no command to measure"),
+        (&["measure", "--", ""], "no command to measure"),
+        (
+            &["measure", "--", "/nonexistent/program"],
+            "command not found",
+        ),
+        (
+            &["measure", "--", not_exec.to_str().unwrap_or("")],
+            "permission denied",
+        ),
+    ];
+    for (args, needle) in rows {
+        let out = snuffer(&root, args)?;
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains(needle), "{args:?}: {err}");
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+    }
+    Ok(())
+}

@@ -1,0 +1,149 @@
+//! End-to-end tests of `snuffer report` and `snuffer compare` on synthetic run directories.
+
+use snuffer_report::synthetic::SyntheticRun;
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn snuffer(args: &[&std::ffi::OsStr], cwd: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_snuffer"))
+        .args(args)
+        .current_dir(cwd)
+        .output()
+        .expect("run the snuffer binary")
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+#[test]
+fn report_writes_html_and_svgs_into_the_run_directory() -> anyhow::Result<()> {
+    let tmp = tempfile::tempdir()?;
+    let run = tmp.path().join("run");
+    SyntheticRun {
+        stopped: true,
+        steps: 1_500,
+        ..SyntheticRun::default()
+    }
+    .write(&run)?;
+    let out = snuffer(&["report".as_ref(), run.as_os_str()], tmp.path());
+    assert!(out.status.success(), "stderr: {}", text(&out.stderr));
+    let html = std::fs::read_to_string(run.join("report/report.html"))?;
+    assert!(html.starts_with("<!DOCTYPE html>"));
+    assert!(html.contains("Stop reason") && html.contains("<svg"));
+    for svg in [
+        "metric_steps.svg",
+        "metric_energy.svg",
+        "power.svg",
+        "energy.svg",
+    ] {
+        let body = std::fs::read_to_string(run.join("report").join(svg))?;
+        assert!(
+            body.contains("<svg") && body.trim_end().ends_with("</svg>"),
+            "{svg}"
+        );
+    }
+    assert!(text(&out.stdout).contains("report.html"));
+    Ok(())
+}
+
+#[test]
+fn report_honours_out_and_notes_a_crashed_run() -> anyhow::Result<()> {
+    let tmp = tempfile::tempdir()?;
+    let run = tmp.path().join("crashed");
+    SyntheticRun {
+        crash: true,
+        steps: 500,
+        ..SyntheticRun::default()
+    }
+    .write(&run)?;
+    let dest = tmp.path().join("elsewhere");
+    let out = snuffer(
+        &[
+            "report".as_ref(),
+            run.as_os_str(),
+            "--out".as_ref(),
+            dest.as_os_str(),
+        ],
+        tmp.path(),
+    );
+    assert!(out.status.success(), "stderr: {}", text(&out.stderr));
+    assert!(dest.join("report.html").is_file());
+    assert!(!run.join("report").exists());
+    assert!(
+        text(&out.stderr).contains("did not finish"),
+        "stderr: {}",
+        text(&out.stderr)
+    );
+    Ok(())
+}
+
+#[test]
+fn report_of_a_directory_that_is_not_a_run_fails_clearly() -> anyhow::Result<()> {
+    let tmp = tempfile::tempdir()?;
+    let out = snuffer(&["report".as_ref(), tmp.path().as_os_str()], tmp.path());
+    assert_eq!(out.status.code(), Some(2));
+    let err = text(&out.stderr);
+    assert!(err.contains("not a Snuffer run directory"), "stderr: {err}");
+    Ok(())
+}
+
+#[test]
+fn compare_prints_a_table_json_and_writes_the_overlay() -> anyhow::Result<()> {
+    let tmp = tempfile::tempdir()?;
+    let (a, b) = (tmp.path().join("a"), tmp.path().join("b"));
+    SyntheticRun {
+        name: "full".into(),
+        ..SyntheticRun::default()
+    }
+    .write(&a)?;
+    SyntheticRun {
+        name: "early".into(),
+        steps: 1_500,
+        stopped: true,
+        ..SyntheticRun::default()
+    }
+    .write(&b)?;
+
+    let out = snuffer(
+        &["compare".as_ref(), a.as_os_str(), b.as_os_str()],
+        tmp.path(),
+    );
+    assert!(out.status.success(), "stderr: {}", text(&out.stderr));
+    let table = text(&out.stdout);
+    assert!(table.starts_with("run"), "{table}");
+    assert!(table.contains("full") && table.contains("early") && table.contains("stopped early"));
+    let svg = std::fs::read_to_string(tmp.path().join("compare.svg"))?;
+    assert!(svg.contains("<svg") && svg.contains("full") && svg.contains("early"));
+
+    let plot = tmp.path().join("overlay.svg");
+    let out = snuffer(
+        &[
+            "compare".as_ref(),
+            "--json".as_ref(),
+            "--plot".as_ref(),
+            plot.as_os_str(),
+            a.as_os_str(),
+            b.as_os_str(),
+        ],
+        tmp.path(),
+    );
+    assert!(out.status.success(), "stderr: {}", text(&out.stderr));
+    let rows: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout)?;
+    assert_eq!(rows.len(), 2);
+    assert_eq!(rows[0]["steps"], 3_000);
+    assert_eq!(rows[0]["saved_vs_longest_j"], 0.0);
+    let share = rows[1]["saved_vs_longest_share"]
+        .as_f64()
+        .unwrap_or(f64::NAN);
+    assert!((share - 0.5).abs() < 0.02, "early run saved {share}");
+    assert!(plot.is_file());
+    Ok(())
+}
+
+#[test]
+fn compare_without_runs_is_a_usage_error() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let out = snuffer(&["compare".as_ref()], tmp.path());
+    assert!(!out.status.success());
+}

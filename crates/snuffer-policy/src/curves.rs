@@ -1,0 +1,536 @@
+//! The curves-CSV reader: recorded learning curves, one row per evaluation.
+//!
+//! Format (see the project's design notes, "Curves CSV"): required columns
+//! `source,task,run_id,step,metric,metric_name,higher_is_better`, optional
+//! `epoch_time_s` (seconds since the previous row) and `energy_j` (joules since
+//! the previous row); any other column is ignored. Rows of one run — keyed by
+//! `(task, run_id)` — are grouped in order of first appearance, then sorted by
+//! step (stably, so duplicate steps keep file order).
+//!
+//! Non-finite metric values (`NaN`, `inf`) are kept as they are: they are data
+//! (a diverged run), and the divergence rule and the scorers deal with them.
+//!
+//! ```
+//! use snuffer_policy::curves::read_curves_from;
+//! let csv = "source,task,run_id,step,metric,metric_name,higher_is_better,epoch_time_s\n\
+//!            s,t,r1,2,0.5,acc,true,10\n\
+//!            s,t,r1,1,0.2,acc,true,10\n\
+//!            s,t,r2,1,NaN,acc,true,\n";
+//! let runs = read_curves_from(csv.as_bytes())?;
+//! assert_eq!(runs.len(), 2);
+//! assert_eq!(runs[0].steps, vec![1.0, 2.0]);
+//! assert_eq!(runs[0].epoch_time_s, Some(vec![10.0, 10.0]));
+//! assert!(runs[1].metrics[0].is_nan());
+//! assert_eq!(runs[1].epoch_time_s, None); // a column counts only if every row has it
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+use crate::PolicyError;
+use snuffer_energy::{Joules, Watts};
+use snuffer_forecast::Direction;
+use std::collections::HashMap;
+use std::io::Read;
+use std::path::Path;
+
+/// Columns every curves CSV must have.
+pub const REQUIRED_COLUMNS: [&str; 7] = [
+    "source",
+    "task",
+    "run_id",
+    "step",
+    "metric",
+    "metric_name",
+    "higher_is_better",
+];
+
+/// One recorded run: its points sorted by step.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CurveRun {
+    /// Where the run comes from (e.g. `opda`).
+    pub source: String,
+    /// The task (dataset/benchmark).
+    pub task: String,
+    /// The run's id, unique within its task.
+    pub run_id: String,
+    /// The metric's name (of the run's first row).
+    pub metric_name: String,
+    /// Whether larger metric values are better.
+    pub higher_is_better: bool,
+    /// Steps, ascending.
+    pub steps: Vec<f64>,
+    /// Metric values in the metric's own units; may hold NaN or ±inf.
+    pub metrics: Vec<f64>,
+    /// Seconds since the previous row, if every row of the run has it.
+    pub epoch_time_s: Option<Vec<f64>>,
+    /// Joules since the previous row, if every row of the run has it.
+    pub energy_j: Option<Vec<f64>>,
+}
+
+/// How to turn a run's rows into energy when the file has no `energy_j`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct EnergyAssumptions {
+    /// Power to multiply `epoch_time_s` by.
+    pub power: Watts,
+    /// Energy of one training step, used when neither energy nor time is recorded.
+    pub step_energy: Joules,
+}
+
+impl Default for EnergyAssumptions {
+    /// 1 kW and 1 J per step: whatever the constants, a power or a per-step
+    /// energy that is the same for every row only rescales τ.
+    fn default() -> Self {
+        EnergyAssumptions {
+            power: Watts(1000.0),
+            step_energy: Joules(1.0),
+        }
+    }
+}
+
+/// Where a run's energy figures come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EnergyBasis {
+    /// The recorded `energy_j` column.
+    Recorded,
+    /// `epoch_time_s` × an assumed power.
+    TimeTimesPower,
+    /// Step deltas × an assumed energy per step.
+    StepsTimesStepEnergy,
+}
+
+impl CurveRun {
+    /// Number of points.
+    pub fn len(&self) -> usize {
+        self.steps.len()
+    }
+
+    /// True when the run has no points (never true for runs from [`read_curves`]).
+    pub fn is_empty(&self) -> bool {
+        self.steps.is_empty()
+    }
+
+    /// The metric's direction.
+    pub fn direction(&self) -> Direction {
+        if self.higher_is_better {
+            Direction::HigherIsBetter
+        } else {
+            Direction::LowerIsBetter
+        }
+    }
+
+    /// Which energy rule [`CurveRun::cumulative_energy`] applies to this run.
+    pub fn energy_basis(&self) -> EnergyBasis {
+        if self.energy_j.is_some() {
+            EnergyBasis::Recorded
+        } else if self.epoch_time_s.is_some() {
+            EnergyBasis::TimeTimesPower
+        } else {
+            EnergyBasis::StepsTimesStepEnergy
+        }
+    }
+
+    /// Cumulative energy at each row: `energy_j` if recorded, else `epoch_time_s` × power,
+    /// else the step delta (from step 0 for the first row) × the energy per step.
+    /// Non-decreasing; matches the scorers' `build_runs`.
+    pub fn cumulative_energy(&self, assumptions: EnergyAssumptions) -> Vec<Joules> {
+        let per_row: Vec<f64> = match (&self.energy_j, &self.epoch_time_s) {
+            (Some(e), _) => e.clone(),
+            (None, Some(t)) => t.iter().map(|s| s * assumptions.power.0).collect(),
+            (None, None) => {
+                let mut prev = 0.0;
+                self.steps
+                    .iter()
+                    .map(|&s| {
+                        let d = (s - prev).max(0.0);
+                        prev = s;
+                        d * assumptions.step_energy.0
+                    })
+                    .collect()
+            }
+        };
+        let mut total = 0.0;
+        per_row
+            .into_iter()
+            .map(|e| {
+                total += e.max(0.0);
+                Joules(total)
+            })
+            .collect()
+    }
+}
+
+/// Read a curves CSV file.
+pub fn read_curves(path: &Path) -> Result<Vec<CurveRun>, PolicyError> {
+    let file = std::fs::File::open(path).map_err(|source| PolicyError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    read_curves_named(file, &path.display().to_string())
+}
+
+/// Read curves CSV text from any reader (errors name the origin `<input>`).
+pub fn read_curves_from<R: Read>(reader: R) -> Result<Vec<CurveRun>, PolicyError> {
+    read_curves_named(reader, "<input>")
+}
+
+/// Column positions in the header.
+struct Columns {
+    required: [usize; 7],
+    epoch_time_s: Option<usize>,
+    energy_j: Option<usize>,
+}
+
+/// One run while it is being collected: rows in file order, with optional columns per row.
+struct Building {
+    run: CurveRun,
+    times: Vec<Option<f64>>,
+    energies: Vec<Option<f64>>,
+    first_line: u64,
+}
+
+fn read_curves_named<R: Read>(reader: R, origin: &str) -> Result<Vec<CurveRun>, PolicyError> {
+    let mut rdr = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .flexible(false)
+        .from_reader(reader);
+    let header = rdr.headers().map_err(|e| csv_error(origin, &e))?.clone();
+    let cols = locate_columns(&header, origin)?;
+
+    let mut index: HashMap<(String, String), usize> = HashMap::new();
+    let mut building: Vec<Building> = Vec::new();
+    let mut record = csv::StringRecord::new();
+    loop {
+        match rdr.read_record(&mut record) {
+            Ok(true) => {}
+            Ok(false) => break,
+            Err(e) => return Err(csv_error(origin, &e)),
+        }
+        let line = record.position().map(|p| p.line()).unwrap_or(0);
+        // A blank line in the middle of a file is not a row.
+        if record.iter().all(str::is_empty) {
+            continue;
+        }
+        let field = |i: usize| record.get(i).unwrap_or("");
+        let [source, task, run_id, step, metric, metric_name, hib] = cols.required;
+        let ctx = |column: &str, value: &str, problem: &str| PolicyError::BadValue {
+            origin: origin.to_string(),
+            line,
+            column: column.to_string(),
+            value: value.to_string(),
+            problem: problem.to_string(),
+        };
+        let step_v = parse_f64(field(step))
+            .filter(|s| s.is_finite())
+            .ok_or_else(|| ctx("step", field(step), "the step must be a finite number"))?;
+        let metric_v = parse_f64(field(metric)).ok_or_else(|| {
+            ctx(
+                "metric",
+                field(metric),
+                "the metric must be a number (NaN and inf are accepted)",
+            )
+        })?;
+        let hib_v = parse_bool(field(hib)).ok_or_else(|| {
+            ctx(
+                "higher_is_better",
+                field(hib),
+                "expected true/false (or 1/0, yes/no)",
+            )
+        })?;
+        let optional = |col: Option<usize>, name: &str| -> Result<Option<f64>, PolicyError> {
+            match col.map(field) {
+                None | Some("") => Ok(None),
+                Some(raw) => parse_f64(raw)
+                    .filter(|v| v.is_finite() && *v >= 0.0)
+                    .map(Some)
+                    .ok_or_else(|| {
+                        ctx(
+                            name,
+                            raw,
+                            "expected a finite number ≥ 0, or an empty field when unknown",
+                        )
+                    }),
+            }
+        };
+        let time_v = optional(cols.epoch_time_s, "epoch_time_s")?;
+        let energy_v = optional(cols.energy_j, "energy_j")?;
+
+        let key = (field(task).to_string(), field(run_id).to_string());
+        let slot = match index.get(&key) {
+            Some(&i) => i,
+            None => {
+                let i = building.len();
+                index.insert(key.clone(), i);
+                building.push(Building {
+                    run: CurveRun {
+                        source: field(source).to_string(),
+                        task: key.0,
+                        run_id: key.1,
+                        metric_name: field(metric_name).to_string(),
+                        higher_is_better: hib_v,
+                        steps: Vec::new(),
+                        metrics: Vec::new(),
+                        epoch_time_s: None,
+                        energy_j: None,
+                    },
+                    times: Vec::new(),
+                    energies: Vec::new(),
+                    first_line: line,
+                });
+                i
+            }
+        };
+        let b = &mut building[slot];
+        if b.run.higher_is_better != hib_v {
+            return Err(ctx(
+                "higher_is_better",
+                field(hib),
+                &format!(
+                    "run {}/{} changes direction (line {} said {}); one run has one metric direction",
+                    b.run.task, b.run.run_id, b.first_line, b.run.higher_is_better
+                ),
+            ));
+        }
+        b.run.steps.push(step_v);
+        b.run.metrics.push(metric_v);
+        b.times.push(time_v);
+        b.energies.push(energy_v);
+    }
+    Ok(building.into_iter().map(finish).collect())
+}
+
+/// Sort a run's rows by step and keep the optional columns only when complete.
+fn finish(b: Building) -> CurveRun {
+    let Building {
+        mut run,
+        times,
+        energies,
+        ..
+    } = b;
+    let mut order: Vec<usize> = (0..run.steps.len()).collect();
+    // Steps are finite (checked on read), so total_cmp is the usual order; sort_by is stable.
+    order.sort_by(|&a, &b| run.steps[a].total_cmp(&run.steps[b]));
+    let pick = |v: &[f64]| order.iter().map(|&i| v[i]).collect::<Vec<f64>>();
+    let complete = |v: &[Option<f64>]| -> Option<Vec<f64>> {
+        let all: Option<Vec<f64>> = v.iter().copied().collect();
+        all.map(|a| pick(&a))
+    };
+    run.epoch_time_s = complete(&times);
+    run.energy_j = complete(&energies);
+    run.steps = pick(&run.steps);
+    run.metrics = pick(&run.metrics);
+    run
+}
+
+fn locate_columns(header: &csv::StringRecord, origin: &str) -> Result<Columns, PolicyError> {
+    let find = |name: &str| header.iter().position(|h| h == name);
+    let mut required = [0usize; 7];
+    let mut missing = Vec::new();
+    for (slot, name) in required.iter_mut().zip(REQUIRED_COLUMNS) {
+        match find(name) {
+            Some(i) => *slot = i,
+            None => missing.push(name.to_string()),
+        }
+    }
+    if !missing.is_empty() {
+        return Err(PolicyError::MissingColumns {
+            origin: origin.to_string(),
+            missing,
+        });
+    }
+    Ok(Columns {
+        required,
+        epoch_time_s: find("epoch_time_s"),
+        energy_j: find("energy_j"),
+    })
+}
+
+fn csv_error(origin: &str, e: &csv::Error) -> PolicyError {
+    PolicyError::Csv {
+        origin: origin.to_string(),
+        line: e.position().map(|p| p.line()).unwrap_or(0),
+        message: e.to_string(),
+    }
+}
+
+/// Parse a float; Rust accepts `NaN`, `inf`, `-inf`, `infinity` (any case).
+fn parse_f64(s: &str) -> Option<f64> {
+    s.parse::<f64>().ok()
+}
+
+fn parse_bool(s: &str) -> Option<bool> {
+    match s.to_ascii_lowercase().as_str() {
+        "true" | "1" | "yes" | "t" | "y" => Some(true),
+        "false" | "0" | "no" | "f" | "n" => Some(false),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    const HEAD: &str = "source,task,run_id,step,metric,metric_name,higher_is_better";
+
+    fn read(s: &str) -> Result<Vec<CurveRun>, PolicyError> {
+        read_curves_from(s.as_bytes())
+    }
+
+    #[test]
+    fn groups_by_task_and_run_in_file_order_then_sorts_by_step() {
+        let text = format!(
+            "{HEAD},extra\ns,t,b,3,0.3,acc,true,x\ns,t,a,1,0.1,acc,true,x\ns,t,b,1,0.2,acc,true,x\ns,u,b,1,0.9,acc,true,x\n"
+        );
+        let runs = read(&text).unwrap();
+        let ids: Vec<_> = runs
+            .iter()
+            .map(|r| (r.task.as_str(), r.run_id.as_str()))
+            .collect();
+        assert_eq!(ids, vec![("t", "b"), ("t", "a"), ("u", "b")]);
+        assert_eq!(runs[0].steps, vec![1.0, 3.0]);
+        assert_eq!(runs[0].metrics, vec![0.2, 0.3]);
+    }
+
+    #[test]
+    fn keeps_non_finite_metrics() {
+        let text = format!("{HEAD}\ns,t,r,1,nan,loss,false\ns,t,r,2,inf,loss,false\ns,t,r,3,-Infinity,loss,false\n");
+        let runs = read(&text).unwrap();
+        let m = &runs[0].metrics;
+        assert!(m[0].is_nan() && m[1] == f64::INFINITY && m[2] == f64::NEG_INFINITY);
+        assert_eq!(runs[0].direction(), Direction::LowerIsBetter);
+    }
+
+    #[test]
+    fn optional_columns_count_only_when_complete() {
+        let text = format!(
+            "{HEAD},epoch_time_s,energy_j\ns,t,a,1,0.1,acc,true,2,5\ns,t,a,2,0.2,acc,true,2,\ns,t,b,1,0.1,acc,true,,7\n"
+        );
+        let runs = read(&text).unwrap();
+        assert_eq!(runs[0].epoch_time_s, Some(vec![2.0, 2.0]));
+        assert_eq!(runs[0].energy_j, None);
+        assert_eq!(runs[1].epoch_time_s, None);
+        assert_eq!(runs[1].energy_j, Some(vec![7.0]));
+    }
+
+    #[test]
+    fn errors_name_line_and_column() {
+        let cases: &[(&str, &str, &str)] = &[
+            ("s,t,r,x,0.1,acc,true", "line 2", "`step`"),
+            ("s,t,r,1,abc,acc,true", "line 2", "`metric`"),
+            ("s,t,r,1,0.1,acc,maybe", "line 2", "`higher_is_better`"),
+            ("s,t,r,inf,0.1,acc,true", "line 2", "`step`"),
+        ];
+        for (row, line, col) in cases {
+            let err = read(&format!("{HEAD}\n{row}\n")).unwrap_err().to_string();
+            assert!(err.contains(line) && err.contains(col), "row {row}: {err}");
+        }
+        let err = read(&format!(
+            "{HEAD},epoch_time_s\ns,t,r,1,0.1,acc,true,1\ns,t,r,2,0.1,acc,true,-1\n"
+        ))
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("line 3") && err.contains("epoch_time_s"),
+            "{err}"
+        );
+        let err = read(&format!("{HEAD}\ns,t,r,1,0.1,acc\n"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("line 2"), "short row: {err}");
+    }
+
+    #[test]
+    fn missing_columns_are_named() {
+        let err = read("source,task,step,metric\ns,t,1,2\n").unwrap_err();
+        match err {
+            PolicyError::MissingColumns { missing, .. } => {
+                assert_eq!(missing, vec!["run_id", "metric_name", "higher_is_better"])
+            }
+            other => panic!("expected MissingColumns, got {other}"),
+        }
+    }
+
+    #[test]
+    fn direction_change_within_a_run_is_an_error() {
+        let err = read(&format!(
+            "{HEAD}\ns,t,r,1,0.1,acc,true\ns,t,r,2,0.1,acc,false\n"
+        ))
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("line 3") && err.contains("direction"), "{err}");
+    }
+
+    #[test]
+    fn cumulative_energy_follows_the_documented_precedence() {
+        let base = CurveRun {
+            source: "s".into(),
+            task: "t".into(),
+            run_id: "r".into(),
+            metric_name: "acc".into(),
+            higher_is_better: true,
+            steps: vec![2.0, 5.0, 6.0],
+            metrics: vec![0.1, 0.2, 0.3],
+            epoch_time_s: None,
+            energy_j: None,
+        };
+        let a = EnergyAssumptions {
+            power: Watts(10.0),
+            step_energy: Joules(3.0),
+        };
+        let j = |v: &[f64]| v.iter().map(|&x| Joules(x)).collect::<Vec<_>>();
+        assert_eq!(
+            base.cumulative_energy(a),
+            j(&[6.0, 15.0, 18.0]),
+            "steps × J/step"
+        );
+        let timed = CurveRun {
+            epoch_time_s: Some(vec![1.0, 2.0, 3.0]),
+            ..base.clone()
+        };
+        assert_eq!(
+            timed.cumulative_energy(a),
+            j(&[10.0, 30.0, 60.0]),
+            "time × power"
+        );
+        assert_eq!(timed.energy_basis(), EnergyBasis::TimeTimesPower);
+        let metered = CurveRun {
+            energy_j: Some(vec![4.0, 4.0, 4.0]),
+            ..timed
+        };
+        assert_eq!(
+            metered.cumulative_energy(a),
+            j(&[4.0, 8.0, 12.0]),
+            "recorded energy"
+        );
+    }
+
+    #[test]
+    fn empty_input_lacks_columns_and_header_only_gives_no_runs() {
+        assert!(matches!(read(""), Err(PolicyError::MissingColumns { .. })));
+        assert!(read(&format!("{HEAD}\n")).unwrap().is_empty());
+    }
+
+    proptest! {
+        #[test]
+        fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..400)) {
+            let _ = read_curves_from(bytes.as_slice());
+        }
+
+        #[test]
+        fn arbitrary_rows_never_panic(rows in proptest::collection::vec(
+            proptest::collection::vec("[a-z0-9.,\"-]{0,6}|nan|inf|true|false|", 0..10), 0..20)) {
+            let mut text = format!("{HEAD},epoch_time_s,energy_j\n");
+            for r in rows {
+                text.push_str(&r.join(","));
+                text.push('\n');
+            }
+            if let Ok(runs) = read(&text) {
+                for run in runs {
+                    prop_assert_eq!(run.steps.len(), run.metrics.len());
+                    prop_assert!(run.steps.windows(2).all(|w| w[0] <= w[1]));
+                    let e = run.cumulative_energy(EnergyAssumptions::default());
+                    prop_assert!(e.windows(2).all(|w| w[0].0 <= w[1].0));
+                }
+            }
+        }
+    }
+}

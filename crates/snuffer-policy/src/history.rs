@@ -1,0 +1,62 @@
+//! The evaluated points of a run as a policy sees them, oriented so that higher is better.
+
+use snuffer_forecast::Direction;
+
+/// One evaluation: step, cumulative energy (J) and oriented metric.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Point {
+    pub step: f64,
+    pub energy_j: f64,
+    pub value: f64,
+}
+
+/// Finite evaluations seen so far, and their best.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct History {
+    pub points: Vec<Point>,
+    pub best: Option<f64>,
+}
+
+impl History {
+    /// Record one finite evaluation (non-finite values are ignored: the divergence rule
+    /// deals with them, and they must not poison the best).
+    pub fn push(&mut self, step: f64, energy_j: f64, value: f64, direction: Direction) {
+        let v = direction.orient(value);
+        if !v.is_finite() {
+            return;
+        }
+        self.best = Some(self.best.map_or(v, |b| b.max(v)));
+        self.points.push(Point {
+            step,
+            energy_j,
+            value: v,
+        });
+    }
+
+    /// First finite oriented value.
+    pub fn first(&self) -> Option<f64> {
+        self.points.first().map(|p| p.value)
+    }
+
+    /// Energy per step over the later half of the run so far (robust to a costly start),
+    /// else over the whole run; `None` when no step has been made.
+    pub fn joules_per_step(&self, step: f64, energy_j: f64) -> Option<f64> {
+        let half = step / 2.0;
+        let anchor = self
+            .points
+            .iter()
+            .rev()
+            .find(|p| p.step <= half && p.step < step);
+        let rate = match anchor {
+            Some(p) if step > p.step => (energy_j - p.energy_j) / (step - p.step),
+            _ if step > 0.0 => energy_j / step,
+            _ => return None,
+        };
+        (rate.is_finite() && rate >= 0.0).then_some(rate)
+    }
+
+    pub fn clear(&mut self) {
+        self.points.clear();
+        self.best = None;
+    }
+}

@@ -1,0 +1,350 @@
+//! Replay: run the *same* policy code over recorded curves, as the run tracker would
+//! during training, and score where it stopped against the hindsight oracle.
+//!
+//! For each run the replay feeds one [`Observation`] per recorded evaluation, with the
+//! cumulative energy of that row ([`CurveRun::cumulative_energy`]), the run's last step as
+//! its planned length (a user knows how many epochs were planned) and nothing else of the
+//! future. It refits the forecast on a geometric cadence (each refit after the number of
+//! points grew by [`ReplayConfig::refit_growth`], or a tenth of the plan passed), which is
+//! what keeps a whole sweep fast, and hands each new forecast to the policy.
+//!
+//! Scoring follows the project's evaluator: utility `U(k) = B(k) − τ·E(k)` with `B` the
+//! best-so-far in the good direction (a non-finite value counts as the worst finite value
+//! of the run), `E` in kWh; the oracle is the earliest argmax of `U`; the capture is
+//! `(U(stop) − U(full)) / (U(oracle) − U(full))`, 1 when the full run is already optimal and
+//! the policy ran to the end.
+
+use crate::curves::{CurveRun, EnergyAssumptions, EnergyBasis};
+use crate::{Decision, Observation, StopPolicy, StopReason};
+use serde::Serialize;
+use snuffer_energy::{Joules, Provenance, JOULES_PER_KWH};
+use snuffer_forecast::{Bounds, Direction, ForecastConfig, Forecaster};
+use std::time::Duration;
+
+/// Settings of a replay.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReplayConfig {
+    /// Power and per-step energy for runs without recorded energy.
+    pub energy: EnergyAssumptions,
+    /// τ (metric units per kWh) for the oracle and the capture; `None` leaves them out.
+    pub tau_per_kwh: Option<f64>,
+    /// Refit the forecast once the number of finite points has grown by this factor (> 1).
+    pub refit_growth: f64,
+    /// Feed forecasts to the policy at all (policies that ignore them run faster without).
+    pub forecasts: bool,
+}
+
+impl Default for ReplayConfig {
+    fn default() -> Self {
+        ReplayConfig {
+            energy: EnergyAssumptions::default(),
+            tau_per_kwh: None,
+            refit_growth: 1.2,
+            forecasts: true,
+        }
+    }
+}
+
+/// The outcome of one replayed run (field names are those of `snuffer replay --json`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RunReplay {
+    /// Source of the run.
+    pub source: String,
+    /// Task.
+    pub task: String,
+    /// Run id.
+    pub run_id: String,
+    /// Step at which the policy stopped (the last step when it never did).
+    pub stop_step: f64,
+    /// The run's last recorded step (its planned length).
+    pub last_step: f64,
+    /// Energy spent up to the stop, J.
+    pub energy_used_j: f64,
+    /// Energy of the full run, J.
+    pub energy_full_j: f64,
+    /// Best metric (own units) reached by the stop; `None` when no finite value was seen.
+    pub best_at_stop: Option<f64>,
+    /// Best metric of the full run.
+    pub best_full: Option<f64>,
+    /// Step of the hindsight oracle (needs τ).
+    pub oracle_step: Option<f64>,
+    /// Share of the oracle's utility gain captured (needs τ).
+    pub utility_capture: Option<f64>,
+    /// Regret versus the full run's best, in metric units, good direction (≥ 0 is worse).
+    pub regret: Option<f64>,
+    /// Whether the policy stopped before the end.
+    pub stopped: bool,
+    /// Why it stopped.
+    pub reason: Option<StopReason>,
+    /// Why it could not stop early, when it could tell (e.g. shorter than the warm-up).
+    pub note: Option<String>,
+    /// How the energy was obtained (`recorded`, `time_x_power`, `steps_x_step_energy`).
+    pub energy_basis: &'static str,
+}
+
+/// Totals over a set of replayed runs.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ReplaySummary {
+    /// 1 − energy used / energy of the full runs, over all runs.
+    pub energy_saved: f64,
+    /// Median regret (metric units, good direction) over runs with a finite best.
+    pub median_regret: Option<f64>,
+    /// Mean regret.
+    pub mean_regret: Option<f64>,
+    /// Median utility capture over runs where it is defined.
+    pub utility_capture_median: Option<f64>,
+    /// Number of runs.
+    pub runs: usize,
+    /// Runs the policy stopped early.
+    pub stopped: usize,
+}
+
+/// Forecast settings for a recorded run: known bounds from the metric's name (accuracy-like
+/// metrics lie in [0, 1], losses, perplexities and error rates are ≥ 0), when the first
+/// value agrees.
+pub fn forecast_config_for(run: &CurveRun) -> ForecastConfig {
+    let name = run.metric_name.to_ascii_lowercase();
+    let first = run.metrics.iter().copied().find(|v| v.is_finite());
+    let unit = ["acc", "auc", "win_rate", "f1", "precision", "recall"]
+        .iter()
+        .any(|k| name.contains(k));
+    let bounds = match (run.direction(), first) {
+        (Direction::HigherIsBetter, Some(v)) if unit && (0.0..=1.0).contains(&v) => Bounds {
+            lower: Some(0.0),
+            upper: Some(1.0),
+        },
+        (Direction::LowerIsBetter, Some(v)) if v >= 0.0 => Bounds {
+            lower: Some(0.0),
+            upper: None,
+        },
+        _ => Bounds::default(),
+    };
+    ForecastConfig::new(run.direction()).with_bounds(bounds)
+}
+
+/// Integer steps for the policy: recorded steps may be fractional (MLPerf epochs), so they
+/// are scaled by a power of ten that makes them whole (at most 10⁶).
+fn step_scale(steps: &[f64]) -> f64 {
+    let mut scale = 1.0;
+    for _ in 0..6 {
+        if steps
+            .iter()
+            .all(|s| ((s * scale).round() - s * scale).abs() < 1e-6)
+        {
+            return scale;
+        }
+        scale *= 10.0;
+    }
+    scale
+}
+
+/// Replay one run through `policy` (which is [`StopPolicy::reset`] first).
+pub fn replay_run(run: &CurveRun, policy: &mut dyn StopPolicy, config: &ReplayConfig) -> RunReplay {
+    policy.reset();
+    let n = run.len();
+    let direction = run.direction();
+    let energy = run.cumulative_energy(config.energy);
+    let basis = run.energy_basis();
+    let provenance = match basis {
+        EnergyBasis::Recorded => Provenance::IntegratedPower,
+        EnergyBasis::TimeTimesPower => Provenance::Estimated {
+            model: format!("recorded time × {}", config.energy.power),
+        },
+        EnergyBasis::StepsTimesStepEnergy => Provenance::Estimated {
+            model: format!("steps × {} per step", config.energy.step_energy),
+        },
+    };
+    let scale = step_scale(&run.steps);
+    let to_u64 = |s: f64| (s.max(0.0) * scale).round() as u64;
+    let planned = run.steps.last().map(|&s| to_u64(s));
+    let mut elapsed = 0.0;
+    let mut forecaster = Forecaster::new(forecast_config_for(run));
+    let min_points = forecaster.min_points().max(1);
+    let mut fit_x: Vec<f64> = Vec::with_capacity(n);
+    let mut fit_y: Vec<f64> = Vec::with_capacity(n);
+    let mut next_fit = min_points;
+    let mut last_fit_step = f64::NEG_INFINITY;
+    let refit_span = planned.map_or(f64::INFINITY, |p| p as f64 / 10.0);
+    let mut stop: Option<(usize, StopReason)> = None;
+
+    for i in 0..n {
+        let step = to_u64(run.steps[i]);
+        let metric = run.metrics[i];
+        if let Some(t) = &run.epoch_time_s {
+            elapsed += t[i];
+        }
+        let mut forecast = None;
+        if config.forecasts && metric.is_finite() {
+            let x = step as f64;
+            // Repeated steps keep the latest value: the forecaster needs increasing steps.
+            if fit_x.last() == Some(&x) {
+                if let Some(y) = fit_y.last_mut() {
+                    *y = metric;
+                }
+            } else {
+                fit_x.push(x);
+                fit_y.push(metric);
+            }
+            let due = fit_x.len() >= next_fit || x - last_fit_step >= refit_span;
+            if fit_x.len() >= min_points && due {
+                // A failed fit (e.g. values outside the assumed bounds) means no new
+                // forecast; the policy keeps the previous one.
+                forecast = forecaster.fit(&fit_x, &fit_y).ok();
+                if forecast.is_none() {
+                    forecaster = Forecaster::new(ForecastConfig::new(direction));
+                    forecast = forecaster.fit(&fit_x, &fit_y).ok();
+                }
+                next_fit = ((fit_x.len() as f64 * config.refit_growth).ceil() as usize)
+                    .max(fit_x.len() + 1);
+                last_fit_step = x;
+            }
+        }
+        let obs = Observation {
+            step,
+            planned_steps: planned,
+            elapsed: Duration::from_secs_f64(elapsed.max(0.0)),
+            energy: energy[i],
+            provenance: &provenance,
+            recent_power: run.epoch_time_s.as_ref().map(|_| config.energy.power),
+            metric: Some(metric),
+            direction,
+            forecast: forecast.as_ref(),
+        };
+        if let Decision::Stop(reason) = policy.observe(&obs) {
+            stop = Some((i, reason));
+            break;
+        }
+    }
+    let note = if stop.is_none() { policy.note() } else { None };
+    let stop_row = stop.as_ref().map_or(n.saturating_sub(1), |s| s.0);
+    score(
+        run,
+        &energy,
+        stop_row,
+        stop.map(|s| s.1),
+        note,
+        basis,
+        config,
+    )
+}
+
+/// Best-so-far in the good direction with non-finite values as the run's worst finite value.
+fn best_so_far(run: &CurveRun) -> Option<Vec<f64>> {
+    let g: Vec<f64> = run
+        .metrics
+        .iter()
+        .map(|&m| run.direction().orient(m))
+        .collect();
+    let worst = g
+        .iter()
+        .copied()
+        .filter(|v| v.is_finite())
+        .reduce(f64::min)?;
+    let mut b = f64::NEG_INFINITY;
+    Some(
+        g.iter()
+            .map(|&v| {
+                b = b.max(if v.is_finite() { v } else { worst });
+                b
+            })
+            .collect(),
+    )
+}
+
+fn score(
+    run: &CurveRun,
+    energy: &[Joules],
+    stop_row: usize,
+    reason: Option<StopReason>,
+    note: Option<String>,
+    basis: EnergyBasis,
+    config: &ReplayConfig,
+) -> RunReplay {
+    let n = run.len();
+    let last = n.saturating_sub(1);
+    let dir = run.direction();
+    let e = |k: usize| energy.get(k).map_or(0.0, |j| j.0);
+    let b = best_so_far(run);
+    let best_at = |k: usize| b.as_ref().map(|b| dir.orient(b[k]));
+    let (oracle_step, capture) = match (&b, config.tau_per_kwh) {
+        (Some(b), Some(tau)) if n > 0 => {
+            let u = |k: usize| b[k] - tau * e(k) / JOULES_PER_KWH;
+            let oracle = (0..n).fold(0, |o, k| if u(k) > u(o) { k } else { o });
+            let denom = u(oracle) - u(last);
+            let num = u(stop_row) - u(last);
+            let scale = 1e-12 * (1.0 + u(last).abs());
+            let capture = if denom > scale {
+                Some(num / denom)
+            } else if num >= -scale {
+                Some(1.0)
+            } else {
+                // The full run was optimal and the policy lost utility: no ratio exists.
+                None
+            };
+            (Some(run.steps[oracle]), capture)
+        }
+        _ => (None, None),
+    };
+    let best_full = best_at(last);
+    let best_at_stop = best_at(stop_row);
+    let regret = match (best_full, best_at_stop) {
+        (Some(f), Some(s)) => Some(dir.orient(f) - dir.orient(s)),
+        _ => None,
+    };
+    RunReplay {
+        source: run.source.clone(),
+        task: run.task.clone(),
+        run_id: run.run_id.clone(),
+        stop_step: run.steps.get(stop_row).copied().unwrap_or(0.0),
+        last_step: run.steps.get(last).copied().unwrap_or(0.0),
+        energy_used_j: e(stop_row),
+        energy_full_j: e(last),
+        best_at_stop,
+        best_full,
+        oracle_step,
+        utility_capture: capture,
+        regret,
+        stopped: reason.is_some() && stop_row < last,
+        reason,
+        note,
+        energy_basis: match basis {
+            EnergyBasis::Recorded => "recorded",
+            EnergyBasis::TimeTimesPower => "time_x_power",
+            EnergyBasis::StepsTimesStepEnergy => "steps_x_step_energy",
+        },
+    }
+}
+
+fn median(mut v: Vec<f64>) -> Option<f64> {
+    if v.is_empty() {
+        return None;
+    }
+    v.sort_by(f64::total_cmp);
+    let m = v.len() / 2;
+    Some(if v.len() % 2 == 1 {
+        v[m]
+    } else {
+        0.5 * (v[m - 1] + v[m])
+    })
+}
+
+/// Totals over replayed runs.
+pub fn summarize(runs: &[RunReplay]) -> ReplaySummary {
+    let used: f64 = runs.iter().map(|r| r.energy_used_j).sum();
+    let full: f64 = runs.iter().map(|r| r.energy_full_j).sum();
+    let regrets: Vec<f64> = runs
+        .iter()
+        .filter_map(|r| r.regret)
+        .filter(|r| r.is_finite())
+        .collect();
+    let mean_regret =
+        (!regrets.is_empty()).then(|| regrets.iter().sum::<f64>() / regrets.len() as f64);
+    ReplaySummary {
+        energy_saved: if full > 0.0 { 1.0 - used / full } else { 0.0 },
+        median_regret: median(regrets),
+        mean_regret,
+        utility_capture_median: median(runs.iter().filter_map(|r| r.utility_capture).collect()),
+        runs: runs.len(),
+        stopped: runs.iter().filter(|r| r.stopped).count(),
+    }
+}

@@ -1,0 +1,524 @@
+//! The report's charts, drawn with plotters' SVG backend.
+//!
+//! Every chart is returned as an SVG string so the HTML can inline it and the
+//! same bytes go to the `.svg` file. Estimates are drawn dashed and say so in
+//! the legend; counters and integrated power are solid.
+
+use crate::error::ReportError;
+use crate::load::{EvalPoint, RunData};
+use plotters::coord::Shift;
+/// A pixel position on the canvas (plotters' backend coordinate).
+type BackendCoord = (i32, i32);
+use plotters::element::DashedPathElement;
+use plotters::prelude::*;
+use snuffer_energy::JOULES_PER_KWH;
+
+/// Pixel size of every chart.
+pub const CHART_SIZE: (u32, u32) = (960, 480);
+
+/// Margin of the plot area inside a chart (for tests that look at pixels).
+pub const PLOT_MARGIN: u32 = 80;
+
+const PALETTE: [RGBColor; 8] = [
+    RGBColor(31, 119, 180),
+    RGBColor(255, 127, 14),
+    RGBColor(44, 160, 44),
+    RGBColor(148, 103, 189),
+    RGBColor(140, 86, 75),
+    RGBColor(227, 119, 194),
+    RGBColor(127, 127, 127),
+    RGBColor(23, 190, 207),
+];
+const STOP: RGBColor = RGBColor(214, 39, 40);
+const BEST: RGBColor = RGBColor(255, 187, 0);
+const ORACLE: RGBColor = RGBColor(44, 160, 44);
+const FORECAST: RGBColor = RGBColor(148, 103, 189);
+
+/// Colour of the `i`-th series.
+pub(crate) fn colour(i: usize) -> RGBColor {
+    PALETTE[i % PALETTE.len()]
+}
+
+/// Smallest and largest finite value, if any.
+fn bounds(values: impl IntoIterator<Item = f64>) -> Option<(f64, f64)> {
+    values
+        .into_iter()
+        .filter(|v| v.is_finite())
+        .fold(None, |acc, v| match acc {
+            None => Some((v, v)),
+            Some((lo, hi)) => Some((f64::min(lo, v), f64::max(hi, v))),
+        })
+}
+
+/// Padded axis range around `lo..hi`, never empty.
+fn pad(lo: f64, hi: f64) -> (f64, f64) {
+    if hi - lo < 1e-12 * hi.abs().max(1.0) {
+        let pad = if lo == 0.0 { 1.0 } else { lo.abs() * 0.05 };
+        return (lo - pad, hi + pad);
+    }
+    let pad = (hi - lo) * 0.05;
+    (lo - pad, hi + pad)
+}
+
+/// Axis range covering `values`, padded, never empty.
+fn span(values: impl IntoIterator<Item = f64>) -> (f64, f64) {
+    bounds(values).map_or((0.0, 1.0), |(lo, hi)| pad(lo, hi))
+}
+
+/// Like [`span`] but starting at zero when nothing is negative.
+fn span_from_zero(values: impl IntoIterator<Item = f64>) -> (f64, f64) {
+    match bounds(values) {
+        None => (0.0, 1.0),
+        Some((lo, hi)) if lo >= 0.0 => (0.0, pad(0.0, hi).1),
+        Some((lo, hi)) => pad(lo, hi),
+    }
+}
+
+/// Tick label with about four significant digits and no trailing noise
+/// (plotters' default prints `500.0` for steps and long tails for kWh).
+fn tick(v: &f64) -> String {
+    let v = *v;
+    if v == 0.0 || !v.is_finite() {
+        return "0".into();
+    }
+    let mag = v.abs().log10().floor() as i32;
+    if !(-3..6).contains(&mag) {
+        return format!("{v:.2e}");
+    }
+    let decimals = (3 - mag).max(0) as usize;
+    let s = format!("{v:.decimals$}");
+    if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        s
+    }
+}
+
+/// Dashed legend glyph, so dashed series read as dashed in the legend too.
+fn dashed_glyph(
+    c: RGBColor,
+) -> impl Fn(BackendCoord) -> DashedPathElement<std::vec::IntoIter<BackendCoord>, i32> {
+    move |(x, y)| DashedPathElement::new(vec![(x, y), (x + 20, y)], 6, 4, c.stroke_width(2))
+}
+
+fn solid_glyph(c: RGBColor) -> impl Fn(BackendCoord) -> PathElement<BackendCoord> {
+    move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], c.stroke_width(2))
+}
+
+/// Renders `draw` on a fresh SVG canvas and returns the SVG text.
+fn render(
+    chart: &str,
+    draw: impl FnOnce(&DrawingArea<SVGBackend<'_>, Shift>) -> Result<(), ReportError>,
+) -> Result<String, ReportError> {
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, CHART_SIZE).into_drawing_area();
+        root.fill(&WHITE).map_err(|e| ReportError::plot(chart, e))?;
+        draw(&root)?;
+        root.present().map_err(|e| ReportError::plot(chart, e))?;
+    }
+    Ok(svg)
+}
+
+/// Which x axis a metric chart uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum MetricAxis {
+    Steps,
+    Energy,
+}
+
+impl MetricAxis {
+    fn x(self, p: &EvalPoint) -> f64 {
+        match self {
+            MetricAxis::Steps => p.step as f64,
+            MetricAxis::Energy => p.kwh(),
+        }
+    }
+}
+
+/// The metric over steps or energy, with forecast band, stop, best and oracle.
+pub(crate) fn metric_chart(run: &RunData, axis: MetricAxis) -> Result<String, ReportError> {
+    let name = match axis {
+        MetricAxis::Steps => "metric over steps",
+        MetricAxis::Energy => "metric over energy",
+    };
+    let metric = run.metric_name.clone().unwrap_or_else(|| "metric".into());
+    let points = match axis {
+        MetricAxis::Steps => run.metric_by_step.points(),
+        MetricAxis::Energy => run.metric_by_kwh.points(),
+    };
+    // Forecast rows (step, median, lo, hi) mapped onto the chart's x axis; on
+    // the energy axis a step costs the run's mean joules per step so far.
+    let jps = run.joules_per_step();
+    let forecast: Vec<[f64; 4]> = run
+        .forecast
+        .as_ref()
+        .map(|(_, f)| {
+            f.path
+                .iter()
+                .filter(|r| r.iter().all(|v| v.is_finite()))
+                .filter_map(|r| {
+                    let x = match axis {
+                        MetricAxis::Steps => Some(r[0]),
+                        MetricAxis::Energy => jps.map(|j| r[0] * j / JOULES_PER_KWH),
+                    }?;
+                    Some([x, r[1], r[2], r[3]])
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let marks: Vec<EvalPoint> = [
+        run.best,
+        run.stop.as_ref().map(|s| s.at),
+        run.oracle.as_ref().map(|o| o.at),
+    ]
+    .into_iter()
+    .flatten()
+    .filter(|p| p.metric.is_finite())
+    .collect();
+    let xs = points
+        .iter()
+        .map(|p| p.0)
+        .chain(forecast.iter().map(|r| r[0]))
+        .chain(marks.iter().map(|p| axis.x(p)));
+    let (x0, x1) = span_from_zero(xs);
+    let ys = points
+        .iter()
+        .map(|p| p.1)
+        .chain(forecast.iter().flat_map(|r| [r[2], r[3]]))
+        .chain(marks.iter().map(|p| p.metric));
+    let (y0, y1) = span(ys);
+    let x_desc = match axis {
+        MetricAxis::Steps => "optimizer steps",
+        MetricAxis::Energy => "energy (kWh)",
+    };
+    render(name, |root| {
+        let mut chart = ChartBuilder::on(root)
+            .caption(
+                format!("{} — {metric} over {}", run.run_name, x_desc),
+                ("sans-serif", 20),
+            )
+            .margin(12)
+            .x_label_area_size(45)
+            .y_label_area_size(70)
+            .build_cartesian_2d(x0..x1, y0..y1)
+            .map_err(|e| ReportError::plot(name, e))?;
+        chart
+            .configure_mesh()
+            .x_desc(x_desc)
+            .y_desc(metric.as_str())
+            .light_line_style(WHITE.mix(0.0))
+            .x_label_formatter(&tick)
+            .y_label_formatter(&tick)
+            .draw()
+            .map_err(|e| ReportError::plot(name, e))?;
+        if forecast.len() >= 2 {
+            let level = run.forecast.as_ref().map_or(0.8, |(_, f)| f.level);
+            let at = run.forecast.as_ref().map_or(0, |(s, _)| *s);
+            let band: Vec<(f64, f64)> = forecast
+                .iter()
+                .map(|r| (r[0], r[3]))
+                .chain(forecast.iter().rev().map(|r| (r[0], r[2])))
+                .collect();
+            chart
+                .draw_series(std::iter::once(Polygon::new(band, FORECAST.mix(0.18))))
+                .map_err(|e| ReportError::plot(name, e))?
+                .label(format!(
+                    "forecast {:.0} % band (made at step {at})",
+                    level * 100.0
+                ))
+                .legend(|(x, y)| {
+                    Rectangle::new([(x, y - 5), (x + 19, y + 5)], FORECAST.mix(0.3).filled())
+                });
+            chart
+                .draw_series(DashedLineSeries::new(
+                    forecast.iter().map(|r| (r[0], r[1])),
+                    6,
+                    4,
+                    FORECAST.stroke_width(2),
+                ))
+                .map_err(|e| ReportError::plot(name, e))?
+                .label("forecast median")
+                .legend(dashed_glyph(FORECAST));
+        }
+        if !points.is_empty() {
+            chart
+                .draw_series(LineSeries::new(
+                    points.iter().copied(),
+                    colour(0).stroke_width(2),
+                ))
+                .map_err(|e| ReportError::plot(name, e))?
+                .label(format!("{metric} (evaluations)"))
+                .legend(solid_glyph(colour(0)));
+        }
+        if let Some(s) = run.stop.as_ref().filter(|s| s.at.metric.is_finite()) {
+            chart
+                .draw_series(std::iter::once(Cross::new(
+                    (axis.x(&s.at), s.at.metric),
+                    8,
+                    STOP.stroke_width(3),
+                )))
+                .map_err(|e| ReportError::plot(name, e))?
+                .label(format!("stop at step {}", s.at.step))
+                .legend(|(x, y)| Cross::new((x + 9, y), 5, STOP.stroke_width(3)));
+        }
+        if let Some(b) = run.best.filter(|b| b.metric.is_finite()) {
+            chart
+                .draw_series(std::iter::once(TriangleMarker::new(
+                    (axis.x(&b), b.metric),
+                    8,
+                    BEST.filled(),
+                )))
+                .map_err(|e| ReportError::plot(name, e))?
+                .label(format!("best: {:.4} at step {}", b.metric, b.step))
+                .legend(|(x, y)| TriangleMarker::new((x + 9, y), 6, BEST.filled()));
+        }
+        if let Some(o) = &run.oracle {
+            chart
+                .draw_series(std::iter::once(Circle::new(
+                    (axis.x(&o.at), o.at.metric),
+                    7,
+                    ORACLE.stroke_width(3),
+                )))
+                .map_err(|e| ReportError::plot(name, e))?
+                .label(format!(
+                    "hindsight oracle (τ = {} /kWh) at step {}",
+                    o.tau_per_kwh, o.at.step
+                ))
+                .legend(|(x, y)| Circle::new((x + 9, y), 5, ORACLE.stroke_width(3)));
+        }
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::LowerRight)
+            .background_style(WHITE.mix(0.85))
+            .border_style(BLACK.mix(0.4))
+            .label_font(("sans-serif", 13))
+            .draw()
+            .map_err(|e| ReportError::plot(name, e))?;
+        Ok(())
+    })
+}
+
+/// A per-domain time chart (power or cumulative energy).
+pub(crate) fn domain_chart(run: &RunData, power: bool) -> Result<String, ReportError> {
+    let name = if power { "power" } else { "cumulative energy" };
+    let series: Vec<(String, bool, Vec<(f64, f64)>)> = run
+        .domains
+        .iter()
+        .map(|d| {
+            let pts = if power {
+                d.power.points()
+            } else {
+                d.energy.points()
+            };
+            // The legend says what kind of figure each line is; estimates
+            // are also drawn dashed.
+            let label = match &d.provenance {
+                p if p.is_estimate() => format!("{} — estimated (dashed)", d.name),
+                p => format!("{} — {p}", d.name),
+            };
+            (label, d.provenance.is_estimate(), pts)
+        })
+        .collect();
+    let total = (!power && run.domains.len() > 1).then(|| run.total_energy.points());
+    let (x0, x1) = span_from_zero(
+        series
+            .iter()
+            .flat_map(|s| s.2.iter().map(|p| p.0))
+            .chain(total.iter().flatten().map(|p| p.0)),
+    );
+    let (y0, y_top) = span_from_zero(
+        series
+            .iter()
+            .flat_map(|s| s.2.iter().map(|p| p.1))
+            .chain(total.iter().flatten().map(|p| p.1)),
+    );
+    // Headroom for the legend, which sits above the lines.
+    let y1 = y0 + (y_top - y0) * 1.25;
+    let (y_desc, caption) = if power {
+        ("power (W)", "power per domain")
+    } else {
+        ("cumulative energy (J)", "cumulative energy per domain")
+    };
+    render(name, |root| {
+        let mut chart = ChartBuilder::on(root)
+            .caption(format!("{} — {caption}", run.run_name), ("sans-serif", 20))
+            .margin(12)
+            .x_label_area_size(45)
+            .y_label_area_size(80)
+            .build_cartesian_2d(x0..x1, y0..y1)
+            .map_err(|e| ReportError::plot(name, e))?;
+        chart
+            .configure_mesh()
+            .x_desc("time since start (s)")
+            .y_desc(y_desc)
+            .light_line_style(WHITE.mix(0.0))
+            .x_label_formatter(&tick)
+            .y_label_formatter(&tick)
+            .draw()
+            .map_err(|e| ReportError::plot(name, e))?;
+        for (i, (label, estimate, pts)) in series.iter().enumerate() {
+            let c = colour(i);
+            if *estimate {
+                chart
+                    .draw_series(DashedLineSeries::new(
+                        pts.iter().copied(),
+                        8,
+                        5,
+                        c.stroke_width(2),
+                    ))
+                    .map_err(|e| ReportError::plot(name, e))?
+                    .label(label.as_str())
+                    .legend(dashed_glyph(c));
+            } else {
+                chart
+                    .draw_series(LineSeries::new(pts.iter().copied(), c.stroke_width(2)))
+                    .map_err(|e| ReportError::plot(name, e))?
+                    .label(label.as_str())
+                    .legend(solid_glyph(c));
+            }
+        }
+        if let Some(total) = &total {
+            chart
+                .draw_series(LineSeries::new(
+                    total.iter().copied(),
+                    BLACK.stroke_width(1),
+                ))
+                .map_err(|e| ReportError::plot(name, e))?
+                .label(format!("total — {}", total_provenance(run)))
+                .legend(solid_glyph(BLACK));
+        }
+        chart
+            .configure_series_labels()
+            .position(if power {
+                SeriesLabelPosition::UpperRight
+            } else {
+                SeriesLabelPosition::UpperLeft
+            })
+            .background_style(WHITE.mix(0.85))
+            .border_style(BLACK.mix(0.4))
+            .label_font(("sans-serif", 13))
+            .draw()
+            .map_err(|e| ReportError::plot(name, e))?;
+        Ok(())
+    })
+}
+
+fn total_provenance(run: &RunData) -> String {
+    run.domains
+        .iter()
+        .map(|d| d.provenance.clone())
+        .reduce(|a, b| a.combine(&b))
+        .map(|p| p.label().to_string())
+        .unwrap_or_else(|| "unknown".into())
+}
+
+/// Metric against energy for several runs on one chart.
+pub(crate) fn overlay_chart(runs: &[RunData]) -> Result<String, ReportError> {
+    let name = "comparison overlay";
+    let series: Vec<(String, Vec<(f64, f64)>, Option<EvalPoint>)> = runs
+        .iter()
+        .map(|r| {
+            (
+                r.run_name.clone(),
+                r.metric_by_kwh.points(),
+                r.stop.as_ref().map(|s| s.at),
+            )
+        })
+        .collect();
+    let (x0, x1) = span_from_zero(series.iter().flat_map(|s| s.1.iter().map(|p| p.0)));
+    let (y0, y1) = span(series.iter().flat_map(|s| s.1.iter().map(|p| p.1)));
+    let metric = runs
+        .iter()
+        .find_map(|r| r.metric_name.clone())
+        .unwrap_or_else(|| "metric".into());
+    render(name, |root| {
+        let mut chart = ChartBuilder::on(root)
+            .caption(format!("{metric} against energy"), ("sans-serif", 20))
+            .margin(12)
+            .x_label_area_size(45)
+            .y_label_area_size(70)
+            .build_cartesian_2d(x0..x1, y0..y1)
+            .map_err(|e| ReportError::plot(name, e))?;
+        chart
+            .configure_mesh()
+            .x_desc("energy (kWh)")
+            .y_desc(metric.as_str())
+            .light_line_style(WHITE.mix(0.0))
+            .x_label_formatter(&tick)
+            .y_label_formatter(&tick)
+            .draw()
+            .map_err(|e| ReportError::plot(name, e))?;
+        for (i, (label, pts, stop)) in series.iter().enumerate() {
+            let c = colour(i);
+            chart
+                .draw_series(LineSeries::new(pts.iter().copied(), c.stroke_width(2)))
+                .map_err(|e| ReportError::plot(name, e))?
+                .label(label.as_str())
+                .legend(solid_glyph(c));
+            if let Some(s) = stop.filter(|s| s.metric.is_finite()) {
+                chart
+                    .draw_series(std::iter::once(Cross::new(
+                        (s.kwh(), s.metric),
+                        7,
+                        c.stroke_width(3),
+                    )))
+                    .map_err(|e| ReportError::plot(name, e))?;
+            }
+        }
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::LowerRight)
+            .background_style(WHITE.mix(0.85))
+            .border_style(BLACK.mix(0.4))
+            .label_font(("sans-serif", 13))
+            .draw()
+            .map_err(|e| ReportError::plot(name, e))?;
+        Ok(())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spans_are_never_empty() {
+        let rows = [
+            (vec![], (0.0, 1.0)),
+            (vec![5.0], (4.75, 5.25)),
+            (vec![0.0], (-1.0, 1.0)),
+            (vec![f64::NAN, 1.0, 3.0], (0.9, 3.1)),
+        ];
+        for (vals, want) in rows {
+            let got = span(vals.clone());
+            assert!(
+                (got.0 - want.0).abs() < 1e-9 && (got.1 - want.1).abs() < 1e-9,
+                "span({vals:?}) = {got:?}, want {want:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn ticks_are_short() {
+        let rows = [
+            (500.0, "500"),
+            (0.5, "0.5"),
+            (0.001_234, "0.001234"),
+            (0.000_123_4, "1.23e-4"),
+            (12_345.0, "12345"),
+            (2.5e7, "2.50e7"),
+            (0.0, "0"),
+            (-1.25, "-1.25"),
+        ];
+        for (v, want) in rows {
+            assert_eq!(tick(&v), want, "tick({v})");
+        }
+    }
+
+    #[test]
+    fn non_negative_data_starts_at_zero() {
+        assert_eq!(span_from_zero([2.0, 4.0]).0, 0.0);
+        assert!(span_from_zero([-2.0, 4.0]).0 < -2.0);
+    }
+}

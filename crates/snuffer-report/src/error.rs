@@ -1,0 +1,88 @@
+//! The crate's one error type.
+
+use std::path::PathBuf;
+
+/// Errors from reading run directories and writing reports.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ReportError {
+    /// The directory holds neither `steps.jsonl` nor `summary.json`.
+    #[error(
+        "{} is not a Snuffer run directory (no steps.jsonl or summary.json in it); \
+         pass the directory a run wrote, e.g. runs/<name>-<timestamp>",
+        path.display()
+    )]
+    NotARunDir {
+        /// The directory given.
+        path: PathBuf,
+    },
+    /// A file could not be read or written.
+    #[error("{}: {source}; check that the path exists and is readable/writable", path.display())]
+    Io {
+        /// The file or directory.
+        path: PathBuf,
+        /// The underlying error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A line of `steps.jsonl` that is not the last one does not parse.
+    #[error(
+        "{}:{line}: not a valid step record ({source}); only the last line of a crashed run \
+         may be torn, so this file was damaged after it was written",
+        path.display()
+    )]
+    BadLine {
+        /// The steps file.
+        path: PathBuf,
+        /// 1-based line number.
+        line: u64,
+        /// The JSON error.
+        #[source]
+        source: serde_json::Error,
+    },
+    /// `summary.json` exists but does not parse.
+    #[error(
+        "{}: not a valid run summary ({source}); delete it to report from steps.jsonl alone",
+        path.display()
+    )]
+    BadSummary {
+        /// The summary file.
+        path: PathBuf,
+        /// The JSON error.
+        #[source]
+        source: serde_json::Error,
+    },
+    /// The run directory has no records to plot.
+    #[error("{}: the run has no step or evaluation records yet; report it once it has logged something", path.display())]
+    Empty {
+        /// The run directory.
+        path: PathBuf,
+    },
+    /// Drawing a chart failed.
+    #[error("drawing {chart}: {message}")]
+    Plot {
+        /// Which chart.
+        chart: String,
+        /// The plotting library's message.
+        message: String,
+    },
+    /// `compare` was given no run directories.
+    #[error("no run directories to compare; pass at least one RUN_DIR")]
+    NoRuns,
+}
+
+impl ReportError {
+    pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        ReportError::Io {
+            path: path.into(),
+            source,
+        }
+    }
+
+    pub(crate) fn plot(chart: &str, err: impl std::fmt::Display) -> Self {
+        ReportError::Plot {
+            chart: chart.to_string(),
+            message: err.to_string(),
+        }
+    }
+}

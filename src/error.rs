@@ -1,0 +1,88 @@
+//! The one error type of the `snuffer` facade crate.
+
+use std::path::PathBuf;
+
+/// Everything that can go wrong while setting up, running or reading back a run.
+///
+/// Every variant names what it was working on (a path, a setting, an address)
+/// and its message says what to do about it.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A builder setting is out of its domain.
+    #[error("invalid run setting `{name}` = {value}: {expected}")]
+    InvalidSetting {
+        /// The builder method.
+        name: &'static str,
+        /// The offending value, as text.
+        value: String,
+        /// What is allowed.
+        expected: String,
+    },
+    /// The run directory could not be created or used.
+    #[error("cannot create run directory {path}: {source}; choose another `out_dir` or fix its permissions")]
+    CreateDir {
+        /// The directory.
+        path: PathBuf,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// A run file could not be written.
+    #[error(
+        "cannot write {path}: {source}; check free disk space and the directory's permissions"
+    )]
+    Write {
+        /// The file.
+        path: PathBuf,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// A run file could not be read.
+    #[error("cannot read {path}: {source}; check the path (a run directory holds steps.jsonl and summary.json)")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// A line of `steps.jsonl` (other than a torn last line) is not a valid record.
+    #[error("{path}, line {line}: not a valid step record ({message}); the file was edited or written by an incompatible version")]
+    BadRecord {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line number.
+        line: u64,
+        /// What the JSON parser reported.
+        message: String,
+    },
+    /// No energy meter could be started.
+    #[error("no energy meter is available ({reasons}); pass meters explicitly with `.meters(...)`, e.g. a `ConstantMeter` with your hardware's power")]
+    NoMeter {
+        /// Why each source was skipped.
+        reasons: String,
+    },
+    /// The energy sampler failed to start (a meter's first reading failed, or a bad setting).
+    #[error("cannot start energy sampling: {source}")]
+    Energy {
+        /// The underlying error (its message carries the fix).
+        #[from]
+        source: snuffer_energy::EnergyError,
+    },
+    /// The Prometheus exporter could not listen.
+    #[error("cannot start the Prometheus exporter on {addr}: {source}")]
+    Prometheus {
+        /// The address asked for.
+        addr: String,
+        /// The underlying error (names the address and the fix).
+        source: std::io::Error,
+    },
+}
+
+impl Error {
+    pub(crate) fn write(path: impl Into<PathBuf>, source: std::io::Error) -> Error {
+        Error::Write {
+            path: path.into(),
+            source,
+        }
+    }
+}

@@ -1,0 +1,272 @@
+//! Live progress of a run on stderr: an indicatif bar on a terminal, plain
+//! periodic lines otherwise, nothing when quiet.
+//!
+//! The bar shows step / planned steps, the latest loss and metric, power (W)
+//! and energy (kWh) — prefixed with `~` and followed by `(est.)` when they
+//! come from a model rather than a meter — the forecast final metric with its
+//! 80 % interval, and the forecast marginal gain per kWh against τ when known.
+//!
+//! Nothing here runs in [`Run::step`](crate::Run::step)'s fast path: the bar's
+//! position moves when the run reaches a step-log mark (a step count, never a
+//! clock check), and everything else is refreshed at evaluations.
+
+use snuffer_energy::{Joules, Watts};
+use std::io::IsTerminal;
+use std::time::{Duration, Instant};
+
+/// How a run reports progress on stderr.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum Progress {
+    /// A bar when stderr is a terminal, plain lines otherwise (the default).
+    #[default]
+    Auto,
+    /// Always the bar (indicatif hides it when stderr is not a terminal).
+    Bar,
+    /// Plain lines, about every 10 % of the planned steps (or every 30 s when
+    /// the plan is unknown), plus the stop sentence.
+    Plain,
+    /// Nothing at all.
+    Quiet,
+}
+
+/// Seconds between plain lines when no 10 % mark is due.
+const PLAIN_EVERY: Duration = Duration::from_secs(30);
+
+/// What the display shows, as of an evaluation.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Status {
+    pub(crate) step: u64,
+    pub(crate) loss: Option<f64>,
+    pub(crate) metric_name: String,
+    pub(crate) metric: Option<f64>,
+    pub(crate) power: Option<Watts>,
+    pub(crate) energy: Joules,
+    pub(crate) estimated: bool,
+    /// Forecast at the planned end: (median, lo, hi) at 80 %.
+    pub(crate) forecast: Option<(f64, f64, f64)>,
+    /// Forecast marginal gain per kWh (optimistic bound) and τ, when known.
+    pub(crate) gain_per_kwh: Option<f64>,
+    pub(crate) tau: Option<f64>,
+}
+
+/// Three significant digits without scientific notation for ordinary values.
+pub(crate) fn sig3(v: f64) -> String {
+    if !v.is_finite() {
+        return "NaN".into();
+    }
+    if v == 0.0 {
+        return "0".into();
+    }
+    let mag = v.abs().log10().floor() as i32;
+    if !(-6..=6).contains(&mag) {
+        return format!("{v:.2e}");
+    }
+    let decimals = (2 - mag).max(0) as usize;
+    format!("{v:.decimals$}")
+}
+
+/// The status as one line (also the bar's message).
+pub(crate) fn status_line(s: &Status) -> String {
+    let mut parts = Vec::with_capacity(6);
+    if let Some(l) = s.loss {
+        parts.push(format!("loss {}", sig3(l)));
+    }
+    if let Some(m) = s.metric {
+        parts.push(format!("{} {}", s.metric_name, sig3(m)));
+    }
+    let (mark, est) = if s.estimated {
+        ("~", " (est.)")
+    } else {
+        ("", "")
+    };
+    let power = s
+        .power
+        .map(|p| format!("{mark}{:.1} W ", p.0))
+        .unwrap_or_default();
+    parts.push(format!("{power}{mark}{} kWh{est}", sig3(s.energy.kwh())));
+    if let Some((m, lo, hi)) = s.forecast {
+        parts.push(format!("final {} [{}, {}]", sig3(m), sig3(lo), sig3(hi)));
+    }
+    match (s.gain_per_kwh, s.tau) {
+        (Some(g), Some(t)) => parts.push(format!("gain {}/kWh vs τ {}", sig3(g), sig3(t))),
+        (Some(g), None) => parts.push(format!("gain {}/kWh", sig3(g))),
+        (None, Some(t)) => parts.push(format!("τ {}", sig3(t))),
+        (None, None) => {}
+    }
+    parts.join(" | ")
+}
+
+enum Out {
+    Bar(indicatif::ProgressBar),
+    Plain,
+    Quiet,
+}
+
+/// The live display of one run.
+pub(crate) struct Display {
+    out: Out,
+    name: String,
+    planned: Option<u64>,
+    /// Next step at which the bar's position moves.
+    next_bar_step: u64,
+    bar_every: u64,
+    next_plain_step: u64,
+    last_plain: Option<Instant>,
+}
+
+impl Display {
+    pub(crate) fn new(mode: Progress, name: &str, planned: Option<u64>) -> Display {
+        let tty = std::io::stderr().is_terminal();
+        let out = match mode {
+            Progress::Quiet => Out::Quiet,
+            Progress::Plain => Out::Plain,
+            Progress::Auto if !tty => Out::Plain,
+            Progress::Auto | Progress::Bar => Out::Bar(new_bar(name, planned)),
+        };
+        Display {
+            out,
+            name: name.to_string(),
+            planned,
+            next_bar_step: 0,
+            // About 500 position updates over a planned run, 1 per 10 steps otherwise.
+            bar_every: planned.map_or(10, |p| (p / 500).max(1)),
+            next_plain_step: 0,
+            last_plain: None,
+        }
+    }
+
+    /// Whether anything is shown.
+    pub(crate) fn is_quiet(&self) -> bool {
+        matches!(self.out, Out::Quiet)
+    }
+
+    /// Move the bar (called at step-log marks, not every step).
+    pub(crate) fn on_step(&mut self, step: u64) {
+        if let Out::Bar(bar) = &self.out {
+            if step >= self.next_bar_step {
+                bar.set_position(step);
+                self.next_bar_step = step + self.bar_every;
+            }
+        }
+    }
+
+    /// Refresh after an evaluation.
+    pub(crate) fn on_eval(&mut self, s: &Status) {
+        match &self.out {
+            Out::Quiet => {}
+            Out::Bar(bar) => {
+                bar.set_position(s.step);
+                bar.set_message(status_line(s));
+            }
+            Out::Plain => {
+                let now = Instant::now();
+                let by_step = s.step >= self.next_plain_step;
+                let by_time = self
+                    .last_plain
+                    .is_none_or(|t| now.duration_since(t) >= PLAIN_EVERY);
+                if !(by_step || by_time) {
+                    return;
+                }
+                if let Some(p) = self.planned {
+                    let tenth = (p / 10).max(1);
+                    self.next_plain_step = (s.step / tenth + 1) * tenth;
+                }
+                self.last_plain = Some(now);
+                let pos = match self.planned {
+                    Some(p) => format!(
+                        "step {}/{} ({:.0} %)",
+                        s.step,
+                        p,
+                        100.0 * s.step as f64 / p.max(1) as f64
+                    ),
+                    None => format!("step {}", s.step),
+                };
+                eprintln!("[{}] {pos} | {}", self.name, status_line(s));
+            }
+        }
+    }
+
+    /// Print one sentence above the bar (or as a plain line).
+    pub(crate) fn say(&self, sentence: &str) {
+        match &self.out {
+            Out::Quiet => {}
+            Out::Bar(bar) => bar.println(format!("[{}] {sentence}", self.name)),
+            Out::Plain => eprintln!("[{}] {sentence}", self.name),
+        }
+    }
+
+    /// Leave the bar where it is, with its last message.
+    pub(crate) fn finish(&mut self) {
+        if let Out::Bar(bar) = &self.out {
+            bar.abandon();
+        }
+    }
+}
+
+fn new_bar(name: &str, planned: Option<u64>) -> indicatif::ProgressBar {
+    let target = indicatif::ProgressDrawTarget::stderr();
+    let (bar, template) = match planned {
+        Some(p) => (
+            indicatif::ProgressBar::with_draw_target(Some(p), target),
+            "{prefix} [{bar:24}] {pos}/{len} {msg}",
+        ),
+        None => (
+            indicatif::ProgressBar::with_draw_target(None, target),
+            "{prefix} {spinner} step {pos} {msg}",
+        ),
+    };
+    if let Ok(style) = indicatif::ProgressStyle::with_template(template) {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    bar.set_prefix(name.to_string());
+    bar
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sig3_rows() {
+        for (v, want) in [
+            (0.0, "0"),
+            (1.0, "1.00"),
+            (0.91234, "0.912"),
+            (123.456, "123"),
+            (0.000123456, "0.000123"),
+            (1.5e-9, "1.50e-9"),
+            (f64::NAN, "NaN"),
+        ] {
+            assert_eq!(sig3(v), want, "sig3({v})");
+        }
+    }
+
+    #[test]
+    fn estimated_figures_are_marked() {
+        let s = Status {
+            step: 10,
+            metric_name: "val_acc".into(),
+            metric: Some(0.9),
+            power: Some(Watts(12.0)),
+            energy: Joules(3600.0),
+            estimated: true,
+            forecast: Some((0.95, 0.93, 0.97)),
+            gain_per_kwh: Some(2.0),
+            tau: Some(0.5),
+            ..Status::default()
+        };
+        let line = status_line(&s);
+        assert!(line.contains("~12.0 W ~0.00100 kWh (est.)"), "{line}");
+        assert!(line.contains("final 0.950 [0.930, 0.970]"), "{line}");
+        assert!(line.contains("gain 2.00/kWh vs τ 0.500"), "{line}");
+        let measured = status_line(&Status {
+            estimated: false,
+            ..s
+        });
+        assert!(
+            !measured.contains('~') && !measured.contains("(est.)"),
+            "{measured}"
+        );
+    }
+}

@@ -1,0 +1,159 @@
+//! The monitored metric's history, the forecaster and its refit cadence.
+
+use crate::format::ForecastRecord;
+use snuffer_forecast::{Forecast, ForecastConfig, Forecaster};
+
+/// When the forecaster is refitted.
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[non_exhaustive]
+pub enum Refit {
+    /// Every `n`-th evaluation (`Every(1)`: at each one, the default).
+    Every(u32),
+    /// Geometrically: refit when the number of evaluations has grown by this
+    /// factor (> 1) since the last fit, e.g. 1.2 refits at 10, 12, 15, 18, …
+    /// evaluations. Cheaper on runs with thousands of evaluations.
+    Geometric(f64),
+}
+
+impl Default for Refit {
+    fn default() -> Refit {
+        Refit::Every(1)
+    }
+}
+
+impl std::fmt::Display for Refit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Refit::Every(1) => f.write_str("every evaluation"),
+            Refit::Every(n) => write!(f, "every {n} evaluations"),
+            Refit::Geometric(r) => write!(f, "geometric ×{r}"),
+        }
+    }
+}
+
+/// Confidence level of the intervals written to the logs.
+pub(crate) const LEVEL: f64 = 0.8;
+/// Rows in a forecast record's sampled path.
+const PATH_POINTS: usize = 12;
+
+/// The metric's finite observations and the latest forecast.
+pub(crate) struct Curve {
+    forecaster: Forecaster,
+    refit: Refit,
+    steps: Vec<f64>,
+    values: Vec<f64>,
+    evals_since_fit: u32,
+    points_at_fit: usize,
+    latest: Option<Forecast>,
+    /// The last fitting error, for the summary (forecasting is best effort).
+    pub(crate) last_error: Option<String>,
+    /// Fits done.
+    pub(crate) fits: u32,
+}
+
+impl Curve {
+    pub(crate) fn new(config: ForecastConfig, refit: Refit) -> Curve {
+        Curve {
+            forecaster: Forecaster::new(config),
+            refit,
+            steps: Vec::new(),
+            values: Vec::new(),
+            evals_since_fit: 0,
+            points_at_fit: 0,
+            latest: None,
+            last_error: None,
+            fits: 0,
+        }
+    }
+
+    /// Record an evaluation; a non-finite value is not a point of the curve
+    /// (divergence policies see it through the observation instead).
+    pub(crate) fn push(&mut self, step: u64, value: f64) {
+        self.evals_since_fit += 1;
+        if value.is_finite() {
+            self.steps.push(step as f64);
+            self.values.push(value);
+        }
+    }
+
+    fn due(&self) -> bool {
+        let n = self.steps.len();
+        if n < self.forecaster.min_points() || n == self.points_at_fit {
+            return false;
+        }
+        match self.refit {
+            Refit::Every(k) => self.latest.is_none() || self.evals_since_fit >= k.max(1),
+            Refit::Geometric(r) => {
+                self.latest.is_none() || n as f64 >= self.points_at_fit as f64 * r
+            }
+        }
+    }
+
+    /// Refit if the cadence says so (or `force` and there are new points);
+    /// returns whether a new forecast was made.
+    pub(crate) fn maybe_refit(&mut self, force: bool) -> bool {
+        let n = self.steps.len();
+        let due =
+            self.due() || (force && n >= self.forecaster.min_points() && n != self.points_at_fit);
+        if !due {
+            return false;
+        }
+        self.evals_since_fit = 0;
+        self.points_at_fit = n;
+        match self.forecaster.fit(&self.steps, &self.values) {
+            Ok(f) => {
+                self.latest = Some(f);
+                self.fits += 1;
+                true
+            }
+            Err(e) => {
+                self.last_error = Some(e.to_string());
+                false
+            }
+        }
+    }
+
+    /// The latest forecast.
+    pub(crate) fn latest(&self) -> Option<&Forecast> {
+        self.latest.as_ref()
+    }
+
+    /// The latest forecast at `target`, with a short sampled path from the
+    /// last observation to `target` for plotting.
+    pub(crate) fn record(&self, target: f64) -> Option<ForecastRecord> {
+        let f = self.latest.as_ref()?;
+        let (lo, hi) = f.interval(target, LEVEL);
+        let median = f.quantile(target, 0.5);
+        if ![median, lo, hi].iter().all(|v| v.is_finite()) {
+            return None;
+        }
+        let from = f.last_step().min(target);
+        let path = (0..=PATH_POINTS)
+            .map(|i| {
+                let s = from + (target - from) * i as f64 / PATH_POINTS as f64;
+                let (l, h) = f.interval(s, LEVEL);
+                [s, f.quantile(s, 0.5), l, h]
+            })
+            .filter(|row| row.iter().all(|v| v.is_finite()))
+            .collect();
+        Some(ForecastRecord {
+            target_step: target,
+            median,
+            lo,
+            hi,
+            level: LEVEL,
+            asymptote: f.asymptote().filter(|a| a.is_finite()),
+            path,
+        })
+    }
+
+    /// Finite points so far.
+    pub(crate) fn len(&self) -> usize {
+        self.steps.len()
+    }
+
+    /// Heap bytes held by the history.
+    pub(crate) fn heap_bytes(&self) -> usize {
+        (self.steps.capacity() + self.values.capacity()) * std::mem::size_of::<f64>()
+    }
+}

@@ -1,0 +1,720 @@
+//! The run tracker: [`Run`] stamps optimizer steps, records evaluations, asks
+//! the stop policy, and writes the run directory.
+//!
+//! # Life of a run
+//!
+//! * [`Run::builder`] → [`RunBuilder::build`]: creates the run directory, starts
+//!   the energy sampler (`snuffer_energy::auto()` unless meters are given) and
+//!   writes the first line of `steps.jsonl`, a `start` record whose `meta`
+//!   holds the run name, metric name and direction, planned steps, policy
+//!   description, τ (if given), the meters chosen and the sources skipped with
+//!   their reasons, and the logging settings.
+//! * [`Run::step`] after every optimizer step: the hot path. It reads the
+//!   monotonic clock, increments a counter and, every `log_every` steps, copies
+//!   a stamp into a buffer allocated at build time. No system call besides the
+//!   clock, no allocation, no lock. Energy is *not* computed here: the
+//!   sampler's background thread polls the meters, and the energy of any
+//!   interval is interpolated from its samples later.
+//! * [`Run::eval`] after every evaluation: writes the buffered step lines (with
+//!   their cumulative energy interpolated at each stamp) and an `eval` line
+//!   (energy per domain with provenance and uncertainty, the metric and the
+//!   latest loss, the forecast when it was refitted, the decision), flushes
+//!   the file, refits the forecast on its cadence ([`Refit`]), asks the policy
+//!   and returns an [`Action`].
+//! * [`Run::finish`]: stops the sampler (a last reading), writes the `end`
+//!   line, `summary.json` (temp file + rename) and `emissions.csv`, and
+//!   returns the [`Summary`]. A run dropped without `finish` still stops its
+//!   sampler and writes its end line and a summary with `finished: false`;
+//!   `Drop` never panics.
+//!
+//! # What the free-form fields hold
+//!
+//! * Start line `meta`: `format_version`, `run_name`, `started_at`,
+//!   `metric_name`, `direction`, `higher_is_better`, `bounds {lower, upper}`,
+//!   `planned_steps`, `policy` (its name or description), `tau`, `refit`,
+//!   `log_every`, `log_every_doubles`, `sample_interval_s`, `meters`,
+//!   `domains`, `skipped` (`[{source, reason}]`).
+//! * End line `meta`: `finished` (false when dropped without
+//!   [`Run::finish`]) and `stop_step` when a policy stopped the run; its
+//!   `decision` is the stop, its `forecast` the full-run forecast.
+//! * Eval line `decision.evidence` on a continue: `optimistic_rate_per_kwh`
+//!   and `tau_per_kwh` when the policy is [`snuffer_policy::MarginalGain`],
+//!   plus the numbers of any policy warning (its sentence in `message`).
+//! * `summary.json` `extra`: `stop_step`, `evaluations`, `forecast_fits`,
+//!   `forecast_points`, `forecast_error`, `policy`, `policy_note`, `tau`,
+//!   `meters`, `skipped`, `sample_interval_s`, `sampler_errors`,
+//!   `last_sampler_error`, `footprint_error`, `log_every`, `step_lines`,
+//!   `steps_file`.
+//!
+//! # Decisions documented here
+//!
+//! * **Metric values that are NaN or infinite** are passed to the policy (a
+//!   divergence policy stops on them), written as `null`, and never become the
+//!   best nor a point of the forecast.
+//! * **A NaN or infinite training loss** ([`Run::record_loss`]) stops the run
+//!   at the next evaluation with a `divergence` reason when a policy is set
+//!   (the policy's observation carries the metric only); opt out with
+//!   [`RunBuilder::stop_on_nonfinite_loss`].
+//! * **Once a policy says stop**, the first stop is the run's stop reason (in
+//!   the summary and the final sentence); later evaluations still ask the
+//!   policy and log its decisions, so a loop that ignores the advice keeps a
+//!   faithful log.
+//! * **Step lines**: at most one every `log_every` steps (see
+//!   [`RunBuilder::log_every`]), written at the next evaluation or when 256
+//!   stamps are pending (then that one `step` call does the write, once per
+//!   256 × `log_every` steps).
+//! * **Energy per step** for the forecast of the remaining run is measured
+//!   over the latest fifth of the run (evaluations included, since they recur).
+//! * **Forecasts** are refitted on the [`Refit`] cadence (default: every
+//!   evaluation; fits see at most a bounded sample of points, so each costs
+//!   about the same on long runs). The policy receives the forecast only when
+//!   it was refitted at that evaluation, as its contract says.
+//! * **Memory** is O(evaluations + 256 stamps + the sampler's bounded ring),
+//!   never O(steps); see [`Run::heap_bytes`].
+
+mod builder;
+mod curve;
+mod energy;
+mod log;
+mod records;
+mod report;
+mod stamps;
+mod summary;
+
+pub use builder::RunBuilder;
+pub use curve::Refit;
+
+use crate::format::{EnergyRecord, RecordKind, StepRecord, Summary, STEPS_FILE};
+use crate::progress::Display;
+use crate::Error;
+use energy::EnergySource;
+use log::StepLog;
+use records::{decision_record, energy_record, eval_decision_record, finite};
+use snuffer_energy::EnergyReport;
+use snuffer_forecast::{Direction, ForecastConfig};
+use snuffer_policy::{Decision, Observation, StopReason};
+use stamps::{LogStamp, StampBuffer};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+/// Stamps waiting for their step lines; a full buffer is written out.
+const PENDING_STAMPS: usize = 256;
+/// Step lines per doubling of `log_every` when the plan is unknown.
+const LINES_PER_LEVEL: u64 = 1000;
+/// Window of the power shown and passed to policies.
+const POWER_WINDOW: Duration = Duration::from_secs(10);
+
+/// What the caller should do after an evaluation.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct Action {
+    /// The policy's decision at this evaluation.
+    pub decision: Decision,
+    /// Whether this evaluation is the best so far (save the weights).
+    pub new_best: bool,
+    /// Steps done at this evaluation.
+    pub step: u64,
+    /// The metric as given (may be NaN).
+    pub metric: f64,
+}
+
+impl Action {
+    /// Whether the policy says stop.
+    pub fn should_stop(&self) -> bool {
+        matches!(self.decision, Decision::Stop(_))
+    }
+
+    /// Whether this evaluation is the best so far.
+    pub fn is_new_best(&self) -> bool {
+        self.new_best
+    }
+
+    /// The stop reason, when the policy says stop.
+    pub fn reason(&self) -> Option<&StopReason> {
+        match &self.decision {
+            Decision::Stop(r) => Some(r),
+            Decision::Continue => None,
+        }
+    }
+}
+
+/// Cumulative energy at an evaluation, for the recent energy per step.
+#[derive(Debug, Clone, Copy)]
+struct EvalPoint {
+    step: u64,
+    energy_j: f64,
+}
+
+/// The first stop the policy called.
+#[derive(Debug, Clone)]
+struct StopAt {
+    step: u64,
+    reason: StopReason,
+}
+
+/// A training run being tracked; see the [module docs](self).
+pub struct Run {
+    // Hot: touched by `step`.
+    steps: u64,
+    last_at: Instant,
+    next_mark: u64,
+    loss: Option<f64>,
+    pending: StampBuffer,
+
+    // Cold.
+    log_every: u64,
+    adaptive_log: bool,
+    lines_at_level: u64,
+    name: String,
+    dir: PathBuf,
+    started_at: String,
+    planned: Option<u64>,
+    metric_name: String,
+    direction: Direction,
+    energy: EnergySource,
+    log: StepLog,
+    curve: curve::Curve,
+    policy: Option<Box<dyn builder::AnyPolicy>>,
+    policy_name: Option<String>,
+    tau: Option<f64>,
+    best: Option<(u64, f64)>,
+    last_metric: Option<f64>,
+    evals: Vec<EvalPoint>,
+    stop: Option<StopAt>,
+    last_evidence: BTreeMap<String, f64>,
+    /// The marginal-gain policy's latest (optimistic rate, τ) per kWh, when it exposes them.
+    gauge: Option<(f64, f64)>,
+    display: Display,
+    exporter: Option<crate::prometheus::Exporter>,
+    footprint: snuffer_footprint::FootprintConfig,
+    emissions: bool,
+    stop_on_bad_loss: bool,
+    /// An error from a step-line write inside `step`, reported by the next `eval`.
+    deferred: Option<Error>,
+    done: bool,
+}
+
+impl std::fmt::Debug for Run {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Run")
+            .field("name", &self.name)
+            .field("dir", &self.dir)
+            .field("steps", &self.steps)
+            .field("planned", &self.planned)
+            .field("metric", &self.metric_name)
+            .field("best", &self.best)
+            .field("policy", &self.policy_name)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Run {
+    /// Settings for a run called `name`.
+    pub fn builder(name: impl Into<String>) -> RunBuilder {
+        RunBuilder::new(name)
+    }
+
+    fn start(b: RunBuilder) -> Result<Run, Error> {
+        let now_utc = chrono::Utc::now();
+        let dir = match &b.out_dir {
+            Some(d) => d.clone(),
+            None => default_dir(&b.name, &now_utc),
+        };
+        std::fs::create_dir_all(&dir).map_err(|source| Error::CreateDir {
+            path: dir.clone(),
+            source,
+        })?;
+        for stale in [
+            crate::format::SUMMARY_FILE,
+            crate::format::EMISSIONS_FILE,
+            crate::format::BEST_WEIGHTS_FILE,
+        ] {
+            let p = dir.join(stale);
+            if p.exists() {
+                std::fs::remove_file(&p).map_err(|e| Error::write(&p, e))?;
+            }
+        }
+        let mut log = StepLog::create(&dir.join(STEPS_FILE))?;
+
+        let mut forecast = b
+            .forecast
+            .clone()
+            .unwrap_or_else(|| ForecastConfig::new(b.direction));
+        forecast.direction = b.direction;
+        if b.bounds.lower.is_some() || b.bounds.upper.is_some() {
+            forecast.bounds = b.bounds;
+        }
+        let exporter = match &b.prometheus {
+            Some(addr) => Some(crate::prometheus::Exporter::serve(addr).map_err(|source| {
+                Error::Prometheus {
+                    addr: addr.clone(),
+                    source,
+                }
+            })?),
+            None => None,
+        };
+        let energy = EnergySource::start(b.meters, b.sample_interval)?;
+        let (log_every, adaptive_log) = match (b.log_every, b.planned_steps) {
+            (Some(n), _) => (n, false),
+            (None, Some(p)) => ((p / 1000).max(1), false),
+            (None, None) => (100, true),
+        };
+        let meta = serde_json::json!({
+            "format_version": crate::format::FORMAT_VERSION,
+            "run_name": b.name,
+            "started_at": now_utc.to_rfc3339(),
+            "metric_name": b.metric_name,
+            "direction": b.direction,
+            "higher_is_better": b.direction == Direction::HigherIsBetter,
+            "bounds": { "lower": forecast.bounds.lower, "upper": forecast.bounds.upper },
+            "planned_steps": b.planned_steps,
+            "policy": b.policy_name.clone().unwrap_or_else(|| "none (never stops early)".into()),
+            "tau": b.tau,
+            "refit": b.refit.to_string(),
+            "log_every": log_every,
+            "log_every_doubles": adaptive_log,
+            "sample_interval_s": b.sample_interval.as_secs_f64(),
+            "meters": energy.meters,
+            "domains": energy.domains,
+            "skipped": energy.skipped,
+        });
+        let origin = energy.origin();
+        log.append(&StepRecord {
+            kind: RecordKind::Start,
+            step: 0,
+            time_s: 0.0,
+            energy: EnergyRecord::default(),
+            metrics: BTreeMap::new(),
+            forecast: None,
+            decision: None,
+            meta: Some(meta),
+        })?;
+        log.flush()?;
+        let display = Display::new(b.progress, &b.name, b.planned_steps);
+        display.say(&meters_sentence(&energy, &dir));
+        Ok(Run {
+            steps: 0,
+            last_at: origin,
+            next_mark: log_every,
+            loss: None,
+            pending: StampBuffer::with_capacity(PENDING_STAMPS),
+            log_every,
+            adaptive_log,
+            lines_at_level: 0,
+            started_at: now_utc.to_rfc3339(),
+            name: b.name,
+            dir,
+            planned: b.planned_steps,
+            metric_name: b.metric_name,
+            direction: b.direction,
+            energy,
+            log,
+            curve: curve::Curve::new(forecast, b.refit),
+            policy: b.policy,
+            policy_name: b.policy_name,
+            tau: b.tau,
+            best: None,
+            last_metric: None,
+            evals: Vec::new(),
+            stop: None,
+            last_evidence: BTreeMap::new(),
+            gauge: None,
+            display,
+            exporter,
+            footprint: b.footprint.unwrap_or_default(),
+            emissions: b.emissions,
+            stop_on_bad_loss: b.stop_on_nonfinite_loss,
+            deferred: None,
+            done: false,
+        })
+    }
+
+    /// Stamp one optimizer step: the hot path.
+    ///
+    /// Reads the monotonic clock (a vDSO call, no system call) and bumps a
+    /// counter; every `log_every` steps it also copies a stamp into a
+    /// preallocated buffer. Nothing is allocated and no lock is taken.
+    #[inline]
+    pub fn step(&mut self) {
+        let now = Instant::now();
+        self.steps += 1;
+        self.last_at = now;
+        if self.steps >= self.next_mark {
+            self.mark(now);
+        }
+    }
+
+    /// A step-log mark: buffer a stamp, move the bar, and write the buffered
+    /// lines once the buffer is full (once per 256 marks).
+    #[cold]
+    #[inline(never)]
+    fn mark(&mut self, now: Instant) {
+        self.next_mark = self.steps + self.log_every;
+        let full = self.pending.push(LogStamp {
+            step: self.steps,
+            at: now,
+            loss: self.loss,
+        });
+        self.display.on_step(self.steps);
+        if full {
+            if let Err(e) = self.write_pending() {
+                self.deferred.get_or_insert(e);
+            }
+        }
+    }
+
+    /// Record the latest training loss (shown in progress, written in step
+    /// and eval lines). Cheap: one store.
+    #[inline]
+    pub fn record_loss(&mut self, loss: f64) {
+        self.loss = Some(loss);
+    }
+
+    /// Write the buffered step lines, each with the cumulative energy at its stamp.
+    fn write_pending(&mut self) -> Result<(), Error> {
+        let origin = self.energy.origin();
+        let stamps: Vec<LogStamp> = self.pending.drain().collect();
+        for s in stamps {
+            let report = self.energy.cumulative_at(s.at);
+            let mut metrics = BTreeMap::new();
+            if let Some(l) = s.loss {
+                metrics.insert("loss".to_string(), finite(l));
+            }
+            self.log.append(&StepRecord {
+                kind: RecordKind::Step,
+                step: s.step,
+                time_s: s.at.saturating_duration_since(origin).as_secs_f64(),
+                energy: energy_record(&report),
+                metrics,
+                forecast: None,
+                decision: None,
+                meta: None,
+            })?;
+            if self.adaptive_log {
+                self.lines_at_level += 1;
+                if self.lines_at_level >= LINES_PER_LEVEL {
+                    self.lines_at_level = 0;
+                    self.log_every = self.log_every.saturating_mul(2);
+                    self.next_mark = self.steps + self.log_every;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Record an evaluation of the monitored metric and ask the policy.
+    ///
+    /// Writes the pending step lines and an eval line, flushes `steps.jsonl`,
+    /// refits the forecast on its cadence, updates the best and the progress
+    /// display, and pushes the state to the Prometheus exporter if any.
+    /// `metric` may be NaN or infinite (see the [module docs](self)).
+    ///
+    /// Errors: the run directory cannot be written (also reports a write error
+    /// from an earlier [`step`](Self::step)).
+    pub fn eval(&mut self, metric: f64) -> Result<Action, Error> {
+        if let Some(e) = self.deferred.take() {
+            return Err(e);
+        }
+        let now = Instant::now();
+        self.write_pending()?;
+        let step = self.steps;
+        let elapsed = now.saturating_duration_since(self.energy.origin());
+        let report = self.energy.cumulative_at(now);
+        // No sample yet means no measured power, not zero watts.
+        let power = self
+            .energy
+            .recent_power(POWER_WINDOW)
+            .filter(|p| p.window > Duration::ZERO);
+
+        // Best and curve: finite values only.
+        let new_best = metric.is_finite()
+            && self
+                .best
+                .is_none_or(|(_, b)| self.direction.orient(metric) > self.direction.orient(b));
+        if new_best {
+            self.best = Some((step, metric));
+        }
+        self.last_metric = Some(metric);
+        self.curve.push(step, metric);
+        let refitted = self.curve.maybe_refit(false);
+        self.evals.push(EvalPoint {
+            step,
+            energy_j: report.total.0,
+        });
+
+        let (decision, warnings) = match self.policy.as_mut() {
+            Some(policy) => {
+                let d = policy.observe(&Observation {
+                    step,
+                    planned_steps: self.planned,
+                    elapsed,
+                    energy: report.total,
+                    provenance: &report.provenance,
+                    recent_power: power.as_ref().map(|p| p.total),
+                    metric: Some(metric),
+                    direction: self.direction,
+                    forecast: if refitted { self.curve.latest() } else { None },
+                });
+                (d, policy.take_warnings())
+            }
+            None => (Decision::Continue, Vec::new()),
+        };
+        let decision = match (decision, self.loss) {
+            // The observation carries the metric only; a broken training loss
+            // is caught here, when the user opted into stopping at all.
+            (Decision::Continue, Some(loss))
+                if !loss.is_finite() && self.policy.is_some() && self.stop_on_bad_loss =>
+            {
+                Decision::Stop(StopReason::new(
+                    "divergence",
+                    format!("the training loss is {loss} at step {step}: the run diverged"),
+                    &[("step", step as f64), ("loss", loss)],
+                ))
+            }
+            (d, _) => d,
+        };
+        let mut first_stop = false;
+        let gauge = self.policy_gauge(step);
+        if gauge.is_some() {
+            self.gauge = gauge;
+        }
+        if let Decision::Stop(r) = &decision {
+            self.last_evidence = r.evidence.clone();
+            if self.stop.is_none() {
+                self.stop = Some(StopAt {
+                    step,
+                    reason: r.clone(),
+                });
+                first_stop = true;
+            }
+        }
+
+        let target = self.forecast_target(step);
+        let forecast = if refitted {
+            self.curve.record(target)
+        } else {
+            None
+        };
+        let mut metrics = BTreeMap::new();
+        metrics.insert(self.metric_name.clone(), finite(metric));
+        if let Some(l) = self.loss {
+            metrics.insert("loss".to_string(), finite(l));
+        }
+        self.log.append(&StepRecord {
+            kind: RecordKind::Eval,
+            step,
+            time_s: elapsed.as_secs_f64(),
+            energy: energy_record(&report),
+            metrics,
+            forecast: forecast.clone(),
+            decision: Some(eval_decision_record(&decision, gauge, &warnings)),
+            meta: None,
+        })?;
+        self.log.flush()?;
+        for w in &warnings {
+            self.display
+                .say(&format!("{} warns: {}", w.policy, w.message));
+        }
+
+        self.publish(&report, power.as_ref(), metric, forecast);
+        self.show(step, &report, power.as_ref().map(|p| p.total), metric);
+        if first_stop {
+            if let Some(sentence) = self.stop_sentence_at(report.total) {
+                self.display.say(&sentence);
+            }
+        }
+        Ok(Action {
+            decision,
+            new_best,
+            step,
+            metric,
+        })
+    }
+
+    /// The address the Prometheus exporter listens on, when one was asked for
+    /// (useful with port 0).
+    pub fn prometheus_addr(&self) -> Option<std::net::SocketAddr> {
+        self.exporter
+            .as_ref()
+            .map(crate::prometheus::Exporter::local_addr)
+    }
+
+    /// The best evaluation so far: `(step, metric)` (finite values only).
+    pub fn best(&self) -> Option<(u64, f64)> {
+        self.best
+    }
+
+    /// The run directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Steps stamped so far.
+    pub fn steps(&self) -> u64 {
+        self.steps
+    }
+
+    /// The run name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Planned steps, if known.
+    pub fn planned_steps(&self) -> Option<u64> {
+        self.planned
+    }
+
+    /// The latest training loss recorded.
+    pub fn loss(&self) -> Option<f64> {
+        self.loss
+    }
+
+    /// The first stop the policy called, if any.
+    pub fn stop_reason(&self) -> Option<&StopReason> {
+        self.stop.as_ref().map(|s| &s.reason)
+    }
+
+    /// Cumulative energy since the run started, as of now.
+    pub fn energy(&self) -> EnergyReport {
+        self.energy.cumulative_at(Instant::now())
+    }
+
+    /// Time since the run started.
+    pub fn elapsed(&self) -> Duration {
+        self.energy.origin().elapsed()
+    }
+
+    /// The latest forecast of the metric at the planned end (or at twice the
+    /// steps done when the plan is unknown), at 80 %.
+    pub fn forecast(&self) -> Option<crate::format::ForecastRecord> {
+        self.curve.record(self.forecast_target(self.steps))
+    }
+
+    /// Heap bytes the tracker holds now: evaluation history, the stamp
+    /// buffer, the log's buffers and (approximately) the sampler's ring.
+    ///
+    /// It grows with evaluations, not with steps: a 100 000-step run that
+    /// evaluates every 1 000 steps holds a few hundred KiB, almost all of it
+    /// the sampler's preallocated ring and the 64 KiB log buffer.
+    pub fn heap_bytes(&self) -> usize {
+        self.pending.heap_bytes()
+            + self.log.heap_bytes()
+            + self.curve.heap_bytes()
+            + self.evals.capacity() * std::mem::size_of::<EvalPoint>()
+            + self.energy.approx_heap_bytes(self.elapsed())
+    }
+
+    /// End the run: stop the sampler (a last reading), write the end line,
+    /// `summary.json` (temp file + rename) and `emissions.csv`, and print the
+    /// closing sentence.
+    pub fn finish(mut self) -> Result<Summary, Error> {
+        self.done = true;
+        let result = self.close(true);
+        self.display.finish();
+        result
+    }
+
+    /// Shared by `finish` and `Drop`.
+    fn close(&mut self, finished: bool) -> Result<Summary, Error> {
+        let mut first_err = self.deferred.take();
+        if let Err(e) = self.write_pending() {
+            first_err.get_or_insert(e);
+        }
+        let end = Instant::now();
+        let total = self.energy.stop();
+        let summary = summary::build(self, &total, end, finished);
+        let mut meta = serde_json::json!({ "finished": finished });
+        if let Some(s) = &self.stop {
+            meta["stop_step"] = s.step.into();
+        }
+        if let Err(e) = self.log.append(&StepRecord {
+            kind: RecordKind::End,
+            step: self.steps,
+            time_s: summary.duration_s,
+            energy: energy_record(&total),
+            metrics: self
+                .last_metric
+                .map(|m| (self.metric_name.clone(), finite(m)))
+                .into_iter()
+                .collect(),
+            forecast: summary.forecast_full_metric.clone(),
+            decision: summary.stop.clone(),
+            meta: Some(meta),
+        }) {
+            first_err.get_or_insert(e);
+        }
+        if let Err(e) = self.log.flush() {
+            first_err.get_or_insert(e);
+        }
+        if let Err(e) = summary::write(&self.dir, &summary) {
+            first_err.get_or_insert(e);
+        }
+        if self.emissions {
+            if let Err(e) = summary::write_emissions(&self.dir, &summary, &self.footprint) {
+                first_err.get_or_insert(e);
+            }
+        }
+        self.display.say(&self.closing_sentence(&summary, finished));
+        match first_err {
+            Some(e) => Err(e),
+            None => Ok(summary),
+        }
+    }
+}
+
+impl Drop for Run {
+    fn drop(&mut self) {
+        if self.done {
+            return;
+        }
+        self.done = true;
+        // Best effort: a run dropped mid-way (an error, a panic unwinding, a
+        // loop that forgot `finish`) still leaves valid logs. Errors are
+        // ignored: there is nobody to report them to, and Drop must not panic.
+        let _ = self.close(false);
+        self.display.finish();
+    }
+}
+
+/// `runs/<name>-<UTC timestamp>`, with `-2`, `-3`, … when two runs of the
+/// same name start within the same second (never reuse another run's files).
+fn default_dir(name: &str, now: &chrono::DateTime<chrono::Utc>) -> PathBuf {
+    let safe: String = name
+        .chars()
+        .map(|c| {
+            if c.is_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let base = format!("{safe}-{}", now.format("%Y%m%d-%H%M%S"));
+    let mut dir = PathBuf::from("runs").join(&base);
+    let mut n = 2;
+    while dir.exists() {
+        dir = PathBuf::from("runs").join(format!("{base}-{n}"));
+        n += 1;
+    }
+    dir
+}
+
+/// What measures the run, said once at the start.
+fn meters_sentence(energy: &EnergySource, dir: &Path) -> String {
+    let report = energy.cumulative_at(energy.origin());
+    let kind = match &report.provenance {
+        snuffer_energy::Provenance::Estimated { model } => format!("estimated: {model}"),
+        measured => measured.to_string(),
+    };
+    let mut s = format!("energy from {} ({kind})", energy.domains.join(", "));
+    if !energy.skipped.is_empty() {
+        let skipped: Vec<&str> = energy.skipped.iter().map(|k| k.source.as_str()).collect();
+        s.push_str(&format!(
+            "; skipped {} (reasons in steps.jsonl)",
+            skipped.join(", ")
+        ));
+    }
+    s.push_str(&format!("; writing {}", dir.display()));
+    s
+}

@@ -1,0 +1,88 @@
+//! Building the records of `steps.jsonl` from the crates' types.
+
+use crate::format::{DecisionRecord, DomainRecord, EnergyRecord};
+use snuffer_energy::EnergyReport;
+use snuffer_policy::{Decision, Warning};
+use std::collections::BTreeMap;
+
+/// NaN and infinities are written as `null`.
+pub(super) fn finite(v: f64) -> Option<f64> {
+    v.is_finite().then_some(v)
+}
+
+pub(super) fn energy_record(r: &EnergyReport) -> EnergyRecord {
+    EnergyRecord {
+        total_j: r.total.0,
+        total_uncertainty: r.uncertainty,
+        domains: r
+            .domains
+            .iter()
+            .map(|d| DomainRecord {
+                name: d.domain.clone(),
+                joules: d.joules.0,
+                provenance: d.provenance.clone(),
+                uncertainty: d.uncertainty,
+            })
+            .collect(),
+    }
+}
+
+pub(super) fn decision_record(d: &Decision) -> DecisionRecord {
+    match d {
+        Decision::Continue => DecisionRecord {
+            action: "continue".into(),
+            policy: None,
+            message: None,
+            evidence: BTreeMap::new(),
+        },
+        Decision::Stop(r) => DecisionRecord {
+            action: "stop".into(),
+            policy: Some(r.policy.clone()),
+            message: Some(r.message.clone()),
+            evidence: r
+                .evidence
+                .iter()
+                .filter(|(_, v)| v.is_finite())
+                .map(|(k, v)| (k.clone(), *v))
+                .collect(),
+        },
+    }
+}
+
+/// The eval line's decision: a stop with its reason; a continue with the
+/// marginal-gain numbers and any warnings, so the log shows the gain per kWh
+/// against τ at every evaluation.
+pub(super) fn eval_decision_record(
+    d: &Decision,
+    gauge: Option<(f64, f64)>,
+    warnings: &[Warning],
+) -> DecisionRecord {
+    let mut r = decision_record(d);
+    if matches!(d, Decision::Continue) {
+        if let Some((rate, tau)) = gauge {
+            r.policy = Some("marginal_gain".into());
+            r.evidence.insert("optimistic_rate_per_kwh".into(), rate);
+            r.evidence.insert("tau_per_kwh".into(), tau);
+            r.evidence.retain(|_, v| v.is_finite());
+        }
+        if !warnings.is_empty() {
+            r.policy = Some(warnings[0].policy.clone());
+            r.message = Some(
+                warnings
+                    .iter()
+                    .map(|w| w.message.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" "),
+            );
+            for w in warnings {
+                r.evidence.extend(
+                    w.evidence
+                        .iter()
+                        .filter(|(_, v)| v.is_finite())
+                        .map(|(k, v)| (k.clone(), *v)),
+                );
+            }
+        }
+    }
+    r
+}

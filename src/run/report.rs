@@ -1,0 +1,299 @@
+//! What the run tells people while it runs: the progress status, the
+//! Prometheus snapshot, the stop sentence, and the energy figures behind them
+//! (recent energy per step, forecast savings).
+
+use super::{curve, EvalPoint, Run};
+use crate::format::Summary;
+use crate::progress::Status;
+use snuffer_energy::{EnergyReport, Joules, JOULES_PER_KWH};
+use snuffer_policy::MarginalGain;
+
+impl Run {
+    /// Where forecasts are evaluated: the planned end, else twice the steps done.
+    pub(super) fn forecast_target(&self, step: u64) -> f64 {
+        self.planned.map_or((2 * step.max(1)) as f64, |p| p as f64)
+    }
+
+    /// Recent energy per step (J), over the latest fifth of the run.
+    pub(super) fn energy_per_step(&self, step: u64, energy_j: f64) -> Option<f64> {
+        let from = (step as f64 * 0.8) as u64;
+        let base = self
+            .evals
+            .iter()
+            .rev()
+            .find(|e| e.step <= from && e.step < step)
+            .copied()
+            .unwrap_or(EvalPoint {
+                step: 0,
+                energy_j: 0.0,
+            });
+        let (ds, de) = (step.checked_sub(base.step)?, energy_j - base.energy_j);
+        (ds > 0 && de.is_finite()).then(|| de.max(0.0) / ds as f64)
+    }
+
+    /// The marginal-gain policy's numbers at this step, when it is the policy.
+    pub(super) fn policy_gauge(&self, step: u64) -> Option<(f64, f64)> {
+        let policy = self.policy.as_ref()?;
+        let check = policy
+            .as_any()
+            .downcast_ref::<MarginalGain>()?
+            .last_check()?;
+        (check.step == step as f64).then_some((check.best_rate_per_kwh, check.tau_per_kwh))
+    }
+
+    /// The optimistic gain per kWh for display: the policy's own figure when
+    /// it reports one, else the forecast's optimistic gain to the planned end
+    /// over the energy the rest of the run will cost.
+    pub(super) fn display_gain_per_kwh(&self, step: u64, energy_j: f64) -> Option<f64> {
+        if let Some(g) = self
+            .gauge
+            .map(|(rate, _)| rate)
+            .or_else(|| self.last_evidence.get("optimistic_rate_per_kwh").copied())
+        {
+            return Some(g);
+        }
+        let f = self.curve.latest()?;
+        let planned = self.planned?;
+        let remaining = planned.checked_sub(step).filter(|r| *r > 0)?;
+        let kwh = remaining as f64 * self.energy_per_step(step, energy_j)? / JOULES_PER_KWH;
+        let gain = f.gain(step as f64, planned as f64, curve::LEVEL).upper;
+        (kwh > 0.0 && gain.is_finite()).then(|| gain / kwh)
+    }
+
+    pub(super) fn show(
+        &mut self,
+        step: u64,
+        report: &EnergyReport,
+        power: Option<snuffer_energy::Watts>,
+        metric: f64,
+    ) {
+        if self.display.is_quiet() {
+            return;
+        }
+        let target = self.forecast_target(step);
+        let forecast = self.curve.latest().map(|f| {
+            let (lo, hi) = f.interval(target, curve::LEVEL);
+            (f.quantile(target, 0.5), lo, hi)
+        });
+        let status = Status {
+            step,
+            loss: self.loss,
+            metric_name: self.metric_name.clone(),
+            metric: Some(metric),
+            power,
+            energy: report.total,
+            estimated: report.provenance.is_estimate(),
+            forecast,
+            gain_per_kwh: self.display_gain_per_kwh(step, report.total.0),
+            tau: self
+                .gauge
+                .map(|(_, tau)| tau)
+                .or_else(|| self.last_evidence.get("tau_per_kwh").copied())
+                .or(self.tau),
+        };
+        self.display.on_eval(&status);
+    }
+
+    pub(super) fn publish(
+        &self,
+        report: &EnergyReport,
+        power: Option<&snuffer_energy::PowerReport>,
+        metric: f64,
+        forecast: Option<crate::format::ForecastRecord>,
+    ) {
+        let Some(exporter) = &self.exporter else {
+            return;
+        };
+        let domains = report
+            .domains
+            .iter()
+            .map(|d| crate::prometheus::DomainSnapshot {
+                name: d.domain.clone(),
+                energy: d.joules,
+                power: power.and_then(|p| {
+                    p.domains
+                        .iter()
+                        .find(|q| q.domain == d.domain)
+                        .map(|q| q.power)
+                }),
+                provenance: d.provenance.clone(),
+                uncertainty: d.uncertainty,
+            })
+            .collect();
+        let forecast = forecast.or_else(|| self.curve.record(self.forecast_target(self.steps)));
+        exporter.update(&crate::prometheus::MetricsSnapshot {
+            run: self.name.clone(),
+            step: self.steps,
+            elapsed: self.last_at.saturating_duration_since(self.energy.origin()),
+            domains,
+            metric_name: Some(self.metric_name.clone()),
+            metric: Some(metric),
+            best_metric: self.best.map(|(_, m)| m),
+            forecast,
+            stopped: self.stop.is_some(),
+            stop_policy: self.stop.as_ref().map(|s| s.reason.policy.clone()),
+        });
+    }
+
+    /// Why the run stopped, in one sentence with the numbers (the progress
+    /// display prints it when the policy first says stop): the step, the
+    /// policy and its reason, the energy used and the estimated saving.
+    /// `None` while no policy has said stop.
+    pub fn stop_sentence(&self) -> Option<String> {
+        let energy = self.energy.cumulative_at(self.last_at).total;
+        self.stop_sentence_at(energy)
+    }
+
+    pub(super) fn stop_sentence_at(&self, energy: Joules) -> Option<String> {
+        let stop = self.stop.as_ref()?;
+        let of = self.planned.map(|p| format!(" of {p}")).unwrap_or_default();
+        let mut s = format!(
+            "stopped at step {}{of} by {}: {}",
+            stop.step,
+            stop.reason.policy,
+            stop.reason.message.trim_end_matches('.')
+        );
+        s.push_str(&format!(
+            "; {} kWh used",
+            crate::progress::sig3(energy.kwh())
+        ));
+        if let Some((full, saved)) = self.savings(stop.step, energy.0) {
+            if full > 0.0 {
+                s.push_str(&format!(
+                    ", about {} kWh ({:.0} %) saved versus the full run",
+                    crate::progress::sig3(saved / JOULES_PER_KWH),
+                    100.0 * saved / full
+                ));
+            }
+        }
+        s.push('.');
+        Some(s)
+    }
+
+    /// Forecast energy of the full planned run and the energy saved by ending
+    /// at `step` having used `energy_j`.
+    pub(super) fn savings(&self, step: u64, energy_j: f64) -> Option<(f64, f64)> {
+        let planned = self.planned?;
+        let remaining = planned.saturating_sub(step);
+        if remaining == 0 {
+            return Some((energy_j, 0.0));
+        }
+        let per_step = self.energy_per_step(step, energy_j)?;
+        let full = energy_j + remaining as f64 * per_step;
+        Some((full, full - energy_j))
+    }
+
+    pub(super) fn closing_sentence(&self, s: &Summary, finished: bool) -> String {
+        let est = if s.provenance.is_estimate() {
+            " (est.)"
+        } else {
+            ""
+        };
+        let best = match (s.best_step, s.best_metric) {
+            (Some(st), Some(m)) => format!(
+                ", best {} {} at step {st}",
+                self.metric_name,
+                crate::progress::sig3(m)
+            ),
+            _ => String::new(),
+        };
+        let how = match (&self.stop, finished) {
+            (_, false) => "dropped without finish()",
+            (Some(_), true) => "stopped early",
+            (None, true) => "finished",
+        };
+        format!(
+            "{how} after {} steps: {} kWh{est}{best}; summary in {}",
+            s.steps,
+            crate::progress::sig3(s.energy_j / JOULES_PER_KWH),
+            self.dir.join(crate::format::SUMMARY_FILE).display()
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::StopAt;
+    use super::*;
+    use snuffer_energy::{ConstantMeter, Meter, Watts};
+    use snuffer_policy::StopReason;
+
+    fn run(planned: Option<u64>) -> (tempfile::TempDir, Run) {
+        let tmp = tempfile::tempdir().expect("temp dir");
+        let meter: Box<dyn Meter> =
+            Box::new(ConstantMeter::new("gpu:0", Watts(10.0)).expect("meter"));
+        let mut b = Run::builder("unit")
+            .out_dir(tmp.path())
+            .meters(vec![meter])
+            .progress(crate::Progress::Quiet);
+        if let Some(p) = planned {
+            b = b.planned_steps(p);
+        }
+        let run = b.build().expect("run");
+        (tmp, run)
+    }
+
+    #[test]
+    fn run_is_send() {
+        fn send<T: Send>() {}
+        send::<Run>();
+    }
+
+    #[test]
+    fn energy_per_step_uses_the_latest_fifth_of_the_run() {
+        let (_tmp, mut r) = run(Some(1000));
+        // 1 J/step for the first 500 steps, then 3 J/step.
+        for (step, energy_j) in [(100, 100.0), (400, 400.0), (500, 500.0), (800, 1400.0)] {
+            r.evals.push(EvalPoint { step, energy_j });
+        }
+        // At step 1000 with 2000 J: base is the eval at step 800 (≤ 0.8 × 1000).
+        assert_eq!(r.energy_per_step(1000, 2000.0), Some(3.0), "recent rate");
+        // No eval before 80 % of step 90: measured from the start.
+        assert_eq!(r.energy_per_step(90, 45.0), Some(0.5), "from the start");
+        assert_eq!(r.energy_per_step(0, 0.0), None, "no steps, no rate");
+    }
+
+    #[test]
+    fn savings_compare_with_the_planned_run() {
+        let (_tmp, mut r) = run(Some(1000));
+        r.evals.push(EvalPoint {
+            step: 200,
+            energy_j: 200.0,
+        });
+        // At 250 steps and 300 J: 2 J/step recently, 750 steps left → 1 800 J full run.
+        assert_eq!(r.savings(250, 300.0), Some((1800.0, 1500.0)));
+        assert_eq!(
+            r.savings(1000, 900.0),
+            Some((900.0, 0.0)),
+            "ran to the plan: nothing saved"
+        );
+        let (_tmp2, unplanned) = run(None);
+        assert_eq!(unplanned.savings(250, 300.0), None, "no plan, no claim");
+    }
+
+    #[test]
+    fn stop_sentence_has_the_numbers() {
+        let (_tmp, mut r) = run(Some(1000));
+        assert_eq!(r.stop_sentence(), None);
+        r.evals.push(EvalPoint {
+            step: 200,
+            energy_j: 200.0,
+        });
+        r.stop = Some(StopAt {
+            step: 250,
+            reason: StopReason::new(
+                "marginal_gain",
+                "gain 0.01/kWh is below τ 0.5/kWh.".into(),
+                &[],
+            ),
+        });
+        let s = r.stop_sentence_at(Joules(300.0)).expect("a sentence");
+        assert!(
+            s.starts_with(
+                "stopped at step 250 of 1000 by marginal_gain: gain 0.01/kWh is below τ 0.5/kWh;"
+            ),
+            "{s}"
+        );
+        assert!(s.contains("(83 %) saved"), "{s}");
+    }
+}

@@ -1,0 +1,551 @@
+//! End-to-end tests of the run tracker: the files a run leaves, stops with
+//! reasons, NaN metrics, dropped runs, bounded logs and torn lines.
+
+use anyhow::{ensure, Context, Result};
+use snuffer::energy::{ConstantMeter, Meter, Provenance, Watts};
+use snuffer::forecast::Direction;
+use snuffer::format::{
+    read_steps, RecordKind, StepRecord, Summary, EMISSIONS_FILE, STEPS_FILE, SUMMARY_FILE,
+};
+use snuffer::policy::{AnyOf, Divergence, MarginalGain, MarginalGainConfig, Target, Tau};
+use snuffer::{Progress, Run, RunBuilder};
+use std::path::Path;
+use std::time::Duration;
+
+fn meter(watts: f64) -> Result<Box<dyn Meter>> {
+    Ok(Box::new(ConstantMeter::new("gpu:0", Watts(watts))?))
+}
+
+/// A quiet run in `dir` with a constant meter polled every 5 ms.
+fn builder(dir: &Path, watts: f64) -> Result<RunBuilder> {
+    Ok(Run::builder("test")
+        .out_dir(dir)
+        .meters(vec![meter(watts)?])
+        .sample_interval(Duration::from_millis(5))
+        .progress(Progress::Quiet))
+}
+
+fn read_summary(dir: &Path) -> Result<Summary> {
+    let text = std::fs::read_to_string(dir.join(SUMMARY_FILE))?;
+    Ok(serde_json::from_str(&text)?)
+}
+
+/// A saturating accuracy curve.
+fn acc(step: u64) -> f64 {
+    0.9 * (1.0 - (-(step as f64) / 300.0).exp())
+}
+
+#[test]
+fn short_run_writes_parseable_steps_and_a_consistent_summary() -> Result<()> {
+    let tmp = tempfile::tempdir()?;
+    let dir = tmp.path().join("run");
+    let mut run = builder(&dir, 100.0)?
+        .planned_steps(200)
+        .metric("val_acc", Direction::HigherIsBetter)
+        .bounds(Some(0.0), Some(1.0))
+        .log_every(10)
+        .build()?;
+    for step in 1..=200u64 {
+        std::thread::sleep(Duration::from_micros(500));
+        run.record_loss(1.0 / step as f64);
+        run.step();
+        if step % 20 == 0 {
+            let action = run.eval(acc(step))?;
+            ensure!(!action.should_stop(), "no policy: never stops");
+            ensure!(
+                action.is_new_best(),
+                "a rising curve is a new best every time"
+            );
+        }
+    }
+    ensure!(run.best() == Some((200, acc(200))), "best {:?}", run.best());
+    let summary = run.finish()?;
+
+    // steps.jsonl: every line parses, start first, end last, 20 step lines, 10 evals.
+    let text = std::fs::read_to_string(dir.join(STEPS_FILE))?;
+    for (i, line) in text.lines().enumerate() {
+        serde_json::from_str::<StepRecord>(line).with_context(|| format!("line {}", i + 1))?;
+    }
+    let log = read_steps(dir.join(STEPS_FILE))?;
+    ensure!(!log.truncated);
+    ensure!(log.records.first().map(|r| r.kind) == Some(RecordKind::Start));
+    ensure!(log.has_end());
+    let meta = log.meta().context("start meta")?;
+    ensure!(
+        meta["metric_name"] == "val_acc" && meta["planned_steps"] == 200,
+        "{meta}"
+    );
+    ensure!(meta["meters"][0] == "constant", "{meta}");
+    let count = |k| log.records.iter().filter(|r| r.kind == k).count();
+    ensure!(
+        count(RecordKind::Step) == 20,
+        "step lines: {}",
+        count(RecordKind::Step)
+    );
+    ensure!(count(RecordKind::Eval) == 10);
+    let evals: Vec<_> = log.evals().collect();
+    ensure!(
+        evals
+            .windows(2)
+            .all(|w| w[1].energy.total_j >= w[0].energy.total_j),
+        "energy is cumulative"
+    );
+    ensure!(evals
+        .iter()
+        .all(|e| e.metrics.get("loss").is_some_and(|l| l.is_some())));
+    ensure!(
+        evals
+            .iter()
+            .any(|e| e.forecast.as_ref().is_some_and(|f| !f.path.is_empty())),
+        "forecasts logged"
+    );
+    let last = evals.last().context("evals")?;
+    ensure!(last.energy.domains[0].name == "gpu:0");
+    ensure!(last.energy.domains[0].provenance.is_estimate());
+
+    // summary.json: energy ≈ power × time, provenance kept, best right.
+    let on_disk = read_summary(&dir)?;
+    // serde_json parses floats to within an ulp, so compare the exact fields.
+    ensure!(on_disk.steps == summary.steps && on_disk.best_step == summary.best_step);
+    ensure!((on_disk.energy_j - summary.energy_j).abs() <= 1e-9 * summary.energy_j);
+    ensure!(
+        on_disk.provenance == summary.provenance && on_disk.domains.len() == summary.domains.len()
+    );
+    ensure!(summary.finished && summary.steps == 200 && summary.planned_steps == Some(200));
+    let expected = 100.0 * summary.duration_s;
+    ensure!(
+        (summary.energy_j - expected).abs() <= 0.05 * expected + 1.0,
+        "energy {} J vs 100 W × {} s",
+        summary.energy_j,
+        summary.duration_s
+    );
+    ensure!(
+        summary.provenance
+            == Provenance::Estimated {
+                model: "constant 100 W (user-given)".into()
+            }
+    );
+    ensure!(summary.domains.len() == 1 && (summary.energy_uncertainty - 0.4).abs() < 1e-9);
+    ensure!(summary.best_step == Some(200) && summary.best_metric == Some(acc(200)));
+    ensure!(summary.stop.is_none(), "ran to the end");
+    ensure!(
+        summary.estimated_saved_j == Some(0.0),
+        "nothing saved by running to the end"
+    );
+    ensure!(summary.forecast_full_metric.is_some());
+    ensure!(summary
+        .footprint
+        .as_ref()
+        .is_some_and(|f| f["operational"]["co2e_g"].is_number()));
+    let emissions = std::fs::read_to_string(dir.join(EMISSIONS_FILE))?;
+    ensure!(
+        emissions.lines().count() == 2 && emissions.starts_with("timestamp,"),
+        "{emissions}"
+    );
+    Ok(())
+}
+
+#[test]
+fn measured_provenance_is_kept_through_the_summary() -> Result<()> {
+    let tmp = tempfile::tempdir()?;
+    let counter: Box<dyn Meter> = Box::new(
+        ConstantMeter::new("cpu-package:0", Watts(30.0))?
+            .with_provenance(Provenance::Counter)
+            .with_uncertainty(0.02),
+    );
+    let mut run = builder(tmp.path(), 0.0)?.meters(vec![counter]).build()?;
+    run.step();
+    run.eval(0.5)?;
+    let s = run.finish()?;
+    ensure!(s.provenance == Provenance::Counter && s.domains[0].provenance == Provenance::Counter);
+    ensure!((s.energy_uncertainty - 0.02).abs() < 1e-12);
+    ensure!(
+        s.planned_steps.is_none() && s.estimated_saved_j.is_none(),
+        "no plan, no savings claim"
+    );
+    Ok(())
+}
+
+#[test]
+fn a_policy_stop_is_reported_with_its_reason() -> Result<()> {
+    let tmp = tempfile::tempdir()?;
+    let mut run = builder(tmp.path(), 50.0)?
+        .planned_steps(1000)
+        .metric("val_acc", Direction::HigherIsBetter)
+        .policy(Target::new(0.5)?)
+        .build()?;
+    let mut stopped = None;
+    for step in 1..=1000u64 {
+        run.step();
+        if step % 50 == 0 {
+            let action = run.eval(acc(step))?;
+            if action.should_stop() {
+                let reason = action.reason().context("a stop has a reason")?;
+                ensure!(reason.policy == "target", "{reason:?}");
+                stopped = Some(step);
+                break;
+            }
+        }
+    }
+    let stop_step = stopped.context("the target is reached at 0.5")?;
+    ensure!(acc(stop_step) >= 0.5 && acc(stop_step - 50) < 0.5);
+    ensure!(run.stop_reason().is_some_and(|r| r.policy == "target"));
+    let summary = run.finish()?;
+    let stop = summary.stop.context("summary has the stop")?;
+    ensure!(stop.action == "stop" && stop.policy.as_deref() == Some("target"));
+    ensure!(stop.message.is_some_and(|m| !m.is_empty()));
+    ensure!(summary.steps == stop_step);
+    ensure!(
+        summary.estimated_saved_j.is_some_and(|s| s > 0.0),
+        "stopping early saves energy"
+    );
+    ensure!(summary
+        .forecast_full_energy_j
+        .is_some_and(|f| f > summary.energy_j));
+    let log = read_steps(tmp.path().join(STEPS_FILE))?;
+    let end = log.records.last().context("end line")?;
+    ensure!(
+        end.kind == RecordKind::End && end.decision.as_ref().is_some_and(|d| d.action == "stop")
+    );
+    Ok(())
+}
+
+#[test]
+fn nan_metric_stops_with_divergence_and_is_written_as_null() -> Result<()> {
+    let tmp = tempfile::tempdir()?;
+    let mut run = builder(tmp.path(), 50.0)?
+        .planned_steps(100)
+        .metric("val_loss", Direction::LowerIsBetter)
+        .policy(
+            AnyOf::new()
+                .with(Divergence::non_finite())
+                .with(Target::new(0.0)?),
+        )
+        .build()?;
+    run.step();
+    ensure!(!run.eval(2.0)?.should_stop());
+    run.step();
+    let action = run.eval(f64::NAN)?;
+    ensure!(action.should_stop() && !action.is_new_best());
+    ensure!(
+        action.reason().is_some_and(|r| r.policy == "divergence"),
+        "{:?}",
+        action.reason()
+    );
+    ensure!(run.best() == Some((1, 2.0)), "NaN never becomes the best");
+    run.step();
+    ensure!(!run.eval(f64::INFINITY)?.is_new_best(), "nor does infinity");
+    let summary = run.finish()?;
+    ensure!(summary.stop.and_then(|s| s.policy).as_deref() == Some("divergence"));
+    ensure!(summary.best_metric == Some(2.0));
+    let log = read_steps(tmp.path().join(STEPS_FILE))?;
+    let evals: Vec<_> = log.evals().collect();
+    ensure!(
+        evals[1].metrics.get("val_loss") == Some(&None),
+        "NaN is null: {:?}",
+        evals[1].metrics
+    );
+    Ok(())
+}
+
+#[test]
+fn marginal_gain_stops_a_saturated_run_and_logs_gain_against_tau() -> Result<()> {
+    let tmp = tempfile::tempdir()?;
+    let policy =
+        MarginalGain::new(MarginalGainConfig::new(Tau::Relative(0.5)).with_warmup_fraction(0.1))?;
+    let mut run = builder(tmp.path(), 200.0)?
+        .planned_steps(3000)
+        .metric("val_acc", Direction::HigherIsBetter)
+        .bounds(Some(0.0), Some(1.0))
+        .policy(policy)
+        .build()?;
+    let mut stop = None;
+    for step in 1..=3000u64 {
+        run.step();
+        if step % 10 == 0 {
+            // Energy must accrue between evaluations: the constant meter counts wall time.
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        if step % 60 == 0 && run.eval(acc(step))?.should_stop() {
+            stop = Some(step);
+            break;
+        }
+    }
+    let summary = run.finish()?;
+    let stop_step = stop.context("the curve saturates long before 3000 steps")?;
+    ensure!(stop_step < 3000, "stopped at {stop_step}");
+    ensure!(summary.stop.as_ref().and_then(|s| s.policy.as_deref()) == Some("marginal_gain"));
+    ensure!(summary.estimated_saved_j.is_some_and(|s| s > 0.0));
+    let log = read_steps(tmp.path().join(STEPS_FILE))?;
+    ensure!(
+        log.evals().any(|e| e
+            .decision
+            .as_ref()
+            .is_some_and(|d| d.evidence.contains_key("tau_per_kwh"))),
+        "eval lines carry the gain per kWh against τ"
+    );
+    Ok(())
+}
+
+#[test]
+fn a_dropped_run_leaves_parseable_logs_and_an_unfinished_summary() -> Result<()> {
+    let tmp = tempfile::tempdir()?;
+    {
+        let mut run = builder(tmp.path(), 80.0)?
+            .planned_steps(1000)
+            .log_every(5)
+            .build()?;
+        for step in 1..=300u64 {
+            run.step();
+            if step % 100 == 0 {
+                run.eval(acc(step))?;
+            }
+        }
+        // Dropped here without finish(), as when a training loop errors out.
+    }
+    let log = read_steps(tmp.path().join(STEPS_FILE))?;
+    ensure!(!log.truncated && log.has_end());
+    ensure!(
+        log.records
+            .iter()
+            .filter(|r| r.kind == RecordKind::Step)
+            .count()
+            == 60
+    );
+    let summary = read_summary(tmp.path())?;
+    ensure!(!summary.finished && summary.steps == 300);
+    ensure!(summary.energy_j > 0.0);
+    Ok(())
+}
+
+#[test]
+fn step_lines_stay_bounded_on_a_long_run_and_memory_does_not_grow_with_steps() -> Result<()> {
+    let tmp = tempfile::tempdir()?;
+    let mut planned = builder(&tmp.path().join("planned"), 10.0)?
+        .planned_steps(100_000)
+        .refit_every(20)
+        .build()?;
+    let mut unplanned = builder(&tmp.path().join("unplanned"), 10.0)?
+        .refit_every(20)
+        .build()?;
+    let mut heap_at_10k = 0;
+    for step in 1..=100_000u64 {
+        planned.step();
+        unplanned.step();
+        if step % 1000 == 0 {
+            planned.eval(acc(step / 100))?;
+            unplanned.eval(acc(step / 100))?;
+        }
+        if step == 10_000 {
+            heap_at_10k = planned.heap_bytes();
+        }
+    }
+    let heap = planned.heap_bytes();
+    ensure!(heap < 64 << 20, "tracker heap {heap} B");
+    ensure!(
+        heap < heap_at_10k + (256 << 10),
+        "heap grew from {heap_at_10k} to {heap} B over 90 000 steps"
+    );
+    for (run, max_steps) in [(planned, 1_000), (unplanned, 2_000)] {
+        let dir = run.dir().to_path_buf();
+        run.finish()?;
+        let log = read_steps(dir.join(STEPS_FILE))?;
+        let steps = log
+            .records
+            .iter()
+            .filter(|r| r.kind == RecordKind::Step)
+            .count();
+        ensure!(
+            steps <= max_steps && steps >= 100,
+            "{}: {steps} step lines",
+            dir.display()
+        );
+        let bytes = std::fs::metadata(dir.join(STEPS_FILE))?.len();
+        ensure!(bytes < 2 << 20, "{}: {bytes} bytes", dir.display());
+    }
+    Ok(())
+}
+
+#[test]
+fn a_torn_last_line_is_skipped_and_a_damaged_middle_line_is_an_error() -> Result<()> {
+    let tmp = tempfile::tempdir()?;
+    let mut run = builder(tmp.path(), 20.0)?.log_every(1).build()?;
+    for _ in 0..10 {
+        run.step();
+    }
+    run.eval(0.3)?;
+    run.finish()?;
+    let path = tmp.path().join(STEPS_FILE);
+    let text = std::fs::read_to_string(&path)?;
+    let whole = read_steps(&path)?.records.len();
+
+    // Cut the file in the middle of its last line, as a kill -9 mid-write would.
+    let last_start = text
+        .trim_end_matches('\n')
+        .rfind('\n')
+        .context("several lines")?
+        + 1;
+    let cut = last_start + (text.len() - last_start) / 2;
+    std::fs::write(&path, &text[..cut])?;
+    let torn = read_steps(&path)?;
+    ensure!(torn.truncated && torn.records.len() == whole - 1 && !torn.has_end());
+
+    // A cut exactly at a line boundary loses nothing and is not torn.
+    std::fs::write(&path, &text[..last_start])?;
+    let clean = read_steps(&path)?;
+    ensure!(!clean.truncated && clean.records.len() == whole - 1);
+
+    // Damage in the middle is not a crash artefact: it is reported with its line.
+    let mut lines: Vec<&str> = text.lines().collect();
+    lines[3] = "{\"kind\":\"step\",\"step\":";
+    std::fs::write(&path, lines.join("\n") + "\n")?;
+    match read_steps(&path) {
+        Err(snuffer::Error::BadRecord { line, .. }) => ensure!(line == 4, "line {line}"),
+        other => anyhow::bail!("expected BadRecord, got {other:?}"),
+    }
+    Ok(())
+}
+
+#[test]
+fn invalid_settings_are_named() -> Result<()> {
+    let tmp = tempfile::tempdir()?;
+    for (b, name) in [
+        (builder(tmp.path(), 1.0)?.planned_steps(0), "planned_steps"),
+        (builder(tmp.path(), 1.0)?.log_every(0), "log_every"),
+        (builder(tmp.path(), 1.0)?.refit_every(0), "refit_every"),
+        (
+            builder(tmp.path(), 1.0)?.bounds(Some(1.0), Some(0.0)),
+            "bounds",
+        ),
+        (
+            builder(tmp.path(), 1.0)?.sample_interval(Duration::ZERO),
+            "sample_interval",
+        ),
+        (builder(tmp.path(), 1.0)?.meters(Vec::new()), "meters"),
+    ] {
+        match b.build() {
+            Err(snuffer::Error::InvalidSetting { name: n, .. }) if name != "meters" => {
+                ensure!(n == name, "expected {name}, got {n}")
+            }
+            Err(snuffer::Error::NoMeter { .. }) if name == "meters" => {}
+            other => anyhow::bail!("{name}: expected an error, got {other:?}"),
+        }
+    }
+    Ok(())
+}
+
+#[test]
+fn prometheus_exporter_serves_the_run_state() -> Result<()> {
+    use std::io::{Read, Write};
+    let tmp = tempfile::tempdir()?;
+    let mut run = builder(tmp.path(), 40.0)?
+        .metric("val_acc", Direction::HigherIsBetter)
+        .prometheus("127.0.0.1:0")
+        .build()?;
+    for _ in 0..7 {
+        run.step();
+    }
+    run.eval(0.75)?;
+    let addr = run.prometheus_addr().context("exporter address")?;
+    let mut conn = std::net::TcpStream::connect(addr)?;
+    conn.write_all(b"GET /metrics HTTP/1.0\r\nHost: localhost\r\n\r\n")?;
+    let mut body = String::new();
+    conn.read_to_string(&mut body)?;
+    ensure!(body.contains("gpu:0"), "{body}");
+    ensure!(body.contains(" 7\n") && body.contains("0.75"), "{body}");
+    run.finish()?;
+    Ok(())
+}
+
+#[test]
+fn plain_and_bar_progress_run_without_disturbing_the_logs() -> Result<()> {
+    // Output goes to stderr (captured by the test harness); the run's files
+    // must be the same whatever the display.
+    for progress in [Progress::Plain, Progress::Bar] {
+        let tmp = tempfile::tempdir()?;
+        let mut run = builder(tmp.path(), 60.0)?
+            .planned_steps(500)
+            .metric("val_acc", Direction::HigherIsBetter)
+            .policy(Target::new(0.6)?)
+            .tau(0.5)
+            .progress(progress)
+            .build()?;
+        for step in 1..=500u64 {
+            run.record_loss(2.0 / (step as f64).sqrt());
+            run.step();
+            if step % 25 == 0 && run.eval(acc(step))?.should_stop() {
+                let sentence = run.stop_sentence().context("a stop sentence")?;
+                ensure!(
+                    sentence.contains("by target") && sentence.contains("kWh"),
+                    "{sentence}"
+                );
+                break;
+            }
+        }
+        let summary = run.finish()?;
+        ensure!(summary.stop.is_some(), "{progress:?}");
+        ensure!(read_steps(tmp.path().join(STEPS_FILE))?.has_end());
+    }
+    Ok(())
+}
+
+#[test]
+fn default_meters_come_from_auto_and_record_what_was_skipped() -> Result<()> {
+    let tmp = tempfile::tempdir()?;
+    let mut run = Run::builder("auto")
+        .out_dir(tmp.path())
+        .sample_interval(Duration::from_millis(5))
+        .progress(Progress::Plain)
+        .build()?;
+    let mut x = 0u64;
+    for i in 0..200_000u64 {
+        x = std::hint::black_box(x ^ i.wrapping_mul(0x9E37_79B9));
+    }
+    run.step();
+    run.eval(x as f64 % 1.0)?;
+    let summary = run.finish()?;
+    let log = read_steps(tmp.path().join(STEPS_FILE))?;
+    let meta = log.meta().context("start meta")?;
+    let meters = meta["meters"].as_array().context("meters")?;
+    ensure!(
+        !meters.is_empty(),
+        "auto() always has at least the estimate: {meta}"
+    );
+    ensure!(meta["skipped"].is_array(), "{meta}");
+    ensure!(!summary.domains.is_empty() && summary.energy_j >= 0.0);
+    Ok(())
+}
+
+#[test]
+fn a_nan_training_loss_stops_with_divergence_even_when_the_metric_is_finite() -> Result<()> {
+    let tmp = tempfile::tempdir()?;
+    let mut run = builder(tmp.path(), 50.0)?
+        .planned_steps(100)
+        .policy(Target::new(2.0)?)
+        .build()?;
+    run.record_loss(0.7);
+    run.step();
+    ensure!(!run.eval(0.3)?.should_stop(), "a finite loss does not stop");
+    run.record_loss(f64::NAN);
+    run.step();
+    let action = run.eval(0.31)?;
+    let reason = action.reason().context("a NaN loss stops")?;
+    ensure!(
+        reason.policy == "divergence" && reason.evidence["step"] == 2.0,
+        "{reason:?}"
+    );
+    ensure!(action.is_new_best(), "the finite metric is still tracked");
+    run.finish()?;
+
+    // Opted out: the run goes on.
+    let tmp = tempfile::tempdir()?;
+    let mut run = builder(tmp.path(), 50.0)?
+        .policy(Target::new(2.0)?)
+        .stop_on_nonfinite_loss(false)
+        .build()?;
+    run.record_loss(f64::INFINITY);
+    run.step();
+    ensure!(!run.eval(0.3)?.should_stop());
+    run.finish()?;
+    Ok(())
+}
