@@ -14,7 +14,10 @@ fn status_kib(field: &str) -> anyhow::Result<u64> {
         .lines()
         .find(|l| l.starts_with(field))
         .ok_or_else(|| anyhow::anyhow!("{field} not in /proc/self/status (Linux only)"))?;
-    let kib = line.split_whitespace().nth(1).ok_or_else(|| anyhow::anyhow!("malformed {field} line"))?;
+    let kib = line
+        .split_whitespace()
+        .nth(1)
+        .ok_or_else(|| anyhow::anyhow!("malformed {field} line"))?;
     Ok(kib.parse()?)
 }
 

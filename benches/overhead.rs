@@ -13,9 +13,10 @@ mod common;
 use candle_core::{DType, Device, Tensor};
 use candle_nn::{AdamW, Optimizer, ParamsAdamW, VarBuilder, VarMap};
 use common::{batch_loss, seeded_init, Batches, Digits, Mlp};
-use criterion::{black_box, Criterion};
+use criterion::Criterion;
 use snuffer::energy::{ConstantMeter, Meter, Watts};
 use snuffer::{forecast::Direction, Progress, Run};
+use std::hint::black_box;
 use std::time::Instant;
 
 struct Setup {
@@ -25,7 +26,12 @@ struct Setup {
 
 fn model(data: &Digits) -> anyhow::Result<(VarMap, Mlp)> {
     let varmap = VarMap::new();
-    let mlp = Mlp::new(VarBuilder::from_varmap(&varmap, DType::F32, data.train_x.device()), 64, 128, 10)?;
+    let mlp = Mlp::new(
+        VarBuilder::from_varmap(&varmap, DType::F32, data.train_x.device()),
+        64,
+        128,
+        10,
+    )?;
     seeded_init(&varmap, 1)?;
     Ok((varmap, mlp))
 }
@@ -40,7 +46,10 @@ fn run(dir: &std::path::Path, name: &str) -> anyhow::Result<Run> {
 }
 
 fn bench(c: &mut Criterion, s: &Setup, dir: &std::path::Path) -> anyhow::Result<()> {
-    let params = ParamsAdamW { lr: 1e-3, ..Default::default() };
+    let params = ParamsAdamW {
+        lr: 1e-3,
+        ..Default::default()
+    };
     let (bare_map, bare_mlp) = model(&s.data)?;
     let mut bare = AdamW::new(bare_map.all_vars(), params.clone())?;
     let (wrapped_map, wrapped_mlp) = model(&s.data)?;
@@ -50,14 +59,21 @@ fn bench(c: &mut Criterion, s: &Setup, dir: &std::path::Path) -> anyhow::Result<
     group.bench_function("bare", |b| {
         b.iter(|| {
             i = (i + 1) % s.batches.len();
-            let loss = batch_loss(&bare_mlp, &s.data.train_x, &s.data.train_y, &s.batches[i]).expect("loss");
+            let loss = batch_loss(&bare_mlp, &s.data.train_x, &s.data.train_y, &s.batches[i])
+                .expect("loss");
             bare.backward_step(&loss).expect("step");
         })
     });
     group.bench_function("wrapped", |b| {
         b.iter(|| {
             i = (i + 1) % s.batches.len();
-            let loss = batch_loss(&wrapped_mlp, &s.data.train_x, &s.data.train_y, &s.batches[i]).expect("loss");
+            let loss = batch_loss(
+                &wrapped_mlp,
+                &s.data.train_x,
+                &s.data.train_y,
+                &s.batches[i],
+            )
+            .expect("loss");
             wrapped.backward_step(&loss).expect("step");
         })
     });
@@ -69,42 +85,66 @@ fn bench(c: &mut Criterion, s: &Setup, dir: &std::path::Path) -> anyhow::Result<
         .meters(meters)
         .progress(Progress::Quiet)
         .build()?;
-    c.bench_function("run_step_alone", |b| b.iter(|| black_box(&mut bare_run).step()));
+    c.bench_function("run_step_alone", |b| {
+        b.iter(|| black_box(&mut bare_run).step())
+    });
     Ok(())
 }
 
-/// Interleaved A/B: `rounds` × (block of bare steps, block of wrapped steps);
-/// returns the ratio of medians of the per-block mean step times.
-fn interleaved(s: &Setup, dir: &std::path::Path, rounds: usize, block: usize) -> anyhow::Result<(f64, f64, f64)> {
-    let params = ParamsAdamW { lr: 1e-3, ..Default::default() };
+/// Interleaved A/B: `rounds` × (block of bare steps, block of wrapped steps),
+/// the order alternating each round. Returns the per-step medians and the
+/// quartiles (25 %, 50 %, 75 %) of the per-round paired ratios wrapped/bare:
+/// pairing cancels the slow drifts of a shared machine.
+fn interleaved(
+    s: &Setup,
+    dir: &std::path::Path,
+    rounds: usize,
+    block: usize,
+) -> anyhow::Result<(f64, f64, [f64; 3])> {
+    let params = ParamsAdamW {
+        lr: 1e-3,
+        ..Default::default()
+    };
     let (bare_map, bare_mlp) = model(&s.data)?;
     let mut bare = AdamW::new(bare_map.all_vars(), params.clone())?;
     let (wrapped_map, wrapped_mlp) = model(&s.data)?;
     let mut wrapped = run(dir, "interleaved")?.wrap(AdamW::new(wrapped_map.all_vars(), params)?);
+    let (x, y) = (&s.data.train_x, &s.data.train_y);
     let (mut tb, mut tw) = (Vec::new(), Vec::new());
     for r in 0..rounds {
-        // Alternate which goes first so neither always runs on a warmer cache.
+        let (mut b, mut w) = (0.0, 0.0);
         for pass in 0..2 {
             let do_bare = (r + pass) % 2 == 0;
             let t = Instant::now();
             for k in 0..block {
                 let idx = &s.batches[(r * block + k) % s.batches.len()];
                 if do_bare {
-                    bare.backward_step(&batch_loss(&bare_mlp, &s.data.train_x, &s.data.train_y, idx)?)?;
+                    bare.backward_step(&batch_loss(&bare_mlp, x, y, idx)?)?;
                 } else {
-                    wrapped.backward_step(&batch_loss(&wrapped_mlp, &s.data.train_x, &s.data.train_y, idx)?)?;
+                    wrapped.backward_step(&batch_loss(&wrapped_mlp, x, y, idx)?)?;
                 }
             }
             let per_step = t.elapsed().as_secs_f64() / block as f64;
-            if do_bare { tb.push(per_step) } else { tw.push(per_step) }
+            if do_bare {
+                b = per_step
+            } else {
+                w = per_step
+            }
         }
+        tb.push(b);
+        tw.push(w);
     }
-    let median = |v: &mut Vec<f64>| {
+    let mut ratios: Vec<f64> = tw.iter().zip(&tb).map(|(w, b)| w / b).collect();
+    let quantile = |v: &mut Vec<f64>, q: f64| {
         v.sort_by(f64::total_cmp);
-        v[v.len() / 2]
+        v[((v.len() - 1) as f64 * q).round() as usize]
     };
-    let (mb, mw) = (median(&mut tb), median(&mut tw));
-    Ok((mw / mb, mb, mw))
+    let q = [
+        quantile(&mut ratios, 0.25),
+        quantile(&mut ratios, 0.5),
+        quantile(&mut ratios, 0.75),
+    ];
+    Ok((quantile(&mut tb, 0.5), quantile(&mut tw, 0.5), q))
 }
 
 fn main() -> anyhow::Result<()> {
@@ -113,17 +153,23 @@ fn main() -> anyhow::Result<()> {
     let dev = Device::Cpu;
     let data = Digits::load(500, 7, &dev)?;
     let mut b = Batches::new(data.n_train(), 32, 1, &dev);
-    let batches = (0..256).map(|_| b.next_indices()).collect::<candle_core::Result<Vec<_>>>()?;
+    let batches = (0..256)
+        .map(|_| b.next_indices())
+        .collect::<candle_core::Result<Vec<_>>>()?;
     let setup = Setup { data, batches };
     let dir = tempfile::tempdir()?;
     let mut c = Criterion::default().configure_from_args();
     bench(&mut c, &setup, dir.path())?;
     c.final_summary();
-    let (ratio, bare, wrapped) = interleaved(&setup, dir.path(), 40, 200)?;
+    let (bare, wrapped, q) = interleaved(&setup, dir.path(), 60, 200)?;
     println!(
-        "interleaved A/B, 40 rounds × 200 steps: bare {:.1} µs/step, wrapped {:.1} µs/step, ratio wrapped/bare = {ratio:.4} (goal ≤ 1.003)",
+        "interleaved A/B, 60 rounds × 200 steps: median bare {:.1} µs/step, wrapped {:.1} µs/step; \
+         paired ratio wrapped/bare: median {:.4} (quartiles {:.4}–{:.4}); goal ≤ 1.003",
         bare * 1e6,
-        wrapped * 1e6
+        wrapped * 1e6,
+        q[1],
+        q[0],
+        q[2]
     );
     Ok(())
 }

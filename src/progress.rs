@@ -112,7 +112,7 @@ pub(crate) struct Display {
     next_bar_step: u64,
     bar_every: u64,
     next_plain_step: u64,
-    last_plain: Option<Instant>,
+    last_plain: Instant,
 }
 
 impl Display {
@@ -132,7 +132,7 @@ impl Display {
             // About 500 position updates over a planned run, 1 per 10 steps otherwise.
             bar_every: planned.map_or(10, |p| (p / 500).max(1)),
             next_plain_step: 0,
-            last_plain: None,
+            last_plain: Instant::now(),
         }
     }
 
@@ -142,12 +142,20 @@ impl Display {
     }
 
     /// Move the bar (called at step-log marks, not every step).
-    pub(crate) fn on_step(&mut self, step: u64) {
-        if let Out::Bar(bar) = &self.out {
-            if step >= self.next_bar_step {
+    ///
+    /// In plain mode, when evaluations are far apart, a position-only line
+    /// keeps showing life every 30 s (the figures wait for the next evaluation).
+    pub(crate) fn on_step(&mut self, step: u64, now: Instant) {
+        match &self.out {
+            Out::Bar(bar) if step >= self.next_bar_step => {
                 bar.set_position(step);
                 self.next_bar_step = step + self.bar_every;
             }
+            Out::Plain if now.duration_since(self.last_plain) >= PLAIN_EVERY => {
+                self.last_plain = now;
+                to_stderr(&format!("[{}] {}", self.name, position(step, self.planned)));
+            }
+            _ => {}
         }
     }
 
@@ -162,27 +170,21 @@ impl Display {
             Out::Plain => {
                 let now = Instant::now();
                 let by_step = s.step >= self.next_plain_step;
-                let by_time = self
-                    .last_plain
-                    .is_none_or(|t| now.duration_since(t) >= PLAIN_EVERY);
+                let by_time = now.duration_since(self.last_plain) >= PLAIN_EVERY;
                 if !(by_step || by_time) {
                     return;
                 }
-                if let Some(p) = self.planned {
-                    let tenth = (p / 10).max(1);
-                    self.next_plain_step = (s.step / tenth + 1) * tenth;
-                }
-                self.last_plain = Some(now);
-                let pos = match self.planned {
-                    Some(p) => format!(
-                        "step {}/{} ({:.0} %)",
-                        s.step,
-                        p,
-                        100.0 * s.step as f64 / p.max(1) as f64
-                    ),
-                    None => format!("step {}", s.step),
+                self.next_plain_step = match self.planned {
+                    Some(p) => {
+                        let tenth = (p / 10).max(1);
+                        (s.step / tenth + 1) * tenth
+                    }
+                    // No plan, no 10 % marks: every 30 s only.
+                    None => u64::MAX,
                 };
-                eprintln!("[{}] {pos} | {}", self.name, status_line(s));
+                self.last_plain = now;
+                let pos = position(s.step, self.planned);
+                to_stderr(&format!("[{}] {pos} | {}", self.name, status_line(s)));
             }
         }
     }
@@ -192,7 +194,7 @@ impl Display {
         match &self.out {
             Out::Quiet => {}
             Out::Bar(bar) => bar.println(format!("[{}] {sentence}", self.name)),
-            Out::Plain => eprintln!("[{}] {sentence}", self.name),
+            Out::Plain => to_stderr(&format!("[{}] {sentence}", self.name)),
         }
     }
 
@@ -202,6 +204,24 @@ impl Display {
             bar.abandon();
         }
     }
+}
+
+/// `step 300/3000 (10 %)`, or `step 300` without a plan.
+fn position(step: u64, planned: Option<u64>) -> String {
+    match planned {
+        Some(p) => format!(
+            "step {step}/{p} ({:.0} %)",
+            100.0 * step as f64 / p.max(1) as f64
+        ),
+        None => format!("step {step}"),
+    }
+}
+
+/// Write a line to stderr, ignoring failures: `eprintln!` panics when
+/// stderr is closed, and this runs from `Drop` too.
+fn to_stderr(line: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr().lock(), "{line}");
 }
 
 fn new_bar(name: &str, planned: Option<u64>) -> indicatif::ProgressBar {

@@ -37,10 +37,16 @@ fn model(varmap: &VarMap) -> Result<(Linear, Tensor, Tensor)> {
 }
 
 fn snapshot(varmap: &VarMap) -> Result<HashMap<String, Vec<f32>>> {
-    let data = varmap.data().lock().map_err(|_| anyhow::anyhow!("poisoned"))?;
+    let data = varmap
+        .data()
+        .lock()
+        .map_err(|_| anyhow::anyhow!("poisoned"))?;
     let mut out = HashMap::new();
     for (name, var) in data.iter() {
-        out.insert(name.clone(), var.as_tensor().flatten_all()?.to_vec1::<f32>()?);
+        out.insert(
+            name.clone(),
+            var.as_tensor().flatten_all()?.to_vec1::<f32>()?,
+        );
     }
     Ok(out)
 }
@@ -83,20 +89,37 @@ fn a_short_run_writes_its_files() -> Result<()> {
     let (lin, x, y) = model(&varmap)?;
     let run = builder(dir.path(), 40, Direction::LowerIsBetter)?.build()?;
     let opt = run.wrap(SGD::new(varmap.all_vars(), 0.05)?);
-    let outcome = snuffer::candle::Trainer::new(opt, &varmap).eval_every(10).fit(
-        |_| candle_nn::loss::mse(&lin.forward(&x)?, &y),
-        || Ok(f64::from(candle_nn::loss::mse(&lin.forward(&x)?, &y)?.to_scalar::<f32>()?)),
-    )?;
+    let outcome = snuffer::candle::Trainer::new(opt, &varmap)
+        .eval_every(10)
+        .fit(
+            |_| candle_nn::loss::mse(&lin.forward(&x)?, &y),
+            || {
+                Ok(f64::from(
+                    candle_nn::loss::mse(&lin.forward(&x)?, &y)?.to_scalar::<f32>()?,
+                ))
+            },
+        )?;
     assert_eq!(outcome.steps, 40);
-    assert!(outcome.stop.is_none(), "no policy: the run must reach its planned end");
+    assert!(
+        outcome.stop.is_none(),
+        "no policy: the run must reach its planned end"
+    );
     for file in ["steps.jsonl", "summary.json", "best.safetensors"] {
-        assert!(outcome.dir.join(file).is_file(), "{file} missing in {}", outcome.dir.display());
+        assert!(
+            outcome.dir.join(file).is_file(),
+            "{file} missing in {}",
+            outcome.dir.display()
+        );
     }
-    let summary: Summary = serde_json::from_str(&std::fs::read_to_string(outcome.dir.join("summary.json"))?)?;
+    let summary: Summary =
+        serde_json::from_str(&std::fs::read_to_string(outcome.dir.join("summary.json"))?)?;
     assert!(summary.finished);
     assert_eq!(summary.steps, 40);
     assert!(summary.energy_j >= 0.0);
-    let evals = read_steps(&outcome.dir)?.into_iter().filter(|r| r.kind == RecordKind::Eval).count();
+    let evals = read_steps(&outcome.dir)?
+        .into_iter()
+        .filter(|r| r.kind == RecordKind::Eval)
+        .count();
     assert_eq!(evals, 4, "one eval line per evaluation");
     // At the natural end the best weights are restored too.
     assert!(outcome.restored_best);
@@ -109,26 +132,36 @@ fn weights_restored_after_a_stop_are_the_best_evaluations() -> Result<()> {
     let varmap = VarMap::new();
     let (lin, x, y) = model(&varmap)?;
     let policy = StopAtEval { at: 4, seen: 0 };
-    let run = builder(dir.path(), 1_000, Direction::HigherIsBetter)?.policy(policy).build()?;
+    let run = builder(dir.path(), 1_000, Direction::HigherIsBetter)?
+        .policy(policy)
+        .build()?;
     let opt = run.wrap(SGD::new(varmap.all_vars(), 0.05)?);
     // Scripted metric: the second evaluation is the best, the stop comes at the fourth.
     let script = [0.5, 0.9, 0.7, 0.6];
     let mut evals = 0;
     let mut seen = Vec::new();
-    let outcome = snuffer::candle::Trainer::new(opt, &varmap).eval_every(5).fit(
-        |_| candle_nn::loss::mse(&lin.forward(&x)?, &y),
-        || {
-            seen.push(snapshot(&varmap).map_err(|e| candle_core::Error::Msg(e.to_string()))?);
-            evals += 1;
-            Ok(script[(evals - 1).min(script.len() - 1)])
-        },
-    )?;
+    let outcome = snuffer::candle::Trainer::new(opt, &varmap)
+        .eval_every(5)
+        .fit(
+            |_| candle_nn::loss::mse(&lin.forward(&x)?, &y),
+            || {
+                seen.push(snapshot(&varmap).map_err(|e| candle_core::Error::Msg(e.to_string()))?);
+                evals += 1;
+                Ok(script[(evals - 1).min(script.len() - 1)])
+            },
+        )?;
     assert_eq!(outcome.steps, 20, "stopped at the fourth evaluation");
     assert!(outcome.stop.as_ref().is_some_and(|s| s.policy == "test"));
     assert_eq!(outcome.best, Some((10, 0.9)));
     let restored = snapshot(&varmap)?;
-    assert_eq!(restored, seen[1], "restored weights must equal those of the best evaluation");
-    assert_ne!(restored, seen[3], "the weights moved after the best evaluation, so the test can fail");
+    assert_eq!(
+        restored, seen[1],
+        "restored weights must equal those of the best evaluation"
+    );
+    assert_ne!(
+        restored, seen[3],
+        "the weights moved after the best evaluation, so the test can fail"
+    );
     Ok(())
 }
 
@@ -138,25 +171,49 @@ fn a_nan_loss_stops_the_run_as_divergence() -> Result<()> {
     let varmap = VarMap::new();
     let (lin, x, y) = model(&varmap)?;
     let policy = snuffer::policy::Divergence::non_finite();
-    let run = builder(dir.path(), 1_000, Direction::LowerIsBetter)?.policy(policy).build()?;
+    let run = builder(dir.path(), 1_000, Direction::LowerIsBetter)?
+        .policy(policy)
+        .build()?;
     let opt = run.wrap(SGD::new(varmap.all_vars(), 0.05)?);
-    let outcome = snuffer::candle::Trainer::new(opt, &varmap).eval_every(10).fit(
-        |step| {
-            let loss = candle_nn::loss::mse(&lin.forward(&x)?, &y)?;
-            // From step 25 on the loss is NaN (as after an overflow).
-            if step >= 25 { loss.affine(f64::NAN, 0.0) } else { Ok(loss) }
-        },
-        || Ok(f64::from(candle_nn::loss::mse(&lin.forward(&x)?, &y)?.to_scalar::<f32>()?)),
-    )?;
-    let stop = outcome.stop.ok_or_else(|| anyhow::anyhow!("the run did not stop on a NaN loss"))?;
+    let outcome = snuffer::candle::Trainer::new(opt, &varmap)
+        .eval_every(10)
+        .fit(
+            |step| {
+                let loss = candle_nn::loss::mse(&lin.forward(&x)?, &y)?;
+                // From step 25 on the loss is NaN (as after an overflow).
+                if step >= 25 {
+                    loss.affine(f64::NAN, 0.0)
+                } else {
+                    Ok(loss)
+                }
+            },
+            || {
+                Ok(f64::from(
+                    candle_nn::loss::mse(&lin.forward(&x)?, &y)?.to_scalar::<f32>()?,
+                ))
+            },
+        )?;
+    let stop = outcome
+        .stop
+        .ok_or_else(|| anyhow::anyhow!("the run did not stop on a NaN loss"))?;
     assert_eq!(stop.policy, "divergence", "{stop:?}");
-    assert_eq!(outcome.steps, 26, "stopped right after the first NaN step, not at the next evaluation");
+    assert_eq!(
+        outcome.steps, 26,
+        "stopped right after the first NaN step, not at the next evaluation"
+    );
     // The weights are back at the last finite best, not NaN.
     for (name, values) in snapshot(&varmap)? {
-        assert!(values.iter().all(|v| v.is_finite()), "{name} holds NaN after restore");
+        assert!(
+            values.iter().all(|v| v.is_finite()),
+            "{name} holds NaN after restore"
+        );
     }
-    let summary: Summary = serde_json::from_str(&std::fs::read_to_string(outcome.dir.join("summary.json"))?)?;
-    assert_eq!(summary.stop.map(|s| s.policy), Some(Some("divergence".to_string())));
+    let summary: Summary =
+        serde_json::from_str(&std::fs::read_to_string(outcome.dir.join("summary.json"))?)?;
+    assert_eq!(
+        summary.stop.map(|s| s.policy),
+        Some(Some("divergence".to_string()))
+    );
     Ok(())
 }
 
@@ -179,7 +236,13 @@ fn a_dropped_run_leaves_parseable_logs() -> Result<()> {
     drop(opt); // as if the process were interrupted: no finish()
     let records = read_steps(&run_dir)?;
     assert!(!records.is_empty());
-    assert_eq!(records.iter().filter(|r| r.kind == RecordKind::Eval).count(), 3);
+    assert_eq!(
+        records
+            .iter()
+            .filter(|r| r.kind == RecordKind::Eval)
+            .count(),
+        3
+    );
     assert!(records.iter().all(|r| r.step <= 30));
     Ok(())
 }
@@ -209,8 +272,16 @@ fn the_wrapper_delegates_to_the_inner_optimizer() -> Result<()> {
     let grads = candle_nn::loss::mse(&lin.forward(&x)?, &y)?.backward()?;
     wrapped.step(&grads)?;
     bare.step(&candle_nn::loss::mse(&bare_lin.forward(&x)?, &y)?.backward()?)?;
-    assert_eq!(wrapped.run().steps(), 6, "step and backward_step are both stamped");
-    assert_eq!(snapshot(&varmap)?, snapshot(&bare_map)?, "wrapping must not change the arithmetic");
+    assert_eq!(
+        wrapped.run().steps(),
+        6,
+        "step and backward_step are both stamped"
+    );
+    assert_eq!(
+        snapshot(&varmap)?,
+        snapshot(&bare_map)?,
+        "wrapping must not change the arithmetic"
+    );
     // The trait constructor builds the same thing.
     let run2 = builder(&dir.path().join("b"), 10, Direction::LowerIsBetter)?.build()?;
     let via_trait = <snuffer::candle::SnufferOptimizer<SGD> as Optimizer>::new(

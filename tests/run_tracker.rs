@@ -495,7 +495,7 @@ fn default_meters_come_from_auto_and_record_what_was_skipped() -> Result<()> {
     let mut run = Run::builder("auto")
         .out_dir(tmp.path())
         .sample_interval(Duration::from_millis(5))
-        .progress(Progress::Plain)
+        .progress(Progress::Quiet)
         .build()?;
     let mut x = 0u64;
     for i in 0..200_000u64 {

@@ -63,7 +63,10 @@ impl Rng {
 /// Variables are visited in name order so the result depends only on the seed.
 pub fn seeded_init(varmap: &VarMap, seed: u64) -> Result<()> {
     let mut rng = Rng::new(seed);
-    let data = varmap.data().lock().map_err(|_| anyhow::anyhow!("VarMap lock poisoned"))?;
+    let data = varmap
+        .data()
+        .lock()
+        .map_err(|_| anyhow::anyhow!("VarMap lock poisoned"))?;
     let mut names: Vec<_> = data.keys().cloned().collect();
     names.sort();
     for name in names {
@@ -72,7 +75,9 @@ pub fn seeded_init(varmap: &VarMap, seed: u64) -> Result<()> {
         let n: usize = dims.iter().product();
         let values: Vec<f32> = if dims.len() >= 2 {
             let bound = 1.0 / (dims[dims.len() - 1] as f64).sqrt();
-            (0..n).map(|_| ((rng.uniform() * 2.0 - 1.0) * bound) as f32).collect()
+            (0..n)
+                .map(|_| ((rng.uniform() * 2.0 - 1.0) * bound) as f32)
+                .collect()
         } else {
             vec![0.0; n]
         };
@@ -99,9 +104,20 @@ impl Digits {
     pub fn load(n_val: usize, split_seed: u64, dev: &Device) -> Result<Self> {
         let ds = smartcore::dataset::digits::load_dataset();
         let (n, f) = (ds.num_samples, ds.num_features);
-        anyhow::ensure!(ds.data.len() == n * f && n > n_val, "unexpected digits layout");
-        let x = Tensor::from_vec(ds.data.iter().map(|v| v / 16.0).collect::<Vec<f32>>(), (n, f), dev)?;
-        let y = Tensor::from_vec(ds.target.iter().map(|&v| v as u32).collect::<Vec<u32>>(), n, dev)?;
+        anyhow::ensure!(
+            ds.data.len() == n * f && n > n_val,
+            "unexpected digits layout"
+        );
+        let x = Tensor::from_vec(
+            ds.data.iter().map(|v| v / 16.0).collect::<Vec<f32>>(),
+            (n, f),
+            dev,
+        )?;
+        let y = Tensor::from_vec(
+            ds.target.iter().map(|&v| v as u32).collect::<Vec<u32>>(),
+            n,
+            dev,
+        )?;
         let mut idx: Vec<u32> = (0..n as u32).collect();
         Rng::new(split_seed).shuffle(&mut idx);
         let val_idx = Tensor::new(&idx[..n_val], dev)?;
@@ -131,11 +147,18 @@ pub struct Batches {
 impl Batches {
     /// Batches of `batch` rows out of `n`.
     pub fn new(n: usize, batch: usize, seed: u64, dev: &Device) -> Self {
-        Self { rng: Rng::new(seed ^ 0xB47C), n, batch, dev: dev.clone() }
+        Self {
+            rng: Rng::new(seed ^ 0xB47C),
+            n,
+            batch,
+            dev: dev.clone(),
+        }
     }
     /// Indices of the next batch, as a u32 tensor for `index_select`.
     pub fn next_indices(&mut self) -> candle_core::Result<Tensor> {
-        let idx: Vec<u32> = (0..self.batch).map(|_| self.rng.below(self.n) as u32).collect();
+        let idx: Vec<u32> = (0..self.batch)
+            .map(|_| self.rng.below(self.n) as u32)
+            .collect();
         Tensor::new(idx.as_slice(), &self.dev)
     }
 }
@@ -148,7 +171,12 @@ pub struct Mlp {
 
 impl Mlp {
     /// Build it with its variables in `vb`.
-    pub fn new(vb: VarBuilder, input: usize, hidden: usize, out: usize) -> candle_core::Result<Self> {
+    pub fn new(
+        vb: VarBuilder,
+        input: usize,
+        hidden: usize,
+        out: usize,
+    ) -> candle_core::Result<Self> {
         Ok(Self {
             fc1: candle_nn::linear(input, hidden, vb.pp("fc1"))?,
             fc2: candle_nn::linear(hidden, out, vb.pp("fc2"))?,
@@ -165,12 +193,21 @@ impl Module for Mlp {
 /// Classification accuracy of `model` on `(x, y)`, in [0, 1].
 pub fn accuracy(model: &impl Module, x: &Tensor, y: &Tensor) -> candle_core::Result<f64> {
     let pred = model.forward(x)?.argmax(D::Minus1)?;
-    let correct = pred.eq(y)?.to_dtype(DType::F64)?.mean_all()?.to_scalar::<f64>()?;
+    let correct = pred
+        .eq(y)?
+        .to_dtype(DType::F64)?
+        .mean_all()?
+        .to_scalar::<f64>()?;
     Ok(correct)
 }
 
 /// Cross-entropy of one random batch of the training set.
-pub fn batch_loss(model: &impl Module, x: &Tensor, y: &Tensor, idx: &Tensor) -> candle_core::Result<Tensor> {
+pub fn batch_loss(
+    model: &impl Module,
+    x: &Tensor,
+    y: &Tensor,
+    idx: &Tensor,
+) -> candle_core::Result<Tensor> {
     let logits = model.forward(&x.index_select(idx, 0)?)?;
     candle_nn::loss::cross_entropy(&logits, &y.index_select(idx, 0)?)
 }
@@ -191,13 +228,21 @@ pub fn mean_sd(xs: &[f64]) -> (f64, f64) {
         return (f64::NAN, f64::NAN);
     }
     let mean = xs.iter().sum::<f64>() / n;
-    let var = if xs.len() > 1 { xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0) } else { 0.0 };
+    let var = if xs.len() > 1 {
+        xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0)
+    } else {
+        0.0
+    };
     (mean, var.sqrt())
 }
 
 /// First element of a 1-element tensor as f64 (for printing).
 pub fn first(t: &Tensor) -> Result<f64> {
-    t.flatten_all()?.i(0)?.to_dtype(DType::F64)?.to_scalar::<f64>().context("reading a scalar")
+    t.flatten_all()?
+        .i(0)?
+        .to_dtype(DType::F64)?
+        .to_scalar::<f64>()
+        .context("reading a scalar")
 }
 
 /// The threshold the examples use, in the relative form ([`Tau::Relative`]):
@@ -205,7 +250,26 @@ pub fn first(t: &Tensor) -> Result<f64> {
 /// energy again would buy less than this share of the improvement made so far.
 ///
 /// [`Tau::Relative`]: snuffer::policy::Tau::Relative
-pub const TAU_RELATIVE: f64 = 0.05;
+pub const TAU_RELATIVE: f64 = 0.3;
+
+/// τ for this run: `--tau X` on the command line, else [`TAU_RELATIVE`].
+pub fn tau_from_args() -> Result<f64> {
+    let args: Vec<String> = std::env::args().collect();
+    match args.iter().position(|a| a == "--tau") {
+        Some(i) => {
+            let v: f64 = args
+                .get(i + 1)
+                .and_then(|v| v.parse().ok())
+                .context("--tau needs a number (relative τ, e.g. 0.2)")?;
+            anyhow::ensure!(
+                v.is_finite() && v >= 0.0,
+                "--tau must be a finite number ≥ 0, got {v}"
+            );
+            Ok(v)
+        }
+        None => Ok(TAU_RELATIVE),
+    }
+}
 
 /// The policy the examples use: stop on divergence (a NaN or infinite metric),
 /// or when the marginal gain per kWh falls below τ (relative form).
@@ -263,7 +327,12 @@ pub fn train_digits(
     use candle_nn::Optimizer;
     let dev = data.train_x.device().clone();
     let varmap = VarMap::new();
-    let model = Mlp::new(VarBuilder::from_varmap(&varmap, DType::F32, &dev), 64, cfg.hidden, 10)?;
+    let model = Mlp::new(
+        VarBuilder::from_varmap(&varmap, DType::F32, &dev),
+        64,
+        cfg.hidden,
+        10,
+    )?;
     seeded_init(&varmap, cfg.seed)?;
     let mut builder = snuffer::Run::builder(name)
         .planned_steps(cfg.steps)
@@ -274,15 +343,31 @@ pub fn train_digits(
         builder = builder.policy(policy);
     }
     let run = builder.build()?;
-    let params = candle_nn::ParamsAdamW { lr: cfg.lr, ..Default::default() };
+    let params = candle_nn::ParamsAdamW {
+        lr: cfg.lr,
+        ..Default::default()
+    };
     let opt = run.wrap(candle_nn::AdamW::new(varmap.all_vars(), params)?);
     let mut batches = Batches::new(data.n_train(), cfg.batch, cfg.seed, &dev);
     let start = std::time::Instant::now();
-    let outcome = snuffer::candle::Trainer::new(opt, &varmap).eval_every(cfg.eval_every).fit(
-        |_| batch_loss(&model, &data.train_x, &data.train_y, &batches.next_indices()?),
-        || accuracy(&model, &data.val_x, &data.val_y),
-    )?;
+    let outcome = snuffer::candle::Trainer::new(opt, &varmap)
+        .eval_every(cfg.eval_every)
+        .fit(
+            |_| {
+                batch_loss(
+                    &model,
+                    &data.train_x,
+                    &data.train_y,
+                    &batches.next_indices()?,
+                )
+            },
+            || accuracy(&model, &data.val_x, &data.val_y),
+        )?;
     let wall = start.elapsed();
     let val_acc = accuracy(&model, &data.val_x, &data.val_y)?;
-    Ok(DigitsResult { outcome, wall, val_acc })
+    Ok(DigitsResult {
+        outcome,
+        wall,
+        val_acc,
+    })
 }

@@ -86,7 +86,11 @@ impl Run {
 impl<O: Optimizer> SnufferOptimizer<O> {
     /// Wrap `inner`, stamping its steps on `run` (same as [`Run::wrap`]).
     pub fn wrap(inner: O, run: Run) -> Self {
-        Self { inner, run, sync: None }
+        Self {
+            inner,
+            run,
+            sync: None,
+        }
     }
 
     /// Wait for `device` to finish its queued work before stamping each step.

@@ -104,7 +104,13 @@ impl<'a, O: Optimizer> Trainer<'a, O> {
             .or_else(|| opt.run().planned_steps())
             .ok_or(Error::NoStepCount)?;
         let best_path = best_weights_path(opt.run().dir());
-        let candle_err = |phase, step| move |source| Error::Candle { phase, step, source };
+        let candle_err = |phase, step| {
+            move |source| Error::Candle {
+                phase,
+                step,
+                source,
+            }
+        };
 
         let mut saved_best = false;
         let mut stop = None;

@@ -75,7 +75,8 @@ pub fn restore_weights(varmap: &VarMap, path: &Path) -> Result<(), Error> {
         path: path.to_path_buf(),
         source,
     };
-    let saved = candle_core::safetensors::load(path, &Device::Cpu).map_err(|e| weights_err(e.into()))?;
+    let saved =
+        candle_core::safetensors::load(path, &Device::Cpu).map_err(|e| weights_err(e.into()))?;
     let data = varmap.data().lock().unwrap_or_else(|e| e.into_inner());
     for (name, var) in data.iter() {
         let tensor = saved
@@ -85,7 +86,8 @@ pub fn restore_weights(varmap: &VarMap, path: &Path) -> Result<(), Error> {
             .to_device(var.device())
             .and_then(|t| t.to_dtype(var.dtype()))
             .map_err(|e| weights_err(e.into()))?;
-        var.set(&tensor).map_err(|e| weights_err(format!("tensor `{name}`: {e}").into()))?;
+        var.set(&tensor)
+            .map_err(|e| weights_err(format!("tensor `{name}`: {e}").into()))?;
     }
     Ok(())
 }
@@ -114,7 +116,10 @@ mod tests {
             let diff = (t - &after[&name])?.abs()?.sum_all()?.to_scalar::<f32>()?;
             assert_eq!(diff, 0.0, "tensor {name} was not restored");
         }
-        assert!(!dir.path().join("best.safetensors.tmp").exists(), "temp file left behind");
+        assert!(
+            !dir.path().join("best.safetensors.tmp").exists(),
+            "temp file left behind"
+        );
         Ok(())
     }
 
@@ -122,7 +127,10 @@ mod tests {
     fn restoring_a_missing_file_names_the_path() {
         let varmap = VarMap::new();
         let path = Path::new("/nonexistent/best.safetensors");
-        let err = restore_weights(&varmap, path).err().map(|e| e.to_string()).unwrap_or_default();
+        let err = restore_weights(&varmap, path)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
         assert!(err.contains("/nonexistent/best.safetensors"), "{err}");
     }
 
@@ -130,12 +138,23 @@ mod tests {
     fn restoring_into_a_different_model_is_an_error() -> Result<(), Box<dyn std::error::Error>> {
         let dir = tempfile::tempdir()?;
         let small = VarMap::new();
-        let _ = candle_nn::linear(3, 2, VarBuilder::from_varmap(&small, DType::F32, &Device::Cpu).pp("a"))?;
+        let _ = candle_nn::linear(
+            3,
+            2,
+            VarBuilder::from_varmap(&small, DType::F32, &Device::Cpu).pp("a"),
+        )?;
         let path = best_weights_path(dir.path());
         save_weights(&small, &path)?;
         let other = VarMap::new();
-        let _ = candle_nn::linear(3, 2, VarBuilder::from_varmap(&other, DType::F32, &Device::Cpu).pp("b"))?;
-        let err = restore_weights(&other, &path).err().map(|e| e.to_string()).unwrap_or_default();
+        let _ = candle_nn::linear(
+            3,
+            2,
+            VarBuilder::from_varmap(&other, DType::F32, &Device::Cpu).pp("b"),
+        )?;
+        let err = restore_weights(&other, &path)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
         assert!(err.contains("no tensor named"), "{err}");
         Ok(())
     }

@@ -157,3 +157,69 @@ impl Curve {
         (self.steps.capacity() + self.values.capacity()) * std::mem::size_of::<f64>()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use snuffer_forecast::Direction;
+
+    /// Evaluation counts at which a forecast was refitted, over `n` evaluations.
+    fn fits(refit: Refit, n: u64) -> Vec<usize> {
+        let mut c = Curve::new(ForecastConfig::new(Direction::HigherIsBetter), refit);
+        let mut at = Vec::new();
+        for i in 1..=n {
+            c.push(i * 10, 0.9 - 0.5 / (i as f64).sqrt());
+            if c.maybe_refit(false) {
+                at.push(c.len());
+            }
+        }
+        at
+    }
+
+    #[test]
+    fn refit_cadences() {
+        let min = Forecaster::new(ForecastConfig::new(Direction::HigherIsBetter)).min_points();
+        let every = fits(Refit::Every(1), 20);
+        assert_eq!(
+            every.first(),
+            Some(&min),
+            "first fit as soon as there are enough points"
+        );
+        assert_eq!(every.len(), 20 - min + 1, "then at every evaluation");
+        let third = fits(Refit::Every(3), 20);
+        assert!(
+            third.windows(2).all(|w| w[1] - w[0] == 3),
+            "every third: {third:?}"
+        );
+        let geo = fits(Refit::Geometric(1.5), 60);
+        assert!(
+            geo.windows(2).all(|w| w[1] as f64 >= 1.5 * w[0] as f64),
+            "geometric: {geo:?}"
+        );
+        assert!(geo.len() < 10, "geometric refits are few: {geo:?}");
+    }
+
+    #[test]
+    fn non_finite_values_are_not_points_and_records_stay_finite() {
+        let mut c = Curve::new(
+            ForecastConfig::new(Direction::LowerIsBetter),
+            Refit::Every(1),
+        );
+        for (i, v) in [2.0, f64::NAN, 1.5, f64::INFINITY, 1.2, 1.1, 1.05, 1.0]
+            .into_iter()
+            .enumerate()
+        {
+            c.push(i as u64 * 100, v);
+            c.maybe_refit(false);
+        }
+        assert_eq!(c.len(), 6, "NaN and infinity are skipped");
+        let r = c.record(2000.0).expect("a forecast");
+        assert!(r.lo <= r.median && r.median <= r.hi, "{r:?}");
+        assert!(r.path.iter().flatten().all(|v| v.is_finite()));
+        assert_eq!(
+            r.path.first().map(|row| row[0]),
+            Some(700.0),
+            "path starts at the last observation"
+        );
+    }
+}

@@ -356,7 +356,7 @@ impl Run {
             at: now,
             loss: self.loss,
         });
-        self.display.on_step(self.steps);
+        self.display.on_step(self.steps, now);
         if full {
             if let Err(e) = self.write_pending() {
                 self.deferred.get_or_insert(e);

@@ -159,7 +159,9 @@ fn forecast_all(runs: &[CurveRun], s: &Settings) -> Vec<RunResult> {
 
 /// Number of points the forecaster sees out of `n`.
 fn observed_points(n: usize, fraction: f64) -> usize {
-    ((fraction * n as f64).ceil() as usize).max(MIN_OBSERVED).min(n)
+    ((fraction * n as f64).ceil() as usize)
+        .max(MIN_OBSERVED)
+        .min(n)
 }
 
 fn forecast_run(run: &CurveRun, s: &Settings) -> RunResult {
@@ -381,7 +383,13 @@ mod tests {
     fn bounds_are_inferred_from_values() {
         let b = infer_bounds(Direction::HigherIsBetter, &[0.1, 0.9]);
         assert_eq!(b.upper, Some(1.0));
-        assert_eq!(infer_bounds(Direction::HigherIsBetter, &[0.1, 1.5]), Bounds::default());
-        assert_eq!(infer_bounds(Direction::LowerIsBetter, &[3.0, 1.0]).lower, Some(0.0));
+        assert_eq!(
+            infer_bounds(Direction::HigherIsBetter, &[0.1, 1.5]),
+            Bounds::default()
+        );
+        assert_eq!(
+            infer_bounds(Direction::LowerIsBetter, &[3.0, 1.0]).lower,
+            Some(0.0)
+        );
     }
 }

@@ -26,6 +26,10 @@ pub struct Args {
     /// Print one JSON object to stdout instead of the text report on stderr.
     #[arg(long)]
     pub json: bool,
+    /// Serve Prometheus metrics (energy and power per domain) on ADDR while
+    /// the command runs; a bare port means 127.0.0.1 (localhost only).
+    #[arg(long, value_name = "ADDR")]
+    pub prometheus: Option<String>,
     /// The command and its arguments, after `--`.
     #[arg(last = true, value_name = "CMD")]
     pub command: Vec<String>,
@@ -130,6 +134,12 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
     let sampler =
         Sampler::start(selection.meters, config).context("starting the energy sampler")?;
 
+    let exporter = args
+        .prometheus
+        .as_deref()
+        .map(snuffer::prometheus::Exporter::serve)
+        .transpose()
+        .context("starting the Prometheus exporter (--prometheus)")?;
     let t0 = Instant::now();
     let child = std::process::Command::new(program)
         .args(&args.command[1..])
@@ -145,7 +155,9 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
         })?;
     tree.set_root(child.id());
     ignore_terminal_signals(true);
-    let exit = wait_child(child.id() as libc::pid_t);
+    let exit = with_exporter(exporter.as_ref(), &sampler, &args.command, t0, || {
+        wait_child(child.id() as libc::pid_t)
+    });
     ignore_terminal_signals(false);
     let exit = exit?;
     let duration = t0.elapsed();
@@ -255,4 +267,44 @@ fn print_text(out: &MeasureOut) {
             100.0 * a.share
         );
     }
+}
+
+/// Runs `wait` while a scoped thread feeds the exporter (if any) from the
+/// sampler once a second; the last snapshot is published before returning.
+fn with_exporter<T>(
+    exporter: Option<&snuffer::prometheus::Exporter>,
+    sampler: &Sampler,
+    command: &[String],
+    t0: Instant,
+    wait: impl FnOnce() -> T,
+) -> T {
+    use snuffer::prometheus::{DomainSnapshot, MetricsSnapshot};
+    let Some(exporter) = exporter else {
+        return wait();
+    };
+    let publish = &|| {
+        exporter.update(&MetricsSnapshot {
+            run: command.join(" "),
+            elapsed: t0.elapsed(),
+            domains: DomainSnapshot::from_sampler(sampler, Duration::from_secs(1)),
+            ..MetricsSnapshot::default()
+        })
+    };
+    let (done_tx, done_rx) = std::sync::mpsc::channel::<()>();
+    let out = std::thread::scope(|s| {
+        s.spawn(move || {
+            publish();
+            // Wakes every second, or at once when the command has ended.
+            while let Err(std::sync::mpsc::RecvTimeoutError::Timeout) =
+                done_rx.recv_timeout(Duration::from_secs(1))
+            {
+                publish();
+            }
+        });
+        let out = wait();
+        drop(done_tx);
+        out
+    });
+    publish();
+    out
 }

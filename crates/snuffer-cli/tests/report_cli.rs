@@ -147,3 +147,80 @@ fn compare_without_runs_is_a_usage_error() {
     let out = snuffer(&["compare".as_ref()], tmp.path());
     assert!(!out.status.success());
 }
+
+/// Reads `/metrics` from `addr`, retrying while the exporter starts.
+fn scrape(addr: &str) -> Option<String> {
+    use std::io::{Read, Write};
+    for _ in 0..50 {
+        if let Ok(mut conn) = std::net::TcpStream::connect(addr) {
+            let mut raw = String::new();
+            let ok = conn
+                .write_all(b"GET /metrics HTTP/1.0\r\nHost: localhost\r\n\r\n")
+                .and_then(|_| conn.read_to_string(&mut raw));
+            if ok.is_ok() && raw.contains("snuffer_energy_joules_total") {
+                return raw.split_once("\r\n\r\n").map(|(_, body)| body.to_string());
+            }
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    None
+}
+
+#[test]
+fn measure_serves_prometheus_metrics_while_the_command_runs() -> anyhow::Result<()> {
+    let tmp = tempfile::tempdir()?;
+    // A free port: bind port 0, note it, release it.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_snuffer"))
+        .args([
+            "measure",
+            "--prometheus",
+            &port.to_string(),
+            "--",
+            "sleep",
+            "3",
+        ])
+        .current_dir(tmp.path())
+        .stderr(std::process::Stdio::piped())
+        .spawn()?;
+    let body = scrape(&format!("127.0.0.1:{port}"));
+    let status = child.wait()?;
+    assert!(status.success());
+    let body = body.ok_or_else(|| anyhow::anyhow!("no metrics served on port {port}"))?;
+    assert!(
+        body.contains("# TYPE snuffer_energy_joules_total counter"),
+        "{body}"
+    );
+    assert!(body.contains("run=\"sleep 3\""), "{body}");
+    assert!(body.contains("snuffer_stopped{"), "{body}");
+    Ok(())
+}
+
+#[test]
+fn measure_with_a_taken_port_fails_before_running_the_command() -> anyhow::Result<()> {
+    let tmp = tempfile::tempdir()?;
+    let holder = std::net::TcpListener::bind("127.0.0.1:0")?;
+    let addr = holder.local_addr()?.to_string();
+    let marker = tmp.path().join("ran");
+    let out = snuffer(
+        &[
+            "measure".as_ref(),
+            "--prometheus".as_ref(),
+            addr.as_ref(),
+            "--".as_ref(),
+            "touch".as_ref(),
+            marker.as_os_str(),
+        ],
+        tmp.path(),
+    );
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("Prometheus"),
+        "stderr: {}",
+        text(&out.stderr)
+    );
+    assert!(!marker.exists(), "the command must not run");
+    Ok(())
+}

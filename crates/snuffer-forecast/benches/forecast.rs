@@ -38,12 +38,15 @@ fn bench(c: &mut Criterion) {
 
     let mut primed = Forecaster::new(config());
     let _ = primed.fit(&steps[..999], &vals[..999]);
-    c.bench_function("ensemble warm refit after one new point, 1000 points", |b| {
-        b.iter(|| {
-            let mut f = primed.clone();
-            black_box(f.fit(black_box(&steps), black_box(&vals)).ok())
-        })
-    });
+    c.bench_function(
+        "ensemble warm refit after one new point, 1000 points",
+        |b| {
+            b.iter(|| {
+                let mut f = primed.clone();
+                black_box(f.fit(black_box(&steps), black_box(&vals)).ok())
+            })
+        },
+    );
 
     let (s50, v50) = curve(50);
     c.bench_function("ensemble cold fit, 50 points", |b| {

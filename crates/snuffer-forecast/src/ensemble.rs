@@ -1,6 +1,7 @@
-//! Fitting the ensemble: every family by Levenberg–Marquardt from several starts, a holdout
+//! Fitting the ensemble: every family by Levenberg–Marquardt (a second start only when the
+//! first fails; the previous optimum when warm), a holdout
 //! of the most recent points to weight the members, and the conservative adjustments
-//! (level, shrink, slope cap) that make extrapolation safe on real curves.
+//! (level, slope cap) that make extrapolation safe on real curves.
 
 use crate::families::{Family, Params, ALL_FAMILIES, MAX_PARAMS};
 use crate::fit::{fit_family, gradient, FamilyFit};
@@ -19,6 +20,10 @@ const RECENT_POINTS: usize = 16;
 pub(crate) struct Warm {
     pub full: Vec<(Family, Params)>,
     pub holdout: Vec<(Family, Params)>,
+    /// Holdout error per family from the last holdout refit (`None`: none possible).
+    pub errors: Vec<(Family, Option<f64>)>,
+    /// Number of points when the holdout was last refitted.
+    pub holdout_n: usize,
 }
 
 impl Warm {
@@ -30,16 +35,12 @@ impl Warm {
 /// Knobs of the ensemble; the defaults are what the crate documents.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) struct Tuning {
-    /// Factor on every member's extrapolated gain.
-    pub shrink: f64,
     /// Standard deviations of slope uncertainty added to the recent slope for the cap.
     pub cap_se: f64,
     /// Relative extrapolation uncertainty per unit of predicted gain.
     pub gain_sd: f64,
     /// Calibration factor on every standard deviation.
     pub width: f64,
-    /// Whether to cap gains by the recent slope.
-    pub cap: bool,
     /// Standard deviation per unit of recent-trend continuation.
     pub trend_sd: f64,
     /// Upward extra spread per unit of `ln(x / x_last)` (observed ranges).
@@ -54,13 +55,11 @@ impl Default for Tuning {
     /// round values that the calibration was insensitive to.
     fn default() -> Self {
         Tuning {
-            shrink: 1.0,
             cap_se: 1.0,
             gain_sd: 0.3,
             trend_sd: 0.3,
             width: crate::DEFAULT_INTERVAL_SCALE,
-            cap: true,
-            up: 0.5,
+            up: 0.7,
             down: 0.2,
         }
     }
@@ -125,15 +124,22 @@ pub(crate) fn fit(
     let h = ((m as f64 * 0.2).round() as usize).max(1);
     let fit_n = m.saturating_sub(h);
 
+    // Solver budgets (LM evaluates at most `patience × (params + 1)` residual vectors): a
+    // start at the previous optimum needs only to confirm or nudge it.
     let patience_cold = 20;
     let patience_warm = 10;
+    let patience_refit = 5;
     let mut new_warm = Warm::default();
+    // The holdout weights barely move when one point arrives: a warm refit reuses them until
+    // the curve has grown by a tenth since the last holdout refit, halving the solver work.
+    let reuse = warm.filter(|wm| n < wm.holdout_n + (wm.holdout_n / 10).max(1));
+    new_warm.holdout_n = reuse.map_or(n, |wm| wm.holdout_n);
     let mut fulls: Vec<FamilyFit> = Vec::new();
     let mut errs: Vec<Option<f64>> = Vec::new();
     for &fam in families {
         let prev_full = warm.and_then(|wm| Warm::get(&wm.full, fam));
         let (starts, patience) = match prev_full {
-            Some(p) => (vec![p], patience_warm),
+            Some(p) => (vec![p], patience_refit),
             None => (fam.starts(y0, y1, x[m - 1], top), patience_cold),
         };
         let Some(full) = fit_family(fam, &x, &z, &w, &starts, patience) else {
@@ -149,22 +155,37 @@ pub(crate) fn fit(
             Some(p) => vec![p],
             None => vec![full.params],
         };
-        let err = if fit_n > fam.n_params() {
-            fit_family(fam, &x[..fit_n], &z[..fit_n], &w[..fit_n], &hstarts, patience_warm).map(
-                |hf| {
-                    new_warm.holdout.push((fam, hf.params));
-                    let se: f64 = x[fit_n..]
-                        .iter()
-                        .zip(&z[fit_n..])
-                        .map(|(&xi, &zi)| (fam.eval(&hf.params, xi) - zi).powi(2))
-                        .sum();
-                    (se / h as f64).sqrt()
-                },
+        let reused =
+            reuse.and_then(|wm| wm.errors.iter().find(|(g, _)| *g == fam).map(|(_, e)| *e));
+        if let Some(hp) = reuse.and_then(|wm| Warm::get(&wm.holdout, fam)) {
+            new_warm.holdout.push((fam, hp));
+        }
+        let err = if let Some(e) = reused {
+            e
+        } else if fit_n > fam.n_params() {
+            fit_family(
+                fam,
+                &x[..fit_n],
+                &z[..fit_n],
+                &w[..fit_n],
+                &hstarts,
+                patience_warm,
             )
+            .map(|hf| {
+                new_warm.holdout.push((fam, hf.params));
+                let se: f64 = x[fit_n..]
+                    .iter()
+                    .zip(&z[fit_n..])
+                    .map(|(&xi, &zi)| (fam.eval(&hf.params, xi) - zi).powi(2))
+                    .sum();
+                (se / h as f64).sqrt()
+            })
         } else {
             None
         };
-        errs.push(err.filter(|e| e.is_finite()));
+        let err = err.filter(|e| e.is_finite());
+        new_warm.errors.push((fam, err));
+        errs.push(err);
         fulls.push(full);
     }
     if fulls.is_empty() {
@@ -180,7 +201,9 @@ pub(crate) fn fit(
         .iter()
         .zip(&fulls)
         .map(|(e, f)| {
-            let e = e.or(median_err).unwrap_or_else(|| (f.rss / m as f64).sqrt());
+            let e = e
+                .or(median_err)
+                .unwrap_or_else(|| (f.rss / m as f64).sqrt());
             1.0 / (e * e + floor)
         })
         .collect();
@@ -235,8 +258,7 @@ pub(crate) fn fit(
         level,
         x_last,
         noise,
-        slope_cap: (!naive && tuning.cap).then(|| (slope + tuning.cap_se * se).max(0.0)),
-        shrink: if naive { 1.0 } else { tuning.shrink },
+        slope_cap: (!naive).then(|| (slope + tuning.cap_se * se).max(0.0)),
         gain_sd: tuning.gain_sd,
         trend: slope.abs() + se,
         trend_sd: tuning.trend_sd,
@@ -244,7 +266,7 @@ pub(crate) fn fit(
         width: tuning.width,
         up: if naive { 0.0 } else { tuning.up },
         down: if naive { 0.0 } else { tuning.down },
-        up_unit: scale.up_unit(),
+        up_unit: scale.up_unit(slope.abs() + se),
     };
     Some((core, new_warm))
 }

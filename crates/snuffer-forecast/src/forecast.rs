@@ -8,7 +8,8 @@ use serde::{Deserialize, Serialize};
 /// Expected gain between two steps, in the metric's good direction, with bounds.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Gain {
-    /// Expected (mean) gain.
+    /// Central estimate of the gain: the predictive median at `to_step` minus the median at
+    /// `from_step` (robust where the mean of a skewed, log-scaled forecast is not).
     pub expected: f64,
     /// Lower bound at the requested level.
     pub lower: f64,
@@ -99,10 +100,8 @@ impl Forecast {
     /// `direction.orient(best_so_far)`.
     pub fn quantile_oriented(&self, step: f64, q: f64) -> f64 {
         let q = if q.is_nan() { 0.5 } else { q };
-        self.direction.orient(
-            self.scale
-                .value(self.core.quantile(self.scale.x(step), q)),
-        )
+        self.direction
+            .orient(self.scale.value(self.core.quantile(self.scale.x(step), q)))
     }
 
     /// Central interval `(lo, hi)`, `lo <= hi`, in metric units, with probability `level`.
@@ -120,13 +119,12 @@ impl Forecast {
     /// Gain from `from_step` to `to_step` in the good direction, with a central interval at
     /// `level`.
     ///
-    /// `expected` is the difference of the predictive means; the bounds are the quantiles at
+    /// `expected` is the difference of the predictive medians; the bounds are the quantiles at
     /// `to_step` minus the median at `from_step` (the value at `from_step` is treated as known,
     /// which is exact when it is the last observed step, the usual case).
     pub fn gain(&self, from_step: f64, to_step: f64, level: f64) -> Gain {
         let base = self.direction.orient(self.median(from_step));
-        let expected =
-            self.direction.orient(self.mean(to_step)) - self.direction.orient(self.mean(from_step));
+        let expected = self.direction.orient(self.median(to_step)) - base;
         let lower = self.quantile_oriented(to_step, 0.5 - level / 2.0) - base;
         let upper = self.quantile_oriented(to_step, 0.5 + level / 2.0) - base;
         let (lo, hi) = (lower.min(upper), upper.max(lower));

@@ -79,13 +79,13 @@ impl Forecaster {
                     slope_cap: None,
                     trend: slope.abs() + se,
                     trend_sd: tuning.trend_sd,
-                    shrink: 1.0,
                     gain_sd: 0.0,
                     drift: slope.abs() + se,
                     width: tuning.width,
-                    up: tuning.up,
-                    down: tuning.down,
-                    up_unit: scale.up_unit(),
+                    // Baselines (and the degenerate forecast) stay centred on their value.
+                    up: 0.0,
+                    down: 0.0,
+                    up_unit: scale.up_unit(slope.abs() + se),
                 },
             }
         };

@@ -33,22 +33,37 @@
 //! * **Coordinates.** Steps are rescaled so the first observation sits at `x = 1` (curves
 //!   starting at step 0 are shifted by one spacing). The metric is oriented (higher is better)
 //!   and, when the bound on its good side is known (a loss ≥ 0, an accuracy ≤ 1), modelled as
-//!   the log of the distance to that bound; then rescaled so the observations span `[0, 1]`.
-//! * **Fits.** Each family is fitted from two data-driven starts (one, the previous optimum,
-//!   when warm); sign-constrained parameters are fitted as logarithms since LM has no bounds.
-//!   Fits that are non-finite, worse than a constant, run off beyond 50× the observed range
-//!   within ten times the observed horizon, or whose asymptote violates the bounds are dropped.
-//!   Beyond 40 points the solver sees the 16 most recent points and an even sample of the rest.
+//!   the log of the distance to that bound (`−ln(loss)`, `−ln(1 − accuracy)`); then rescaled so
+//!   the observations span `[0, 1]`. A constant curve gives an exact flat forecast.
+//! * **Fits.** Each family is fitted by Levenberg–Marquardt from data-driven starts (a second
+//!   start only if the first fails; the previous optimum when warm); sign-constrained
+//!   parameters are fitted as logarithms since LM has no bounds. Fits that are non-finite,
+//!   worse than a constant, run off beyond 50 observed ranges within ten times the observed
+//!   horizon, or whose asymptote violates the bounds are dropped. Beyond 32 points the
+//!   solver sees the 16 most recent points and an even sample of the older ones (speed; old
+//!   points describe an earlier regime anyway).
 //! * **Weights.** Every family is refitted without the most recent 20 % of the points; its
-//!   weight is `1 / (holdout MSE + noise²)`.
-//! * **Conservatism.** Extrapolation starts from the observed level (the weighted fit corrected
-//!   by the residual of the last three points) and each member's gain is capped by what the
-//!   recent slope supports (a tangent bounds a concave curve).
-//! * **Uncertainty.** Each member contributes a normal component whose variance adds the
-//!   observation noise, its parameter uncertainty (delta method) and an extrapolation term
-//!   proportional to its predicted gain; the mixture adds the members' disagreement. A single
-//!   calibration factor ([`ForecastConfig::with_interval_scale`]) was set so the 80 % interval
-//!   covers about 80 % of final values on the project's real curves.
+//!   weight is `1 / (holdout MSE + noise²)`, the noise estimated model-free from each point's
+//!   distance to the line through its neighbours. A warm refit reuses the holdout errors until
+//!   the curve has grown by a tenth, so it solves only the eleven full fits.
+//! * **Level and cap.** Extrapolation starts from the observed level (the weighted fit plus a
+//!   robust Theil–Sen line through its last residuals, so a spike or a recent turn is handled),
+//!   and each member's gain is capped by the recent slope against `ln x` plus one standard
+//!   error (a tangent bounds a curve that is concave in `ln x`, as learning curves mostly are).
+//! * **Uncertainty.** Each member contributes a split-normal component whose variance adds
+//!   the observation noise, its parameter uncertainty (delta method, `σ²(JᵀJ)⁻¹`), 0.3 × its
+//!   predicted gain and 0.3 × the recent trend continued; the mixture adds the members'
+//!   disagreement. On top, the spread grows with `ln(step / last step)`: upwards by 0.7 and
+//!   downwards by 0.2 units of surprise, a unit being the recent trend per e-fold of steps or,
+//!   for log-scaled metrics, one e-fold of the distance to the bound if larger. Real curves
+//!   surprise upwards (a learning-rate decay, a late start, a plateau that breaks) far more
+//!   often than downwards, so the median leans optimistic the further out it looks. All
+//!   standard deviations are multiplied by [`DEFAULT_INTERVAL_SCALE`]; these constants were
+//!   calibrated so the 80 % interval of the final value covers 75–85 % of the project's real
+//!   curves (OPDA, Pythia, MLPerf) at 20 % observed. See the crate README for the scores.
+//! * **Baselines.** [`Method::LastValue`] and [`Method::BestSoFar`] are flat, with a spread
+//!   from the noise and the recent trend; [`Method::Pow3`] is the naive single fit (no level
+//!   correction, cap or asymmetric spread).
 #![deny(missing_docs)]
 
 mod ensemble;
@@ -112,8 +127,9 @@ pub enum Method {
 }
 
 /// Default calibration factor on the predictive standard deviations (see
-/// [`ForecastConfig::with_interval_scale`]).
-pub const DEFAULT_INTERVAL_SCALE: f64 = 1.0;
+/// [`ForecastConfig::with_interval_scale`]): calibrated for 80 % coverage of the final value
+/// on the project's real curves at 20 % observed.
+pub const DEFAULT_INTERVAL_SCALE: f64 = 1.5;
 
 /// Settings of a [`Forecaster`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

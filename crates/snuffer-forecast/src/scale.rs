@@ -57,7 +57,10 @@ impl Scale {
         } else {
             // A curve starting at step 0 (or below): shift by one typical spacing so the
             // first point sits at 1 and logs stay finite.
-            let d = steps.get(1).map_or(1.0, |s| s - first).max(f64::MIN_POSITIVE);
+            let d = steps
+                .get(1)
+                .map_or(1.0, |s| s - first)
+                .max(f64::MIN_POSITIVE);
             (first - d, d)
         };
         let ymap = choose_ymap(direction, bounds, log_scale, values);
@@ -84,23 +87,30 @@ impl Scale {
 
     /// Whether every observed value maps to the same normalised level (a constant curve).
     pub fn is_constant(&self) -> bool {
-        !(self.z_unit > 1e-12 * (1.0 + self.z_ref.abs()))
+        self.z_unit.is_nan() || self.z_unit <= 1e-12 * (1.0 + self.z_ref.abs())
     }
 
-    /// The unit of upward surprise in normalised units: the observed range, or, for a
-    /// log-scaled metric, one e-fold of the distance to its bound if that is larger (a curve
-    /// that has not started learning has a tiny observed range but can still go far).
-    pub fn up_unit(&self) -> f64 {
+    /// The unit of surprise per unit of `ln x`, in normalised units: the recent trend (what
+    /// the curve gained per e-fold of steps lately), or, for a log-scaled metric, one e-fold
+    /// of the distance to its bound if that is larger (a curve that has not started learning
+    /// has no trend but can still go far). Not the observed range: a perplexity that fell from
+    /// 10⁷ to 10 says little about how far it moves next.
+    pub fn up_unit(&self, trend: f64) -> f64 {
         match self.ymap {
-            YMap::Linear => 1.0,
-            _ => (1.0 / self.z_unit.max(1e-12)).max(1.0),
+            YMap::Linear => trend,
+            _ => (1.0 / self.z_unit.max(1e-12)).max(trend),
         }
     }
 
     /// Normalised x of a step.
     pub fn x(&self, step: f64) -> f64 {
-        // `max`/`min` map NaN to the floor and keep infinities out of the families.
-        ((step - self.x0) / self.xu).max(X_FLOOR).min(1e300)
+        // NaN maps to the floor; infinities are kept out of the families.
+        let x = (step - self.x0) / self.xu;
+        if x.is_nan() {
+            X_FLOOR
+        } else {
+            x.clamp(X_FLOOR, 1e300)
+        }
     }
 
     /// Oriented (and possibly log-transformed) value, before normalisation.

@@ -130,7 +130,9 @@ mod tests {
     #[test]
     fn noise_of_alternating_points_is_seen() {
         let x: Vec<f64> = (0..20).map(f64::from).collect();
-        let y: Vec<f64> = (0..20).map(|i| if i % 2 == 0 { 0.1 } else { -0.1 }).collect();
+        let y: Vec<f64> = (0..20)
+            .map(|i| if i % 2 == 0 { 0.1 } else { -0.1 })
+            .collect();
         let s = noise_sd(&x, &y, 20);
         assert!(s > 0.1 && s < 0.3, "{s}");
     }

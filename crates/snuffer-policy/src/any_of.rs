@@ -77,3 +77,39 @@ impl StopPolicy for AnyOf {
         self.members.iter().find_map(|m| m.note())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::policy::test_support::stop_index;
+    use crate::{Divergence, Patience, PatienceConfig, Target};
+    use snuffer_forecast::Direction::HigherIsBetter as Up;
+
+    #[test]
+    fn first_reason_in_order_wins_and_all_members_observe() {
+        // At index 1 both fire: 0.1 is no improvement (patience 1) and below the bound 0.2.
+        let metrics = [0.5, 0.1];
+        let first = |p: &mut AnyOf| -> Option<String> {
+            metrics.iter().enumerate().find_map(|(i, &m)| {
+                let o = crate::policy::test_support::obs(i as u64 + 1, m, 1.0, 2, Up);
+                p.observe(&o).reason().map(|r| r.policy.clone())
+            })
+        };
+        let patience = || Patience::new(PatienceConfig::new(1)).unwrap();
+        let bound = || Divergence::non_finite().with_bound(0.2).unwrap();
+        let mut a = AnyOf::new().with(patience()).with(bound());
+        assert_eq!(a.len(), 2);
+        assert_eq!(first(&mut a).as_deref(), Some("patience"));
+        let mut b = AnyOf::new().with(bound()).with(patience());
+        assert_eq!(first(&mut b).as_deref(), Some("divergence"));
+        // Members observe even after an earlier member fired: patience saw both points.
+        let _ = Target::new(1.0);
+        let mut q = AnyOf::new().with(Divergence::non_finite());
+        assert_eq!(stop_index(&mut q, &[0.1, f64::NAN], Up), Some(1));
+        assert_eq!(
+            stop_index(&mut AnyOf::new(), &[f64::NAN], Up),
+            None,
+            "empty never stops"
+        );
+    }
+}

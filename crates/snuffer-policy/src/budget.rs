@@ -179,3 +179,56 @@ impl StopPolicy for Budget {
         std::mem::take(&mut self.warnings)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::policy::test_support::{obs, stop_index};
+    use snuffer_forecast::Direction::HigherIsBetter as Up;
+
+    #[test]
+    fn budget_table() {
+        // stop_index spends 1 kWh per step, `elapsed` = step seconds.
+        let rows: &[(&str, Budget, Option<usize>)] = &[
+            ("no limits", Budget::new(), None),
+            ("energy", Budget::new().with_kwh(3.0).unwrap(), Some(2)),
+            (
+                "carbon at 500 g/kWh",
+                Budget::new().with_co2e_grams(1000.0, 500.0).unwrap(),
+                Some(1),
+            ),
+            (
+                "wall time",
+                Budget::new().with_wall_time(Duration::from_secs(4)),
+                Some(3),
+            ),
+        ];
+        for (why, b, want) in rows {
+            let mut p = b.clone();
+            assert_eq!(stop_index(&mut p, &[0.5; 10], Up), *want, "{why}");
+        }
+        assert!(Budget::new().with_kwh(-1.0).is_err());
+        assert!(Budget::new().with_co2e_grams(1.0, f64::NAN).is_err());
+    }
+
+    #[test]
+    fn warns_once_when_the_plan_will_not_fit() {
+        let mut b = Budget::new().with_kwh(50.0).unwrap();
+        // 1 kWh per step, 100 planned steps: 100 kWh projected at step 1.
+        assert!(!b.observe(&obs(1, 0.1, 1.0, 100, Up)).is_stop());
+        let w = b.take_warnings();
+        assert_eq!(w.len(), 1, "one warning");
+        assert!(
+            w[0].message.contains("above the budget"),
+            "{}",
+            w[0].message
+        );
+        assert!(w[0].evidence["projected_j"] > w[0].evidence["budget_j"]);
+        assert!(!b.observe(&obs(2, 0.1, 2.0, 100, Up)).is_stop());
+        assert!(b.take_warnings().is_empty(), "warned only once");
+        // A plan that fits never warns.
+        let mut ok = Budget::new().with_kwh(500.0).unwrap();
+        ok.observe(&obs(1, 0.1, 1.0, 100, Up));
+        assert!(ok.take_warnings().is_empty());
+    }
+}

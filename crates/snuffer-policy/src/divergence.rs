@@ -81,3 +81,46 @@ impl StopPolicy for Divergence {
         "divergence"
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::policy::test_support::{stop_index, Row};
+    use snuffer_forecast::Direction::{HigherIsBetter as Up, LowerIsBetter as Down};
+
+    #[test]
+    fn divergence_table() {
+        let d = Divergence::non_finite;
+        let rows: &[Row<Divergence>] = &[
+            ("NaN stops", d(), &[1.0, f64::NAN], Down, Some(1)),
+            ("inf stops", d(), &[1.0, f64::INFINITY], Down, Some(1)),
+            ("finite never stops", d(), &[1.0, 1e9], Down, None),
+            (
+                "check_finite off",
+                d().with_check_finite(false),
+                &[f64::NAN],
+                Down,
+                None,
+            ),
+            (
+                "loss above bound",
+                d().with_bound(10.0).unwrap(),
+                &[5.0, 11.0],
+                Down,
+                Some(1),
+            ),
+            (
+                "accuracy below bound",
+                d().with_bound(0.2).unwrap(),
+                &[0.5, 0.1],
+                Up,
+                Some(1),
+            ),
+        ];
+        for (why, pol, m, dir, want) in rows {
+            let mut p = pol.clone();
+            assert_eq!(stop_index(&mut p, m, *dir), *want, "{why}");
+        }
+        assert!(d().with_bound(f64::NAN).is_err());
+    }
+}

@@ -55,6 +55,33 @@ impl History {
         (rate.is_finite() && rate >= 0.0).then_some(rate)
     }
 
+    /// Robust noise level: the median absolute difference of successive values, scaled to a
+    /// standard deviation (a trend adds to it, which only makes the test below stricter).
+    pub fn noise_sd(&self) -> f64 {
+        let mut d: Vec<f64> = self
+            .points
+            .windows(2)
+            .map(|w| (w[1].value - w[0].value).abs())
+            .collect();
+        if d.is_empty() {
+            return 0.0;
+        }
+        d.sort_by(f64::total_cmp);
+        1.4826 * d[d.len() / 2] / std::f64::consts::SQRT_2
+    }
+
+    /// Whether the run has shown learning: its best beats its first value by more than
+    /// `k` noise levels.
+    pub fn has_learned(&self, k: f64) -> bool {
+        match (self.best, self.first()) {
+            (Some(b), Some(f)) => {
+                let margin = (k * self.noise_sd()).max(1e-9 * (1.0 + f.abs()));
+                b - f > margin
+            }
+            _ => false,
+        }
+    }
+
     pub fn clear(&mut self) {
         self.points.clear();
         self.best = None;

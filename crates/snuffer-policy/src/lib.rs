@@ -73,8 +73,9 @@ pub use budget::Budget;
 pub use divergence::Divergence;
 pub use error::PolicyError;
 pub use marginal::{
-    Check, Horizon, MarginalGain, MarginalGainConfig, Warmup, DEFAULT_CONSECUTIVE, DEFAULT_LEVEL,
-    DEFAULT_MIN_EVALUATIONS, DEFAULT_WARMUP_FRACTION,
+    Check, Horizon, MarginalGain, MarginalGainConfig, Warmup, DEFAULT_AGREE_SPAN_FRACTION,
+    DEFAULT_CONSECUTIVE, DEFAULT_IDLE_WARMUP_FRACTION, DEFAULT_LEVEL, DEFAULT_MIN_EVALUATIONS,
+    DEFAULT_WARMUP_FRACTION,
 };
 pub use patience::{MinDelta, Patience, PatienceConfig};
 pub use policy::{Decision, Never, Observation, StopPolicy, StopReason, Warning};

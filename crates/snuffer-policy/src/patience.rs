@@ -200,3 +200,111 @@ impl StopPolicy for Patience {
         self.wait = 0;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::policy::test_support::{stop_index, Row};
+    use Direction::{HigherIsBetter as Up, LowerIsBetter as Down};
+
+    #[test]
+    fn keras_semantics_table() {
+        let nan = f64::NAN;
+        let rows: &[Row<PatienceConfig>] = &[
+            (
+                "improving never stops",
+                PatienceConfig::new(2),
+                &[0.1, 0.2, 0.3, 0.4],
+                Up,
+                None,
+            ),
+            (
+                "two flat evaluations stop with patience 2",
+                PatienceConfig::new(2),
+                &[0.1, 0.5, 0.5, 0.5],
+                Up,
+                Some(3),
+            ),
+            (
+                "loss direction",
+                PatienceConfig::new(1),
+                &[3.0, 2.0, 2.5],
+                Down,
+                Some(2),
+            ),
+            (
+                "min_delta makes small gains count as none",
+                PatienceConfig::new(2).with_min_delta(0.05),
+                &[0.5, 0.52, 0.54],
+                Up,
+                Some(2),
+            ),
+            (
+                "relative min_delta",
+                PatienceConfig::new(1).with_min_delta_relative(0.1),
+                &[1.0, 1.05],
+                Up,
+                Some(1),
+            ),
+            (
+                "baseline never beaten",
+                PatienceConfig::new(2).with_baseline(0.9),
+                &[0.1, 0.2, 0.3],
+                Up,
+                Some(1),
+            ),
+            (
+                "baseline beaten resets",
+                PatienceConfig::new(2).with_baseline(0.15),
+                &[0.1, 0.2, 0.3, 0.4],
+                Up,
+                None,
+            ),
+            (
+                "start_from ignores early evaluations",
+                PatienceConfig::new(1).with_start_from(3),
+                &[0.5, 0.1, 0.1, 0.2],
+                Up,
+                None,
+            ),
+            (
+                "NaN is no improvement",
+                PatienceConfig::new(1),
+                &[0.5, nan],
+                Up,
+                Some(1),
+            ),
+            (
+                "direction override",
+                PatienceConfig::new(1).with_direction(Down),
+                &[0.5, 0.6],
+                Up,
+                Some(1),
+            ),
+        ];
+        for (why, cfg, metrics, dir, expected) in rows {
+            let mut p = Patience::new(cfg.clone()).unwrap();
+            assert_eq!(stop_index(&mut p, metrics, *dir), *expected, "{why}");
+        }
+    }
+
+    #[test]
+    fn best_is_tracked_even_without_a_stop() {
+        let mut p = Patience::new(PatienceConfig::new(10)).unwrap();
+        assert_eq!(
+            stop_index(&mut p, &[0.1, 0.7, 0.3], Direction::HigherIsBetter),
+            None
+        );
+        assert_eq!(p.best(), Some((2, 0.7)));
+        assert_eq!(p.wait(), 1);
+        p.reset();
+        assert_eq!(p.best(), None);
+    }
+
+    #[test]
+    fn invalid_settings_are_rejected() {
+        assert!(Patience::new(PatienceConfig::new(0)).is_err());
+        assert!(Patience::new(PatienceConfig::new(1).with_min_delta(-1.0)).is_err());
+        assert!(Patience::new(PatienceConfig::new(1).with_baseline(f64::NAN)).is_err());
+    }
+}

@@ -175,3 +175,82 @@ impl StopPolicy for Never {
         "never"
     }
 }
+
+/// Observations for unit tests.
+#[cfg(test)]
+pub(crate) mod test_support {
+    use super::*;
+
+    static COUNTER: Provenance = Provenance::Counter;
+
+    /// One row of a table-driven policy test: why, settings, metrics, direction, stop index.
+    pub type Row<'a, P> = (&'a str, P, &'a [f64], Direction, Option<usize>);
+
+    /// An evaluation at `step` with `metric`, `kwh` spent so far, a plan of `planned` steps.
+    pub fn obs(
+        step: u64,
+        metric: f64,
+        kwh: f64,
+        planned: u64,
+        direction: Direction,
+    ) -> Observation<'static> {
+        Observation {
+            step,
+            planned_steps: Some(planned),
+            elapsed: Duration::from_secs(step),
+            energy: Joules::from_kwh(kwh),
+            provenance: &COUNTER,
+            recent_power: None,
+            metric: Some(metric),
+            direction,
+            forecast: None,
+        }
+    }
+
+    /// Feed `metrics` (one per step, 1 kWh each) and return the 0-based index of the stop.
+    pub fn stop_index(
+        policy: &mut dyn StopPolicy,
+        metrics: &[f64],
+        direction: Direction,
+    ) -> Option<usize> {
+        let n = metrics.len() as u64;
+        metrics.iter().enumerate().find_map(|(i, &m)| {
+            let o = obs(i as u64 + 1, m, i as f64 + 1.0, n, direction);
+            policy.observe(&o).is_stop().then_some(i)
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::test_support::*;
+    use super::*;
+
+    #[test]
+    fn option_none_never_stops_and_box_delegates() {
+        let mut none: Option<Never> = None;
+        assert_eq!(
+            stop_index(&mut none, &[f64::NAN; 3], Direction::HigherIsBetter),
+            None
+        );
+        let mut boxed: Box<dyn StopPolicy> = Box::new(Never);
+        assert_eq!(boxed.name(), "never");
+        assert!(boxed.take_warnings().is_empty());
+    }
+
+    #[test]
+    fn decision_serialises_with_a_tag() {
+        let d = Decision::Stop(StopReason::new(
+            "target",
+            "reached".into(),
+            &[("step", 3.0)],
+        ));
+        let json = serde_json::to_string(&d).unwrap();
+        assert!(
+            json.contains("\"decision\":\"stop\"") && json.contains("\"step\":3.0"),
+            "{json}"
+        );
+        assert_eq!(d.reason().map(|r| r.policy.as_str()), Some("target"));
+        assert!(!Decision::Continue.is_stop());
+    }
+}

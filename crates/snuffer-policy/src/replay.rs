@@ -348,3 +348,65 @@ pub fn summarize(runs: &[RunReplay]) -> ReplaySummary {
         stopped: runs.iter().filter(|r| r.stopped).count(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Never, Patience, PatienceConfig};
+    use proptest::prelude::*;
+
+    fn run(metrics: Vec<f64>, steps: Vec<f64>, hib: bool) -> CurveRun {
+        CurveRun {
+            source: "p".into(),
+            task: "t".into(),
+            run_id: "r".into(),
+            metric_name: "m".into(),
+            higher_is_better: hib,
+            steps,
+            metrics,
+            epoch_time_s: None,
+            energy_j: None,
+        }
+    }
+
+    #[test]
+    fn never_captures_nothing_and_the_oracle_is_where_utility_peaks() {
+        // Steps 1..=4, 1 J per step at the default assumptions; τ = 3.6e6 per kWh = 1 per J.
+        let r = run(vec![1.0, 5.0, 5.5, 5.6], vec![1.0, 2.0, 3.0, 4.0], true);
+        let config = ReplayConfig {
+            tau_per_kwh: Some(JOULES_PER_KWH),
+            forecasts: false,
+            ..ReplayConfig::default()
+        };
+        let out = replay_run(&r, &mut Never, &config);
+        // U = 0, 3, 2.5, 1.6: the oracle stops at step 2.
+        assert_eq!(out.oracle_step, Some(2.0));
+        assert_eq!(out.utility_capture, Some(0.0));
+        assert_eq!(out.stop_step, 4.0);
+        assert!(!out.stopped);
+    }
+
+    proptest! {
+        #[test]
+        fn replay_never_panics_and_capture_is_at_most_one(
+            pts in proptest::collection::vec((0.0f64..100.0, prop_oneof![Just(f64::NAN), -10.0f64..10.0]), 1..30),
+            hib in any::<bool>(),
+            tau in 0.0f64..1e7,
+            patience in 1u32..4,
+        ) {
+            let (mut steps, metrics): (Vec<f64>, Vec<f64>) = pts.into_iter().unzip();
+            steps.sort_by(f64::total_cmp);
+            let r = run(metrics, steps, hib);
+            let config = ReplayConfig { tau_per_kwh: Some(tau), forecasts: false, ..ReplayConfig::default() };
+            let mut p = Patience::new(PatienceConfig::new(patience)).unwrap();
+            let out = replay_run(&r, &mut p, &config);
+            if let Some(c) = out.utility_capture {
+                prop_assert!(c <= 1.0 + 1e-9, "capture {}", c);
+            }
+            prop_assert!(out.energy_used_j <= out.energy_full_j);
+            prop_assert!(out.regret.is_none_or(|g| g >= -1e-12));
+            let s = summarize(&[out]);
+            prop_assert!(s.energy_saved >= -1e-12 && s.energy_saved <= 1.0);
+        }
+    }
+}

@@ -55,3 +55,25 @@ impl StopPolicy for Target {
         "target"
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::policy::test_support::{stop_index, Row};
+    use snuffer_forecast::Direction::{HigherIsBetter as Up, LowerIsBetter as Down};
+
+    #[test]
+    fn target_table() {
+        let rows: &[Row<f64>] = &[
+            ("reached exactly", 0.5, &[0.1, 0.5, 0.9], Up, Some(1)),
+            ("never reached", 0.95, &[0.1, 0.5, 0.9], Up, None),
+            ("loss target", 2.0, &[3.0, 2.5, 1.9], Down, Some(2)),
+            ("NaN does not reach", 0.5, &[f64::NAN, 0.6], Up, Some(1)),
+        ];
+        for (why, t, m, d, want) in rows {
+            let mut p = Target::new(*t).unwrap();
+            assert_eq!(stop_index(&mut p, m, *d), *want, "{why}");
+        }
+        assert!(Target::new(f64::INFINITY).is_err());
+    }
+}

@@ -22,6 +22,19 @@ fn peak_rss_mib() -> Option<f64> {
     Some(kib / 1024.0)
 }
 
+/// CPU time (user + system) of this process so far, in seconds (Linux).
+fn cpu_s() -> f64 {
+    // Fields 14 and 15 of /proc/self/stat, in clock ticks (100 per second).
+    std::fs::read_to_string("/proc/self/stat")
+        .ok()
+        .and_then(|s| {
+            let after = s.rsplit_once(')')?.1;
+            let f: Vec<&str> = after.split_whitespace().collect();
+            Some((f.get(11)?.parse::<f64>().ok()? + f.get(12)?.parse::<f64>().ok()?) / 100.0)
+        })
+        .unwrap_or(f64::NAN)
+}
+
 fn main() -> anyhow::Result<()> {
     let steps: u64 = match std::env::args().nth(1) {
         Some(s) => s.parse()?,
@@ -47,17 +60,18 @@ fn main() -> anyhow::Result<()> {
         t.elapsed().as_secs_f64(),
         peak_rss_mib().unwrap_or(f64::NAN)
     );
-    let t = Instant::now();
+    let (t, cpu0) = (Instant::now(), cpu_s());
     let report = Report::from_dir(&run_dir)?;
     let read = t.elapsed();
     let files = report.write(tmp.path().join("report"))?;
     let total = t.elapsed();
     let html = std::fs::metadata(&files.html)?.len();
     println!(
-        "report: read+downsample {:.2} s, charts+write {:.2} s, total {:.2} s; report.html {:.0} KiB; peak RSS {:.1} MiB",
+        "report: read+downsample+draw {:.2} s, write {:.2} s, total {:.2} s wall ({:.2} s CPU); report.html {:.0} KiB; peak RSS {:.1} MiB",
         read.as_secs_f64(),
         (total - read).as_secs_f64(),
         total.as_secs_f64(),
+        cpu_s() - cpu0,
         html as f64 / 1024.0,
         peak_rss_mib().unwrap_or(f64::NAN)
     );

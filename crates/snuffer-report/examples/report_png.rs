@@ -6,7 +6,8 @@
 //! ```
 //!
 //! With `--synthetic` it first writes a replay-like synthetic run directory
-//! (stopped early by the marginal-gain policy) to a temporary directory.
+//! (stopped early by the marginal-gain policy) to a temporary directory, or
+//! to `$SNUFFER_SYNTHETIC_DIR` when that is set (to look at it afterwards).
 //! System fonts are loaded so the axis labels and legend show.
 
 use anyhow::Context;
@@ -23,7 +24,10 @@ fn main() -> anyhow::Result<()> {
     let chart = args.get(2).map_or(MAIN_CHART_FILE, String::as_str);
     let tmp = tempfile::tempdir()?;
     let run_dir = if source == "--synthetic" {
-        let dir = tmp.path().join("synthetic-mlp");
+        let dir = match std::env::var_os("SNUFFER_SYNTHETIC_DIR") {
+            Some(d) => std::path::PathBuf::from(d),
+            None => tmp.path().join("synthetic-mlp"),
+        };
         SyntheticRun {
             name: "synthetic-mlp".into(),
             steps: 1_800,

@@ -34,6 +34,11 @@ const BEST: RGBColor = RGBColor(255, 187, 0);
 const ORACLE: RGBColor = RGBColor(44, 160, 44);
 const FORECAST: RGBColor = RGBColor(148, 103, 189);
 
+/// A labelled series: label, drawn dashed (an estimate), points.
+type Line = (String, bool, Vec<(f64, f64)>);
+/// One run in the overlay: name, points, stop point.
+type RunLine = (String, Vec<(f64, f64)>, Option<EvalPoint>);
+
 /// Colour of the `i`-th series.
 pub(crate) fn colour(i: usize) -> RGBColor {
     PALETTE[i % PALETTE.len()]
@@ -302,7 +307,7 @@ pub(crate) fn metric_chart(run: &RunData, axis: MetricAxis) -> Result<String, Re
 /// A per-domain time chart (power or cumulative energy).
 pub(crate) fn domain_chart(run: &RunData, power: bool) -> Result<String, ReportError> {
     let name = if power { "power" } else { "cumulative energy" };
-    let series: Vec<(String, bool, Vec<(f64, f64)>)> = run
+    let series: Vec<Line> = run
         .domains
         .iter()
         .map(|d| {
@@ -416,7 +421,7 @@ fn total_provenance(run: &RunData) -> String {
 /// Metric against energy for several runs on one chart.
 pub(crate) fn overlay_chart(runs: &[RunData]) -> Result<String, ReportError> {
     let name = "comparison overlay";
-    let series: Vec<(String, Vec<(f64, f64)>, Option<EvalPoint>)> = runs
+    let series: Vec<RunLine> = runs
         .iter()
         .map(|r| {
             (

@@ -26,6 +26,7 @@ mod compare;
 mod downsample;
 mod error;
 mod html;
+mod line;
 mod load;
 pub mod synthetic;
 mod table;

@@ -2,8 +2,9 @@
 
 use crate::downsample::Downsampler;
 use crate::error::ReportError;
+use crate::line::LineView;
 use snuffer::format::{
-    DecisionRecord, ForecastRecord, RecordKind, StepRecord, Summary, STEPS_FILE, SUMMARY_FILE,
+    DecisionRecord, ForecastRecord, RecordKind, Summary, STEPS_FILE, SUMMARY_FILE,
 };
 use snuffer_energy::{Provenance, JOULES_PER_KWH};
 use std::io::{BufRead, BufReader};
@@ -214,20 +215,22 @@ impl RunData {
     fn read_steps(&mut self, path: &Path, buckets: usize) -> Result<(), ReportError> {
         let file = std::fs::File::open(path).map_err(|e| ReportError::io(path, e))?;
         let mut reader = BufReader::with_capacity(1 << 16, file);
-        let mut line = String::new();
+        // Bytes, not `String`: a crash can cut a line inside a multi-byte
+        // character, which must read as a torn line, not as an I/O error.
+        let mut line: Vec<u8> = Vec::new();
         let mut pending: Option<(u64, serde_json::Error)> = None;
         let mut oracle = OracleScan::default();
         let mut line_no = 0u64;
         loop {
             line.clear();
             let n = reader
-                .read_line(&mut line)
+                .read_until(b'\n', &mut line)
                 .map_err(|e| ReportError::io(path, e))?;
             if n == 0 {
                 break;
             }
             line_no += 1;
-            let text = line.trim();
+            let text = line.trim_ascii();
             if text.is_empty() {
                 continue;
             }
@@ -240,7 +243,7 @@ impl RunData {
                 });
             }
             self.lines += 1;
-            match serde_json::from_str::<StepRecord>(text) {
+            match serde_json::from_slice::<LineView<'_>>(text) {
                 Ok(rec) => self.absorb(rec, buckets, &mut oracle),
                 Err(e) => pending = Some((line_no, e)),
             }
@@ -260,7 +263,7 @@ impl RunData {
         Ok(())
     }
 
-    fn absorb(&mut self, rec: StepRecord, buckets: usize, oracle: &mut OracleScan) {
+    fn absorb(&mut self, rec: LineView<'_>, buckets: usize, oracle: &mut OracleScan) {
         if rec.kind == RecordKind::Start {
             if let Some(meta) = &rec.meta {
                 self.read_meta(meta);
@@ -280,8 +283,8 @@ impl RunData {
                 Some(i) => &mut self.domains[i],
                 None => {
                     self.domains.push(DomainSeries {
-                        name: d.name.clone(),
-                        provenance: d.provenance.clone(),
+                        name: d.name.to_string(),
+                        provenance: d.provenance.to_owned(),
                         uncertainty: d.uncertainty,
                         last_joules: 0.0,
                         energy: Downsampler::new(buckets),
@@ -292,8 +295,8 @@ impl RunData {
                     &mut self.domains[last]
                 }
             };
-            if series.provenance != d.provenance {
-                series.provenance = d.provenance.clone();
+            if !d.provenance.same_as(&series.provenance) {
+                series.provenance = d.provenance.to_owned();
             }
             series.uncertainty = d.uncertainty;
             series.last_joules = d.joules;
@@ -314,27 +317,43 @@ impl RunData {
         }
     }
 
-    fn absorb_eval(&mut self, rec: &StepRecord, oracle: &mut OracleScan) {
+    fn absorb_eval(&mut self, rec: &LineView<'_>, oracle: &mut OracleScan) {
         let name = match &self.metric_name {
             Some(n) => Some(n.clone()),
             // No declared metric: the first non-loss metric of the first eval.
             None => rec
                 .metrics
                 .keys()
-                .find(|k| k.as_str() != "loss")
+                .find(|k| k.as_ref() != "loss")
                 .or_else(|| rec.metrics.keys().next())
-                .cloned(),
+                .map(|k| k.to_string()),
         };
         if self.metric_name.is_none() {
             self.metric_name = name.clone();
         }
-        let value = name.and_then(|n| rec.metrics.get(&n).copied().flatten());
+        let value = name.and_then(|n| rec.metrics.get(n.as_str()).copied().flatten());
         let stopping = rec.decision.as_ref().is_some_and(|d| d.action == "stop");
-        // Keep the latest forecast up to (and including) the stop.
-        if self.stop.is_none() {
+        // Keep the latest forecast of an evaluation up to (and including) the
+        // stop. The end line repeats the full-run forecast: it only counts
+        // when no evaluation carried one.
+        if self.stop.is_none() && (rec.kind == RecordKind::Eval || self.forecast.is_none()) {
             if let Some(f) = &rec.forecast {
                 self.forecast = Some((rec.step, f.clone()));
             }
+        }
+        // Runs whose start line lacks τ may still state it in the evidence
+        // of their decisions (the marginal-gain policy does).
+        if self.tau_per_kwh.is_none() {
+            self.tau_per_kwh = rec
+                .decision
+                .as_ref()
+                .and_then(|d| {
+                    d.evidence
+                        .get("tau_per_kwh")
+                        .or_else(|| d.evidence.get("tau"))
+                })
+                .copied()
+                .filter(|t| t.is_finite());
         }
         let at = |metric: f64| EvalPoint {
             step: rec.step,
@@ -343,22 +362,20 @@ impl RunData {
             metric,
         };
         match value {
-            Some(m) if m.is_finite() => {
-                if rec.kind == RecordKind::Eval {
-                    self.evals += 1;
-                    self.metric_by_step.push(rec.step as f64, m);
-                    self.metric_by_kwh
-                        .push(rec.energy.total_j / JOULES_PER_KWH, m);
-                    let better = match self.best {
-                        None => true,
-                        Some(b) if self.higher_is_better => m > b.metric,
-                        Some(b) => m < b.metric,
-                    };
-                    if better {
-                        self.best = Some(at(m));
-                    }
-                    oracle.push(at(m), self.higher_is_better, self.tau_per_kwh);
+            Some(m) if m.is_finite() && rec.kind == RecordKind::Eval => {
+                self.evals += 1;
+                self.metric_by_step.push(rec.step as f64, m);
+                self.metric_by_kwh
+                    .push(rec.energy.total_j / JOULES_PER_KWH, m);
+                let better = match self.best {
+                    None => true,
+                    Some(b) if self.higher_is_better => m > b.metric,
+                    Some(b) => m < b.metric,
+                };
+                if better {
+                    self.best = Some(at(m));
                 }
+                oracle.push(at(m), self.higher_is_better, self.tau_per_kwh);
             }
             _ if rec.kind == RecordKind::Eval => self.non_finite_evals += 1,
             _ => {}

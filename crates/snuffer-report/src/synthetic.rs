@@ -156,10 +156,10 @@ impl SyntheticRun {
     pub fn write(&self, dir: &Path) -> std::io::Result<()> {
         std::fs::create_dir_all(dir)?;
         let mut out = BufWriter::new(std::fs::File::create(dir.join(STEPS_FILE))?);
-        let mut line = |rec: &StepRecord| -> std::io::Result<()> {
-            serde_json::to_writer(&mut out, rec)?;
+        fn line(out: &mut impl Write, rec: &StepRecord) -> std::io::Result<()> {
+            serde_json::to_writer(&mut *out, rec)?;
             out.write_all(b"\n")
-        };
+        }
         let mut start = self.record(RecordKind::Start, 0);
         start.meta = Some(serde_json::json!({
             "run_name": self.name,
@@ -168,7 +168,7 @@ impl SyntheticRun {
             "planned_steps": self.planned_steps,
             "tau_per_kwh": self.tau_per_kwh,
         }));
-        line(&start)?;
+        line(&mut out, &start)?;
         let mut best: Option<(u64, f64)> = None;
         let last_eval = self.steps - self.steps % self.eval_every.max(1);
         for step in 1..=self.steps {
@@ -194,21 +194,19 @@ impl SyntheticRun {
                         evidence: BTreeMap::new(),
                     }
                 });
-                line(&rec)?;
+                line(&mut out, &rec)?;
             } else if step % self.log_every.max(1) == 0 {
                 let mut rec = self.record(RecordKind::Step, step);
                 rec.metrics
                     .insert("loss".into(), Some(1.0 - self.metric(step)));
-                line(&rec)?;
+                line(&mut out, &rec)?;
             }
         }
         if self.crash {
-            drop(line);
             out.write_all(br#"{"kind":"step","step":"#)?;
             return out.flush();
         }
-        line(&self.record(RecordKind::End, self.steps))?;
-        drop(line);
+        line(&mut out, &self.record(RecordKind::End, self.steps))?;
         out.flush()?;
         let energy = self.energy(self.steps);
         let full = self.energy(self.planned_steps).total_j;

@@ -291,3 +291,40 @@ fn compare_puts_runs_side_by_side() -> anyhow::Result<()> {
     ));
     Ok(())
 }
+
+mod torn_logs {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        /// A log cut at any byte (a crash mid-write) still reports, and says
+        /// so whenever the cut left a partial line; it never panics.
+        #[test]
+        fn any_cut_still_reports(cut in 0.0f64..1.0) {
+            let tmp = tempfile::tempdir().unwrap();
+            SyntheticRun { steps: 200, crash: true, ..SyntheticRun::default() }.write(tmp.path()).unwrap();
+            let path = tmp.path().join("steps.jsonl");
+            let bytes = std::fs::read(&path).unwrap();
+            let at = ((bytes.len() as f64) * cut) as usize;
+            std::fs::write(&path, &bytes[..at]).unwrap();
+            let whole_lines = bytes[..at].iter().filter(|&&b| b == b'\n').count();
+            match RunData::load(tmp.path()) {
+                Ok(run) => {
+                    let partial = !bytes[..at].ends_with(b"\n") && at > 0;
+                    let tail = &bytes[bytes[..at].iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1)..at];
+                    let tail_parses = serde_json::from_slice::<serde_json::Value>(tail).is_ok();
+                    prop_assert_eq!(run.truncated, partial && !tail_parses);
+                    prop_assert!(run.lines as usize >= whole_lines);
+                    if run.truncated {
+                        prop_assert!(run.notes.iter().any(|n| n.contains("did not finish")));
+                    }
+                    prop_assert!(Report::new(run).is_ok());
+                }
+                Err(ReportError::Empty { .. }) => prop_assert_eq!(whole_lines, 0),
+                Err(e) => prop_assert!(false, "cut at {} of {}: {}", at, bytes.len(), e),
+            }
+        }
+    }
+}

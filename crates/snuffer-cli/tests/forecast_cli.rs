@@ -1,0 +1,171 @@
+//! End-to-end tests of `snuffer forecast`: run the built binary on small curves files.
+
+use std::path::Path;
+use std::process::Command;
+
+const HEADER: &str =
+    "source,task,run_id,step,metric,metric_name,higher_is_better,epoch_time_s,extra\n";
+
+/// Two accuracy runs, one loss run, and a run too short to forecast from.
+fn write_curves(dir: &Path) -> std::path::PathBuf {
+    let mut csv = String::from(HEADER);
+    for run in ["a", "b"] {
+        for e in 1..=30 {
+            let acc = 0.8 - 0.6 * (e as f64).powf(-0.6) + if run == "b" { 0.01 } else { 0.0 };
+            csv.push_str(&format!("s,img,{run},{e},{acc:.6},acc,true,1.5,x\n"));
+        }
+    }
+    for s in 0..25 {
+        let loss = 3.0 + 50.0 * (1.0 + s as f64).powf(-0.8);
+        csv.push_str(&format!("s,lm,r1,{},{loss:.6},loss,false,,\n", s * 100));
+    }
+    csv.push_str("s,tiny,t1,1,0.5,acc,true,,\n");
+    let path = dir.join("curves.csv");
+    std::fs::write(&path, csv).expect("write fixture");
+    path
+}
+
+fn snuffer(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_snuffer"))
+        .args(args)
+        .output()
+        .expect("run snuffer")
+}
+
+#[test]
+fn json_output_has_the_documented_shape() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let curves = write_curves(dir.path());
+    let out = snuffer(&[
+        "forecast",
+        "--curves",
+        curves.to_str().unwrap_or_default(),
+        "--observed",
+        "0.3",
+        "--json",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout)?;
+    let runs = v["runs"].as_array().expect("runs array");
+    assert_eq!(runs.len(), 4);
+    let a = runs.iter().find(|r| r["run_id"] == "a").expect("run a");
+    assert_eq!(a["task"], "img");
+    assert_eq!(a["observed_points"], 9);
+    assert_eq!(a["last_step"], 30.0);
+    let (p, lo, hi, act) = (
+        a["predicted"].as_f64().unwrap_or(f64::NAN),
+        a["lo"].as_f64().unwrap_or(f64::NAN),
+        a["hi"].as_f64().unwrap_or(f64::NAN),
+        a["actual"].as_f64().unwrap_or(f64::NAN),
+    );
+    assert!(lo <= p && p <= hi, "{lo} {p} {hi}");
+    assert!((act - (0.8 - 0.6 * 30f64.powf(-0.6))).abs() < 1e-5);
+    // On a clean power law the forecast improves on the last observed value and its 80 %
+    // interval holds the truth (the median itself leans optimistic by design).
+    let last_seen = 0.8 - 0.6 * 9f64.powf(-0.6);
+    assert!(p > last_seen, "{p} vs last seen {last_seen}");
+    assert!(lo <= act && act <= hi, "actual {act} outside [{lo}, {hi}]");
+    // The loss run stays a loss: predicted below its last observed value, above 0.
+    let lm = runs.iter().find(|r| r["task"] == "lm").expect("loss run");
+    let lp = lm["predicted"].as_f64().unwrap_or(f64::NAN);
+    assert!(lp > 0.0 && lp < 3.0 + 50.0 * 8f64.powf(-0.8), "{lp}");
+    // The one-point run cannot be forecast by the ensemble: listed with its reason.
+    let tiny = runs.iter().find(|r| r["task"] == "tiny").expect("tiny run");
+    assert!(tiny["predicted"].is_null());
+    assert!(tiny["error"]
+        .as_str()
+        .unwrap_or("")
+        .contains("at least 3 points"));
+    assert_eq!(v["summary"]["runs"], 4);
+    assert_eq!(v["summary"]["failed"], 1);
+    assert!(v["summary"]["mae"].as_f64().is_some());
+    assert!(v["summary"]["coverage"].as_f64().is_some());
+    Ok(())
+}
+
+#[test]
+fn baselines_and_human_output() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let curves = write_curves(dir.path());
+    let path = curves.to_str().unwrap_or_default();
+    let out = snuffer(&[
+        "forecast",
+        "--curves",
+        path,
+        "--observed",
+        "0.5",
+        "--method",
+        "last",
+        "--json",
+    ]);
+    assert!(out.status.success());
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout)?;
+    let a = v["runs"]
+        .as_array()
+        .and_then(|r| r.iter().find(|r| r["run_id"] == "a").cloned());
+    let a = a.expect("run a");
+    let want = 0.8 - 0.6 * 15f64.powf(-0.6);
+    assert!((a["predicted"].as_f64().unwrap_or(f64::NAN) - want).abs() < 1e-5);
+    // The one-point run is fine for the last-value baseline.
+    assert_eq!(v["summary"]["failed"], 0);
+
+    let out = snuffer(&[
+        "forecast",
+        "--curves",
+        path,
+        "--observed",
+        "0.5",
+        "--method",
+        "pow3",
+    ]);
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("4 runs, 1 failed"), "{text}");
+    assert!(text.contains("worst runs"), "{text}");
+    assert!(
+        text.contains("failed runs:") && text.contains("tiny / t1"),
+        "{text}"
+    );
+    Ok(())
+}
+
+#[test]
+fn bad_arguments_and_malformed_rows_are_explained() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let curves = write_curves(dir.path());
+    let path = curves.to_str().unwrap_or_default();
+    let out = snuffer(&["forecast", "--curves", path, "--observed", "1.5"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--observed must be a fraction"));
+    let out = snuffer(&[
+        "forecast",
+        "--curves",
+        path,
+        "--observed",
+        "0.2",
+        "--level",
+        "1",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+
+    let bad = dir.path().join("bad.csv");
+    std::fs::write(
+        &bad,
+        format!("{HEADER}s,t,r,1,0.5,acc,true,,\ns,t,r,two,0.6,acc,true,,\n"),
+    )?;
+    let out = snuffer(&[
+        "forecast",
+        "--curves",
+        bad.to_str().unwrap_or_default(),
+        "--observed",
+        "0.5",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("line 3"), "{err}");
+    Ok(())
+}

@@ -1,0 +1,115 @@
+//! Reports of run directories written by the real run tracker (`snuffer::Run`),
+//! so the reader and the writer cannot drift apart.
+
+use anyhow::Context;
+use snuffer::energy::{ConstantMeter, Meter, Provenance, Watts};
+use snuffer::forecast::Direction;
+use snuffer::policy::{Decision, Observation, StopPolicy, StopReason};
+use snuffer::{Progress, Run};
+use snuffer_report::Report;
+use std::path::Path;
+
+/// Stops once the metric reaches a target.
+struct Reach(f64);
+
+impl StopPolicy for Reach {
+    fn observe(&mut self, obs: &Observation<'_>) -> Decision {
+        match obs.metric {
+            Some(m) if m >= self.0 => Decision::Stop(StopReason {
+                policy: "target".into(),
+                message: format!("val_acc {m:.3} reached {:.2}", self.0),
+                evidence: [("metric".to_string(), m)].into(),
+            }),
+            _ => Decision::Continue,
+        }
+    }
+}
+
+/// A run of up to 400 steps with an evaluation every 20, on two meters: a
+/// measured GPU and an estimated CPU.
+fn train(dir: &Path, target: Option<f64>) -> anyhow::Result<()> {
+    let gpu: Box<dyn Meter> =
+        Box::new(ConstantMeter::new("gpu:0", Watts(200.0))?.with_provenance(Provenance::Counter));
+    let cpu: Box<dyn Meter> = Box::new(
+        ConstantMeter::new("cpu-estimate", Watts(30.0))?.with_provenance(Provenance::Estimated {
+            model: "test model".into(),
+        }),
+    );
+    let builder = Run::builder("tracker-test")
+        .out_dir(dir)
+        .planned_steps(400)
+        .metric("val_acc", Direction::HigherIsBetter)
+        .bounds(Some(0.0), Some(1.0))
+        .meters(vec![gpu, cpu])
+        .tau(1e6)
+        .log_every(5)
+        .progress(Progress::Quiet);
+    let mut run = match target {
+        Some(t) => builder.policy(Reach(t)).build()?,
+        None => builder.build()?,
+    };
+    for step in 1..=400u64 {
+        run.step();
+        // Let the wall clock (and so the constant meters) move a little.
+        if step % 10 == 0 {
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+        if step % 20 == 0 {
+            let m = 0.95 - 0.8 * (step as f64 / 20.0).powf(-0.7);
+            if run.eval(m)?.should_stop() {
+                break;
+            }
+        }
+    }
+    run.finish()?;
+    Ok(())
+}
+
+#[test]
+fn a_stopped_tracker_run_reports_its_stop_and_writes_codecarbon_columns() -> anyhow::Result<()> {
+    let tmp = tempfile::tempdir()?;
+    let dir = tmp.path().join("stopped");
+    train(&dir, Some(0.8))?;
+    let report = Report::from_dir(&dir)?;
+    let run = report.run();
+    assert!(
+        run.notes.is_empty(),
+        "a finished run needs no notes: {:?}",
+        run.notes
+    );
+    let stop = run.stop.as_ref().context("stop point")?;
+    assert!(stop.at.step < 400);
+    assert_eq!(stop.decision.policy.as_deref(), Some("target"));
+    assert!(run.oracle.is_none());
+    assert_eq!(run.metric_name.as_deref(), Some("val_acc"));
+    assert_eq!(run.domains.len(), 2);
+    assert!(run.domains.iter().any(|d| d.provenance.is_estimate()));
+    let html = report.html();
+    assert!(html.contains("val_acc 0.8") && html.contains("Energy — gpu:0"));
+    let csv = std::fs::read_to_string(dir.join("emissions.csv"))?;
+    assert_eq!(
+        csv.lines().next(),
+        Some(snuffer::emissions::COLUMNS.join(",").as_str())
+    );
+    Ok(())
+}
+
+#[test]
+fn a_tracker_run_that_went_to_its_end_has_a_hindsight_oracle() -> anyhow::Result<()> {
+    let tmp = tempfile::tempdir()?;
+    let dir = tmp.path().join("full");
+    train(&dir, None)?;
+    let report = Report::from_dir(&dir)?;
+    let run = report.run();
+    assert!(run.stop.is_none());
+    assert_eq!(run.steps(), 400);
+    assert_eq!(run.evals, 20);
+    let oracle = run
+        .oracle
+        .as_ref()
+        .context("oracle (τ is on the start line)")?;
+    assert_eq!(oracle.tau_per_kwh, 1e6);
+    assert!(oracle.utility >= oracle.utility_at_end);
+    assert!(report.charts()[0].svg.contains("hindsight oracle"));
+    Ok(())
+}
