@@ -142,6 +142,24 @@ fn short_run_writes_parseable_steps_and_a_consistent_summary() -> Result<()> {
         emissions.lines().count() == 2 && emissions.starts_with("timestamp,"),
         "{emissions}"
     );
+    // The emissions column comes from the summary's footprint block (kg, operational only).
+    let mut csv = csv::Reader::from_reader(emissions.as_bytes());
+    let header = csv.headers()?.clone();
+    let row = csv.records().next().context("emissions row")??;
+    let col = header
+        .iter()
+        .position(|h| h == "emissions")
+        .context("emissions column")?;
+    let kg: f64 = row.get(col).context("emissions value")?.parse()?;
+    let grams = summary
+        .footprint
+        .as_ref()
+        .and_then(|f| f["operational"]["co2e_g"].as_f64())
+        .context("co2e_g")?;
+    ensure!(
+        (kg * 1000.0 - grams).abs() <= 1e-9 * grams.max(1.0),
+        "{kg} kg vs {grams} g"
+    );
     Ok(())
 }
 

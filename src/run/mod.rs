@@ -651,7 +651,7 @@ impl Run {
             first_err.get_or_insert(e);
         }
         if self.emissions {
-            if let Err(e) = summary::write_emissions(&self.dir, &summary, &self.footprint) {
+            if let Err(e) = summary::write_emissions(&self.dir, &summary) {
                 first_err.get_or_insert(e);
             }
         }

@@ -4,7 +4,7 @@ use super::Run;
 use crate::format::{DomainTotal, Summary, FORMAT_VERSION, SUMMARY_FILE};
 use crate::Error;
 use snuffer_energy::{EnergyReport, Joules};
-use snuffer_footprint::FootprintConfig;
+use snuffer_footprint::{RunFootprint, RunUsage};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -20,15 +20,7 @@ pub(super) fn build(run: &mut Run, total: &EnergyReport, end: Instant, finished:
         .as_ref()
         .map(|s| super::decision_record(&snuffer_policy::Decision::Stop(s.reason.clone())));
     let forecast_full_metric = run.planned.and_then(|p| run.curve.record(p as f64));
-    let footprint = snuffer_footprint::run_footprint(
-        &run.footprint,
-        total.total,
-        duration,
-        savings
-            .filter(|(_, saved)| *saved > 0.0)
-            .map(|(full, _)| Joules(full)),
-    )
-    .map_err(|e| e.to_string());
+    let footprint = footprint(run, total, duration, savings).map_err(|e| e.to_string());
     let (sampler_errors, last_sampler_error) = run.energy.errors();
     let extra = serde_json::json!({
         "stop_step": run.stop.as_ref().map(|s| s.step),
@@ -83,6 +75,25 @@ pub(super) fn build(run: &mut Run, total: &EnergyReport, end: Instant, finished:
     }
 }
 
+/// The run's footprint: the meters' uncertainty and the start time travel with
+/// the energy, so a time-series intensity is applied to when the run happened.
+fn footprint(
+    run: &Run,
+    total: &EnergyReport,
+    duration: Duration,
+    savings: Option<(f64, f64)>,
+) -> Result<RunFootprint, snuffer_footprint::FootprintError> {
+    let mut usage =
+        RunUsage::new(total.total, duration).with_energy_uncertainty(total.uncertainty)?;
+    if let Ok(t0) = chrono::DateTime::parse_from_rfc3339(&run.started_at) {
+        usage = usage.starting_at(t0.with_timezone(&chrono::Utc));
+    }
+    let full = savings
+        .filter(|(_, saved)| *saved > 0.0)
+        .map(|(full, _)| Joules(full));
+    snuffer_footprint::run_footprint_with(&run.footprint, &usage, full)
+}
+
 /// Write `summary.json` atomically (temp file + rename).
 pub(super) fn write(dir: &Path, summary: &Summary) -> Result<(), Error> {
     let path = dir.join(SUMMARY_FILE);
@@ -95,12 +106,8 @@ pub(super) fn write(dir: &Path, summary: &Summary) -> Result<(), Error> {
 }
 
 /// Write `emissions.csv` with the report module's CodeCarbon columns, filled
-/// from the footprint where one could be computed.
-pub(super) fn write_emissions(
-    dir: &Path,
-    summary: &Summary,
-    cfg: &FootprintConfig,
-) -> Result<(), Error> {
+/// from the summary's footprint block where one could be computed.
+pub(super) fn write_emissions(dir: &Path, summary: &Summary) -> Result<(), Error> {
     let run_id = dir
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -109,9 +116,11 @@ pub(super) fn write_emissions(
     ctx.project_name = Some(summary.run_name.clone());
     let measured = summary.domains.iter().any(|d| !d.provenance.is_estimate());
     ctx.tracking_mode = Some(if measured { "machine" } else { "process" }.to_string());
-    let duration = Duration::try_from_secs_f64(summary.duration_s).unwrap_or_default();
-    if let Ok(fp) = snuffer_footprint::run_footprint(cfg, Joules(summary.energy_j), duration, None)
-    {
+    let fp = summary
+        .footprint
+        .as_ref()
+        .and_then(|v| serde_json::from_value::<RunFootprint>(v.clone()).ok());
+    if let Some(fp) = fp {
         let cc = fp.codecarbon();
         ctx.emissions_kg = Some(cc.emissions);
         // No water intensity configured gives 0 L: leave the column empty rather than claim zero.
