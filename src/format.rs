@@ -128,18 +128,9 @@ pub struct StepRecord {
     pub meta: Option<serde_json::Value>,
 }
 
-/// Per-domain totals in the summary.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct DomainTotal {
-    /// Domain name.
-    pub name: String,
-    /// Joules used by the run.
-    pub joules: f64,
-    /// Provenance.
-    pub provenance: Provenance,
-    /// Relative uncertainty.
-    pub uncertainty: f64,
-}
+/// Per-domain totals in the summary: the same fields as a step's [`DomainRecord`]
+/// (the joules a domain used over the whole run).
+pub type DomainTotal = DomainRecord;
 
 /// `summary.json`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

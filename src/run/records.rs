@@ -14,17 +14,21 @@ pub(super) fn energy_record(r: &EnergyReport) -> EnergyRecord {
     EnergyRecord {
         total_j: r.total.0,
         total_uncertainty: r.uncertainty,
-        domains: r
-            .domains
-            .iter()
-            .map(|d| DomainRecord {
-                name: d.domain.clone(),
-                joules: d.joules.0,
-                provenance: d.provenance.clone(),
-                uncertainty: d.uncertainty,
-            })
-            .collect(),
+        domains: domain_records(r),
     }
+}
+
+/// Each domain of `r` with its joules, provenance and uncertainty.
+pub(super) fn domain_records(r: &EnergyReport) -> Vec<DomainRecord> {
+    r.domains
+        .iter()
+        .map(|d| DomainRecord {
+            name: d.domain.clone(),
+            joules: d.joules.0,
+            provenance: d.provenance.clone(),
+            uncertainty: d.uncertainty,
+        })
+        .collect()
 }
 
 pub(super) fn decision_record(d: &Decision) -> DecisionRecord {

@@ -1,7 +1,7 @@
 //! `summary.json` and `emissions.csv` from a run's state.
 
 use super::Run;
-use crate::format::{DomainTotal, Summary, FORMAT_VERSION, SUMMARY_FILE};
+use crate::format::{Summary, FORMAT_VERSION, SUMMARY_FILE};
 use crate::Error;
 use snuffer_energy::{EnergyReport, Joules};
 use snuffer_footprint::{RunFootprint, RunUsage};
@@ -52,16 +52,7 @@ pub(super) fn build(run: &mut Run, total: &EnergyReport, end: Instant, finished:
         energy_j,
         energy_uncertainty: total.uncertainty,
         provenance: total.provenance.clone(),
-        domains: total
-            .domains
-            .iter()
-            .map(|d| DomainTotal {
-                name: d.domain.clone(),
-                joules: d.joules.0,
-                provenance: d.provenance.clone(),
-                uncertainty: d.uncertainty,
-            })
-            .collect(),
+        domains: super::records::domain_records(total),
         metric_name: run.metric_name.clone(),
         higher_is_better: run.direction == snuffer_forecast::Direction::HigherIsBetter,
         best_step: run.best.map(|(s, _)| s),
