@@ -3,7 +3,7 @@
 #![allow(dead_code)] // each example uses a different subset
 
 use anyhow::{Context, Result};
-use candle_core::{DType, Device, IndexOp, Module, Tensor, D};
+use candle_core::{DType, Device, Module, Tensor, D};
 use candle_nn::{Linear, VarBuilder, VarMap};
 
 /// Pin candle's CPU thread pool before any thread starts, and say what was done.
@@ -234,15 +234,6 @@ pub fn mean_sd(xs: &[f64]) -> (f64, f64) {
         0.0
     };
     (mean, var.sqrt())
-}
-
-/// First element of a 1-element tensor as f64 (for printing).
-pub fn first(t: &Tensor) -> Result<f64> {
-    t.flatten_all()?
-        .i(0)?
-        .to_dtype(DType::F64)?
-        .to_scalar::<f64>()
-        .context("reading a scalar")
 }
 
 /// The threshold the examples use, in the relative form ([`Tau::Relative`]):

@@ -47,6 +47,13 @@ pub(crate) struct Tuning {
     pub up: f64,
     /// Downward extra spread per unit of `ln(x / x_last)` (observed ranges).
     pub down: f64,
+    /// Horizon mode (see `Core::hmode`).
+    pub hmode: u8,
+    /// Gain shrinkage: gains are multiplied by `t² / (t² + shrink_k)`, `t` the recent
+    /// slope's t statistic.
+    pub shrink_k: f64,
+    /// Factor on the noise standard deviation.
+    pub noise_k: f64,
 }
 
 impl Default for Tuning {
@@ -61,6 +68,9 @@ impl Default for Tuning {
             width: crate::DEFAULT_INTERVAL_SCALE,
             up: 0.7,
             down: 0.2,
+            hmode: 0,
+            shrink_k: 0.0,
+            noise_k: 1.0,
         }
     }
 }
@@ -257,7 +267,7 @@ pub(crate) fn fit(
         members,
         level,
         x_last,
-        noise,
+        noise: noise * tuning.noise_k,
         slope_cap: (!naive).then(|| (slope + tuning.cap_se * se).max(0.0)),
         gain_sd: tuning.gain_sd,
         trend: slope.abs() + se,
@@ -266,6 +276,13 @@ pub(crate) fn fit(
         width: tuning.width,
         up: if naive { 0.0 } else { tuning.up },
         down: if naive { 0.0 } else { tuning.down },
+        hmode: tuning.hmode,
+        shrink: if naive || tuning.shrink_k <= 0.0 {
+            1.0
+        } else {
+            let t2 = if se > 0.0 { (slope / se).powi(2) } else { 1e12 };
+            t2 / (t2 + tuning.shrink_k)
+        },
         up_unit: scale.up_unit(slope.abs() + se),
     };
     Some((core, new_warm))

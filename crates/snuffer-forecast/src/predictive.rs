@@ -53,6 +53,11 @@ pub(crate) struct Core {
     pub up: f64,
     /// See `up`.
     pub down: f64,
+    /// How the horizon spread grows: 0 = `ln(x / x_last)`, 1 = share of the log range
+    /// from the first observation to `x` that is unobserved.
+    pub hmode: u8,
+    /// Factor (0..=1) on every member's extrapolated gain.
+    pub shrink: f64,
     /// Unit of the upward spread in normalised units: the observed range (1), or more when the
     /// metric's scale says that range is tiny (a curve still at chance).
     pub up_unit: f64,
@@ -80,9 +85,14 @@ impl Core {
     /// Every mixture component at normalised `x`.
     pub fn components(&self, x: f64) -> Vec<Component> {
         let du = (x / self.x_last).ln().max(0.0);
+        let dh = if self.hmode == 1 {
+            du / x.ln().max(1e-12)
+        } else {
+            du
+        };
         let split = |var: f64| -> (f64, f64) {
-            let lo = (var + (self.down * self.up_unit * du).powi(2)).sqrt();
-            let hi = (var + (self.up * self.up_unit * du).powi(2)).sqrt();
+            let lo = (var + (self.down * self.up_unit * dh).powi(2)).sqrt();
+            let hi = (var + (self.up * self.up_unit * dh).powi(2)).sqrt();
             (self.width * lo, self.width * hi)
         };
         if self.members.is_empty() {
@@ -120,7 +130,7 @@ impl Core {
         if x <= self.x_last {
             return (self.level + raw, 0.0);
         }
-        let mut gain = raw;
+        let mut gain = raw * self.shrink;
         if let Some(cap) = self.slope_cap {
             let c = cap * (x / self.x_last).ln();
             gain = gain.max(-c).min(c);

@@ -410,16 +410,16 @@ impl StopPolicy for MarginalGain {
         Decision::Stop(StopReason::new(
             "marginal_gain",
             format!(
-                "at step {} the optimistic forecast ({:.0} % interval) gains at most {:.4} over the best {:.6} by step {:.0}, \
-                 {:.4} per kWh for {:.4} kWh, below τ = {:.4} per kWh ({} checks in a row; {:.0} % of the planned energy spent)",
+                "at step {} the optimistic forecast ({:.0} % interval) gains at most {} over the best {} by step {:.0}, \
+                 {} per kWh for {}, below τ = {} per kWh ({} checks in a row; {:.0} % of the planned energy spent)",
                 c.step,
                 100.0 * self.config.level,
-                c.optimistic_gain,
-                c.best,
+                significant(c.optimistic_gain),
+                significant(c.best),
                 c.horizon_step,
-                c.best_rate_per_kwh,
-                c.horizon_kwh,
-                c.tau_per_kwh,
+                significant(c.best_rate_per_kwh),
+                snuffer_energy::Joules::from_kwh(c.horizon_kwh),
+                significant(c.tau_per_kwh),
                 c.agreeing,
                 100.0 * c.energy_share
             ),
@@ -468,6 +468,16 @@ impl StopPolicy for MarginalGain {
         }
         None
     }
+}
+
+
+/// `x` with four significant digits: readable whether a rate is 0.0012 or 36 557 per kWh.
+fn significant(x: f64) -> String {
+    if x == 0.0 || !x.is_finite() {
+        return format!("{x}");
+    }
+    let decimals = (3 - x.abs().log10().floor() as i32).clamp(0, 12) as usize;
+    format!("{x:.decimals$}")
 }
 
 #[cfg(test)]
@@ -664,6 +674,19 @@ mod tests {
         assert!((p.last_check().unwrap().tau_per_kwh - 0.05).abs() < 1e-12);
         let mut r = MarginalGain::new(MarginalGainConfig::new(Tau::Relative(0.5))).unwrap();
         assert!(run(&mut r, &saturating(80), 0.05, true).is_some());
+    }
+
+    #[test]
+    fn stop_messages_keep_four_significant_digits() {
+        for (x, want) in [
+            (36_556.8, "36557"),
+            (0.012_003, "0.01200"),
+            (0.982, "0.9820"),
+            (0.0, "0"),
+            (-1.5, "-1.500"),
+        ] {
+            assert_eq!(significant(x), want, "significant({x})");
+        }
     }
 }
 
