@@ -470,7 +470,6 @@ impl StopPolicy for MarginalGain {
     }
 }
 
-
 /// `x` with four significant digits: readable whether a rate is 0.0012 or 36 557 per kWh.
 fn significant(x: f64) -> String {
     if x == 0.0 || !x.is_finite() {
