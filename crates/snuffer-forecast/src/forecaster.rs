@@ -59,19 +59,10 @@ impl Forecaster {
         let x: Vec<f64> = steps.iter().map(|&s| scale.x(s)).collect();
         let z: Vec<f64> = values.iter().map(|&v| scale.zn(v)).collect();
         let data = Data { x: &x, z: &z };
-        let mut tuning = Tuning {
+        let tuning = Tuning {
             width: cfg.interval_scale,
             ..Tuning::default()
         };
-        let env = |k: &str| std::env::var(k).ok().and_then(|v| v.parse::<f64>().ok());
-        if let Some(v) = env("SNF_UP") { tuning.up = v; }
-        if let Some(v) = env("SNF_DOWN") { tuning.down = v; }
-        if let Some(v) = env("SNF_WIDTH") { tuning.width = v; }
-        if let Some(v) = env("SNF_GAIN_SD") { tuning.gain_sd = v; }
-        if let Some(v) = env("SNF_TREND_SD") { tuning.trend_sd = v; }
-        if let Some(v) = env("SNF_HMODE") { tuning.hmode = v as u8; }
-        if let Some(v) = env("SNF_SHRINK") { tuning.shrink_k = v; }
-        if let Some(v) = env("SNF_NOISE") { tuning.noise_k = v; }
         let last_step = steps[n - 1];
         let flat = |level: f64| -> Forecast {
             let (noise, slope, se) = ensemble::summaries(&data);
@@ -94,9 +85,12 @@ impl Forecaster {
                     // Baselines (and the degenerate forecast) stay centred on their value.
                     up: 0.0,
                     down: 0.0,
-                    hmode: tuning.hmode,
-                    shrink: 1.0,
+                    horizon_power: tuning.horizon_power,
                     up_unit: scale.up_unit(slope.abs() + se),
+                    tail_weight: 0.0,
+                    tail_up: 0.0,
+                    tail_down: 0.0,
+                    tail_unit: scale.tail_unit(slope.abs() + se),
                 },
             }
         };

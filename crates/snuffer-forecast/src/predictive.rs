@@ -47,20 +47,30 @@ pub(crate) struct Core {
     pub drift: f64,
     /// Calibration factor on every standard deviation.
     pub width: f64,
-    /// Extra standard deviation above / below the mean per unit of `ln(x / x_last)`, in units
-    /// of the observed range: learning curves surprise upwards (a learning-rate decay, a late
-    /// start) far more often than downwards.
+    /// Extra standard deviation above / below the mean per unit of the horizon
+    /// `ln(x / x_last)^horizon_power`, in units of `up_unit`: learning curves surprise
+    /// upwards (a learning-rate decay, a late start) far more often than downwards.
     pub up: f64,
     /// See `up`.
     pub down: f64,
-    /// How the horizon spread grows: 0 = `ln(x / x_last)`, 1 = share of the log range
-    /// from the first observation to `x` that is unobserved.
-    pub hmode: u8,
-    /// Factor (0..=1) on every member's extrapolated gain.
-    pub shrink: f64,
-    /// Unit of the upward spread in normalised units: the observed range (1), or more when the
-    /// metric's scale says that range is tiny (a curve still at chance).
+    /// Exponent of `ln(x / x_last)` in the regular horizon spread (above 1: the spread is
+    /// dominated by an unknown bend of the curve in `ln x`, not by an unknown slope).
+    pub horizon_power: f64,
+    /// Unit of the regular horizon spread in normalised units: the recent trend, or a share
+    /// of one e-fold of the distance to the bound when that is larger (see
+    /// [`crate::scale::Scale::up_unit`]).
     pub up_unit: f64,
+    /// Weight of the rare-surprise component in each member's mixture (0 = none).
+    pub tail_weight: f64,
+    /// Upward / downward standard deviation of the rare-surprise component per unit of
+    /// `ln(x / x_last)` (linear: a surprise that can come at any time), in units of
+    /// `tail_unit`.
+    pub tail_up: f64,
+    /// See `tail_up`.
+    pub tail_down: f64,
+    /// Unit of the rare-surprise spread: the recent trend, or one whole e-fold of the
+    /// distance to the bound when that is larger.
+    pub tail_unit: f64,
 }
 
 /// One mixture component: weight, mean (mode), and the standard deviations below and above
@@ -83,45 +93,57 @@ pub(crate) fn norm_cdf(z: f64) -> f64 {
 
 impl Core {
     /// Every mixture component at normalised `x`.
+    ///
+    /// Each member contributes a regular split normal and, with weight `tail_weight`, a
+    /// rare-surprise one with the same mode and a much wider upper side: the central 80 %
+    /// interval follows the regular one, while the far quantiles an optimistic stop rule reads
+    /// keep room for the occasional late jump.
     pub fn components(&self, x: f64) -> Vec<Component> {
         let du = (x / self.x_last).ln().max(0.0);
-        let dh = if self.hmode == 1 {
-            du / x.ln().max(1e-12)
-        } else {
-            du
-        };
-        let split = |var: f64| -> (f64, f64) {
+        let dh = du.powf(self.horizon_power);
+        let regular = |var: f64| -> (f64, f64) {
             let lo = (var + (self.down * self.up_unit * dh).powi(2)).sqrt();
             let hi = (var + (self.up * self.up_unit * dh).powi(2)).sqrt();
             (self.width * lo, self.width * hi)
         };
+        let tail = |var: f64| -> (f64, f64) {
+            let lo = (var + (self.tail_down * self.tail_unit * du).powi(2)).sqrt();
+            let hi = (var + (self.tail_up * self.tail_unit * du).powi(2)).sqrt();
+            (self.width * lo, self.width * hi)
+        };
         if self.members.is_empty() {
-            let (lo, hi) = split(self.noise.powi(2) + (self.drift * du).powi(2));
+            let (lo, hi) = regular(self.noise.powi(2) + (self.drift * du).powi(2));
             return vec![(1.0, self.level, lo, hi)];
         }
-        self.members
-            .iter()
-            .map(|m| {
-                let (mean, gain) = self.member_mean(m, x);
-                let g = gradient(m.family, &m.params, x);
-                let n = m.family.n_params();
-                let mut var_p = 0.0;
-                for i in 0..n {
-                    for j in 0..n {
-                        var_p += g[i] * m.cov[i][j] * g[j];
-                    }
+        let eps = self.tail_weight.clamp(0.0, 1.0);
+        let mut out = Vec::with_capacity(2 * self.members.len());
+        for m in &self.members {
+            let (mean, gain) = self.member_mean(m, x);
+            let g = gradient(m.family, &m.params, x);
+            let n = m.family.n_params();
+            let mut var_p = 0.0;
+            for i in 0..n {
+                for j in 0..n {
+                    var_p += g[i] * m.cov[i][j] * g[j];
                 }
-                // Parameter uncertainty is never allowed to exceed the gain itself plus noise
-                // (ill-determined fits would otherwise make the interval meaningless).
-                let var_p = var_p.max(0.0).min(gain * gain + self.noise * self.noise);
-                let var = self.noise.powi(2)
-                    + var_p
-                    + (self.gain_sd * gain).powi(2)
-                    + (self.trend_sd * self.trend * du).powi(2);
-                let (lo, hi) = split(var);
-                (m.weight, mean, lo, hi)
-            })
-            .collect()
+            }
+            // Parameter uncertainty is never allowed to exceed the gain itself plus noise
+            // (ill-determined fits would otherwise make the interval meaningless).
+            let var_p = var_p.max(0.0).min(gain * gain + self.noise * self.noise);
+            let var = self.noise.powi(2)
+                + var_p
+                + (self.gain_sd * gain).powi(2)
+                + (self.trend_sd * self.trend * du).powi(2);
+            let (lo, hi) = regular(var);
+            if eps > 0.0 {
+                let (tlo, thi) = tail(var);
+                out.push((m.weight * (1.0 - eps), mean, lo, hi));
+                out.push((m.weight * eps, mean, tlo, thi));
+            } else {
+                out.push((m.weight, mean, lo, hi));
+            }
+        }
+        out
     }
 
     /// Mean of one member at `x`, and the gain over the level it adds.
@@ -130,7 +152,7 @@ impl Core {
         if x <= self.x_last {
             return (self.level + raw, 0.0);
         }
-        let mut gain = raw * self.shrink;
+        let mut gain = raw;
         if let Some(cap) = self.slope_cap {
             let c = cap * (x / self.x_last).ln();
             gain = gain.max(-c).min(c);
@@ -262,6 +284,65 @@ mod tests {
         assert!((quantile_of(&c, 0.1) - 1.0).abs() < 1e-8);
         assert!((quantile_of(&c, 0.5) - 2.0).abs() < 1e-8);
         assert_eq!(quantile_of(&[(1.0, 3.0, 0.0, 0.0)], 0.9), 3.0);
+    }
+
+    fn core_with_tail(tail_weight: f64) -> Core {
+        Core {
+            members: vec![Member {
+                family: Family::Pow3,
+                // pow3 a − b·x^(−c) with b = c = 1 (log-parametrised): gains slowly.
+                params: [1.0, 0.0, 0.0, 0.0],
+                weight: 1.0,
+                cov: [[0.0; MAX_PARAMS]; MAX_PARAMS],
+                fit_level: 0.9,
+            }],
+            level: 0.9,
+            x_last: 10.0,
+            noise: 0.01,
+            slope_cap: None,
+            trend: 0.05,
+            trend_sd: 0.3,
+            gain_sd: 0.3,
+            drift: 0.0,
+            width: 1.5,
+            up: 0.43,
+            down: 0.2,
+            horizon_power: 2.5,
+            up_unit: 0.05,
+            tail_weight,
+            tail_up: 1.75,
+            tail_down: 0.2,
+            tail_unit: 0.05,
+        }
+    }
+
+    #[test]
+    fn rare_surprise_widens_the_far_tail_more_than_the_central_interval() {
+        let (plain, tailed) = (core_with_tail(0.0), core_with_tail(0.1));
+        assert_eq!(plain.components(20.0).len(), 1);
+        assert_eq!(tailed.components(20.0).len(), 2);
+        let far = |c: &Core| c.quantile(20.0, 0.975) - c.quantile(20.0, 0.5);
+        let central = |c: &Core| c.quantile(20.0, 0.9) - c.quantile(20.0, 0.5);
+        let (far_gain, central_gain) = (
+            far(&tailed) / far(&plain),
+            central(&tailed) / central(&plain),
+        );
+        assert!(
+            far_gain > central_gain && far_gain > 1.2,
+            "{far_gain} vs {central_gain}"
+        );
+        // No horizon, no surprise: at the last observation both agree.
+        assert!((plain.quantile(10.0, 0.975) - tailed.quantile(10.0, 0.975)).abs() < 1e-6);
+    }
+
+    #[test]
+    fn regular_horizon_spread_grows_faster_than_the_log_horizon() {
+        let c = core_with_tail(0.0);
+        let w = |x: f64| c.quantile(x, 0.9) - c.quantile(x, 0.1);
+        // Doubling ln(x / x_last) more than doubles the spread beyond the noise floor.
+        let base = w(10.0);
+        let (w1, w2) = (w(10.0 * 2f64.exp()), w(10.0 * 4f64.exp()));
+        assert!(w2 - base > 2.5 * (w1 - base), "{base} {w1} {w2}");
     }
 
     #[test]
