@@ -84,7 +84,8 @@ pub(crate) fn status_line(s: &Status) -> String {
         .power
         .map(|p| format!("{mark}{:.1} W ", p.0))
         .unwrap_or_default();
-    parts.push(format!("{power}{mark}{} kWh{est}", sig3(s.energy.kwh())));
+    // `Joules` picks J, kJ or kWh, so a laptop run is not "0.00000384 kWh".
+    parts.push(format!("{power}{mark}{}{est}", s.energy));
     if let Some((m, lo, hi)) = s.forecast {
         parts.push(format!("final {} [{}, {}]", sig3(m), sig3(lo), sig3(hi)));
     }
@@ -277,7 +278,7 @@ mod tests {
             ..Status::default()
         };
         let line = status_line(&s);
-        assert!(line.contains("~12.0 W ~0.00100 kWh (est.)"), "{line}");
+        assert!(line.contains("~12.0 W ~3.60 kJ (est.)"), "{line}");
         assert!(line.contains("final 0.950 [0.930, 0.970]"), "{line}");
         assert!(line.contains("gain 2.00/kWh vs τ 0.500"), "{line}");
         let measured = status_line(&Status {

@@ -494,7 +494,8 @@ fn plain_and_bar_progress_run_without_disturbing_the_logs() -> Result<()> {
             if step % 25 == 0 && run.eval(acc(step))?.should_stop() {
                 let sentence = run.stop_sentence().context("a stop sentence")?;
                 ensure!(
-                    sentence.contains("by target") && sentence.contains("kWh"),
+                    sentence.contains("by target")
+                        && ["J used", "kWh used"].iter().any(|u| sentence.contains(u)),
                     "{sentence}"
                 );
                 break;

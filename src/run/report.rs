@@ -153,15 +153,12 @@ impl Run {
             stop.reason.policy,
             stop.reason.message.trim_end_matches('.')
         );
-        s.push_str(&format!(
-            "; {} kWh used",
-            crate::progress::sig3(energy.kwh())
-        ));
+        s.push_str(&format!("; {energy} used"));
         if let Some((full, saved)) = self.savings(stop.step, energy.0) {
             if full > 0.0 {
                 s.push_str(&format!(
-                    ", about {} kWh ({:.0} %) saved versus the full run",
-                    crate::progress::sig3(saved / JOULES_PER_KWH),
+                    ", about {} ({:.0} %) saved versus the full run",
+                    Joules(saved),
                     100.0 * saved / full
                 ));
             }
@@ -203,9 +200,9 @@ impl Run {
             (None, true) => "finished",
         };
         format!(
-            "{how} after {} steps: {} kWh{est}{best}; summary in {}",
+            "{how} after {} steps: {}{est}{best}; summary in {}",
             s.steps,
-            crate::progress::sig3(s.energy_j / JOULES_PER_KWH),
+            Joules(s.energy_j),
             self.dir.join(crate::format::SUMMARY_FILE).display()
         )
     }
@@ -294,6 +291,7 @@ mod tests {
             ),
             "{s}"
         );
+        assert!(s.contains("; 300.00 J used"), "{s}");
         assert!(s.contains("(83 %) saved"), "{s}");
     }
 }
