@@ -292,15 +292,7 @@ pub(crate) fn metric_chart(run: &RunData, axis: MetricAxis) -> Result<String, Re
                 ))
                 .legend(|(x, y)| Circle::new((x + 9, y), 5, ORACLE.stroke_width(3)));
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::LowerRight)
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK.mix(0.4))
-            .label_font(("sans-serif", 13))
-            .draw()
-            .map_err(|e| ReportError::plot(name, e))?;
-        Ok(())
+        draw_legend(&mut chart, SeriesLabelPosition::LowerRight, name)
     })
 }
 
@@ -393,20 +385,29 @@ pub(crate) fn domain_chart(run: &RunData, power: bool) -> Result<String, ReportE
                 .label(format!("total — {}", total_provenance(run)))
                 .legend(solid_glyph(BLACK));
         }
-        chart
-            .configure_series_labels()
-            .position(if power {
-                SeriesLabelPosition::UpperRight
-            } else {
-                SeriesLabelPosition::UpperLeft
-            })
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK.mix(0.4))
-            .label_font(("sans-serif", 13))
-            .draw()
-            .map_err(|e| ReportError::plot(name, e))?;
-        Ok(())
+        let position = if power {
+            SeriesLabelPosition::UpperRight
+        } else {
+            SeriesLabelPosition::UpperLeft
+        };
+        draw_legend(&mut chart, position, name)
     })
+}
+
+/// The legend every chart shares: a translucent box at `position`.
+fn draw_legend<'a, DB: DrawingBackend + 'a, CT: CoordTranslate>(
+    chart: &mut ChartContext<'a, DB, CT>,
+    position: SeriesLabelPosition,
+    name: &str,
+) -> Result<(), ReportError> {
+    chart
+        .configure_series_labels()
+        .position(position)
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK.mix(0.4))
+        .label_font(("sans-serif", 13))
+        .draw()
+        .map_err(|e| ReportError::plot(name, e))
 }
 
 fn total_provenance(run: &RunData) -> String {
@@ -471,15 +472,7 @@ pub(crate) fn overlay_chart(runs: &[RunData]) -> Result<String, ReportError> {
                     .map_err(|e| ReportError::plot(name, e))?;
             }
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::LowerRight)
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK.mix(0.4))
-            .label_font(("sans-serif", 13))
-            .draw()
-            .map_err(|e| ReportError::plot(name, e))?;
-        Ok(())
+        draw_legend(&mut chart, SeriesLabelPosition::LowerRight, name)
     })
 }
 
