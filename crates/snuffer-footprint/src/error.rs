@@ -85,26 +85,27 @@ pub type Result<T, E = FootprintError> = std::result::Result<T, E>;
 
 /// Checks that `value` is finite and ≥ 0.
 pub(crate) fn non_negative(what: &'static str, value: f64) -> Result<f64> {
-    if value.is_finite() && value >= 0.0 {
-        Ok(value)
-    } else {
-        Err(FootprintError::InvalidValue {
-            what,
-            value,
-            expected: "expected a finite number ≥ 0",
-        })
-    }
+    finite_non_negative(what, value, "expected a finite number ≥ 0")
 }
 
 /// Checks that a relative uncertainty is finite and ≥ 0.
 pub(crate) fn rel_uncertainty(what: &'static str, value: f64) -> Result<f64> {
+    finite_non_negative(
+        what,
+        value,
+        "expected a relative uncertainty ≥ 0 (0.1 = ±10 %)",
+    )
+}
+
+/// The one check behind both: finite and ≥ 0, else `expected` says what was wanted.
+fn finite_non_negative(what: &'static str, value: f64, expected: &'static str) -> Result<f64> {
     if value.is_finite() && value >= 0.0 {
         Ok(value)
     } else {
         Err(FootprintError::InvalidValue {
             what,
             value,
-            expected: "expected a relative uncertainty ≥ 0 (0.1 = ±10 %)",
+            expected,
         })
     }
 }
