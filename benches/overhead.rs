@@ -14,6 +14,7 @@ use candle_core::{DType, Device, Tensor};
 use candle_nn::{AdamW, Optimizer, ParamsAdamW, VarBuilder, VarMap};
 use common::{batch_loss, seeded_init, Batches, Digits, Mlp};
 use criterion::Criterion;
+use snuffer::candle::SnufferOptimizer;
 use snuffer::energy::{ConstantMeter, Meter, Watts};
 use snuffer::{forecast::Direction, Progress, Run};
 use std::hint::black_box;
@@ -36,6 +37,24 @@ fn model(data: &Digits) -> anyhow::Result<(VarMap, Mlp)> {
     Ok((varmap, mlp))
 }
 
+/// Two identical models, one with a bare AdamW and one with the same AdamW
+/// wrapped in a run: the two sides of every comparison here.
+fn pair(
+    s: &Setup,
+    dir: &std::path::Path,
+    name: &str,
+) -> anyhow::Result<(Mlp, AdamW, Mlp, SnufferOptimizer<AdamW>)> {
+    let params = ParamsAdamW {
+        lr: 1e-3,
+        ..Default::default()
+    };
+    let (bare_map, bare_mlp) = model(&s.data)?;
+    let bare = AdamW::new(bare_map.all_vars(), params.clone())?;
+    let (wrapped_map, wrapped_mlp) = model(&s.data)?;
+    let wrapped = run(dir, name)?.wrap(AdamW::new(wrapped_map.all_vars(), params)?);
+    Ok((bare_mlp, bare, wrapped_mlp, wrapped))
+}
+
 fn run(dir: &std::path::Path, name: &str) -> anyhow::Result<Run> {
     // The default meters (CPU estimate on this VM) and sampler: what a user gets.
     Ok(Run::builder(name)
@@ -46,14 +65,7 @@ fn run(dir: &std::path::Path, name: &str) -> anyhow::Result<Run> {
 }
 
 fn bench(c: &mut Criterion, s: &Setup, dir: &std::path::Path) -> anyhow::Result<()> {
-    let params = ParamsAdamW {
-        lr: 1e-3,
-        ..Default::default()
-    };
-    let (bare_map, bare_mlp) = model(&s.data)?;
-    let mut bare = AdamW::new(bare_map.all_vars(), params.clone())?;
-    let (wrapped_map, wrapped_mlp) = model(&s.data)?;
-    let mut wrapped = run(dir, "criterion")?.wrap(AdamW::new(wrapped_map.all_vars(), params)?);
+    let (bare_mlp, mut bare, wrapped_mlp, mut wrapped) = pair(s, dir, "criterion")?;
     let mut group = c.benchmark_group("optimizer_step");
     let mut i = 0;
     group.bench_function("bare", |b| {
@@ -101,14 +113,7 @@ fn interleaved(
     rounds: usize,
     block: usize,
 ) -> anyhow::Result<(f64, f64, [f64; 3])> {
-    let params = ParamsAdamW {
-        lr: 1e-3,
-        ..Default::default()
-    };
-    let (bare_map, bare_mlp) = model(&s.data)?;
-    let mut bare = AdamW::new(bare_map.all_vars(), params.clone())?;
-    let (wrapped_map, wrapped_mlp) = model(&s.data)?;
-    let mut wrapped = run(dir, "interleaved")?.wrap(AdamW::new(wrapped_map.all_vars(), params)?);
+    let (bare_mlp, mut bare, wrapped_mlp, mut wrapped) = pair(s, dir, "interleaved")?;
     let (x, y) = (&s.data.train_x, &s.data.train_y);
     let (mut tb, mut tw) = (Vec::new(), Vec::new());
     for r in 0..rounds {
