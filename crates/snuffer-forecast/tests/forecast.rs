@@ -219,3 +219,44 @@ proptest! {
         prop_assert!(fc.mean(far).is_finite());
     }
 }
+
+/// `0.9·(1 − e^(−t/20))` for t = 1..=n, plus deterministic pseudo-noise of amplitude `noise`.
+fn exponential(n: usize, noise: f64) -> (Vec<f64>, Vec<f64>) {
+    let steps: Vec<f64> = (1..=n).map(|i| i as f64).collect();
+    let vals = steps
+        .iter()
+        .enumerate()
+        .map(|(i, t)| {
+            let wiggle = ((i * 7919) % 101) as f64 / 101.0 - 0.5;
+            0.9 * (1.0 - (-t / 20.0).exp()) + noise * wiggle
+        })
+        .collect();
+    (steps, vals)
+}
+
+#[test]
+fn a_curve_one_family_follows_exactly_gets_a_tight_forecast() -> Result<(), ForecastError> {
+    // Weibull with δ = 1 is this curve: the holdout is predicted exactly, so the allowances
+    // for an unknown shape shrink and the forecast is tight and right.
+    let (steps, vals) = exponential(60, 0.0);
+    let fc = Forecaster::new(ForecastConfig::new(Direction::HigherIsBetter)).fit(&steps, &vals)?;
+    let truth = 0.9 * (1.0 - (-200.0f64 / 20.0).exp());
+    let (lo, hi) = fc.interval(200.0, 0.95);
+    assert!(
+        (fc.median(200.0) - truth).abs() < 0.002,
+        "{}",
+        fc.median(200.0)
+    );
+    assert!(lo <= truth && truth <= hi, "[{lo}, {hi}] vs {truth}");
+    assert!(hi - lo < 0.01, "95 % interval [{lo}, {hi}] should be tight");
+    // The same curve with visible noise keeps the allowances: a much wider interval.
+    let (steps, noisy) = exponential(60, 0.02);
+    let wide =
+        Forecaster::new(ForecastConfig::new(Direction::HigherIsBetter)).fit(&steps, &noisy)?;
+    let (wlo, whi) = wide.interval(200.0, 0.95);
+    assert!(
+        whi - wlo > 5.0 * (hi - lo),
+        "noisy [{wlo}, {whi}] vs exact [{lo}, {hi}]"
+    );
+    Ok(())
+}

@@ -1,19 +1,19 @@
 //! Known answer, end to end: on M(t) = m∞(1 − e^(−t/k)) at constant power the hindsight
 //! optimum of U = M − τE is analytic, t* = k·ln(m∞ / (k·τ·c)) with c kWh per step. The
-//! replay (forecast refits on its cadence, default policy settings) must find that oracle and
-//! capture most of its utility gain.
+//! replay (forecast refits on its cadence, default policy settings) must stop within a few
+//! percent of it and capture nearly all of its utility gain.
 //!
 //! The decision rule itself, given an exact forecast, stops within 5 % of the plan of t*
-//! (unit test `exact_forecast_stops_at_the_analytic_optimum` in `marginal.rs`). End to end
-//! the stop comes later: the ensemble forecaster extrapolates exponential tails with
-//! power-law members, so its optimistic bound stays above the true curve and the run is kept
-//! alive (uncertainty keeps runs alive, by design). This test pins what holds today.
+//! (unit test `exact_forecast_stops_at_the_analytic_optimum` in `marginal.rs`). End to end,
+//! through the real forecaster on its refit cadence, the stop lands within 3 % of the plan
+//! of t*: one ensemble member (Weibull with δ = 1) follows this curve exactly, the holdout
+//! shows it, and the forecaster then drops its allowances for an unknown curve shape.
 //!
 //! The metric is named `score`, so the replay declares no bounds to the forecaster. Named
 //! `acc`, the replay declares [0, 1] and the forecaster models the distance to 1 on a log
-//! scale, which on this noiseless curve keeps the optimistic bound above the plateau for
-//! longer (k = 10 then never stops within 200 steps) — while on the real curves the bounds
-//! are what make the policy work (capture 0.54 vs −0.11 without them at τ_n = 0.1).
+//! scale, where no family is exact and the rare-surprise allowance (a late jump towards the
+//! bound) keeps a plateau at 0.9 alive for this τ — while on the real curves the bounds are
+//! what make the policy work (capture 0.54 vs −0.11 without them at τ_n = 0.1).
 
 use snuffer_energy::JOULES_PER_KWH;
 use snuffer_policy::curves::CurveRun;
@@ -37,9 +37,15 @@ fn synthetic(m_inf: f64, k: f64, n: usize, kwh_per_step: f64) -> CurveRun {
 }
 
 #[test]
-fn replay_finds_the_analytic_oracle_and_captures_most_of_it() -> anyhow::Result<()> {
+fn replay_stops_within_a_few_percent_of_the_analytic_oracle() -> anyhow::Result<()> {
     let (m_inf, n, c) = (0.9, 200usize, 0.01);
-    for (k, t_star) in [(20.0f64, 60.0f64), (10.0, 40.0), (30.0, 75.0)] {
+    for (k, t_star) in [
+        (20.0f64, 60.0f64),
+        (10.0, 40.0),
+        (30.0, 75.0),
+        (40.0, 120.0),
+        (15.0, 30.0),
+    ] {
         // τ that puts the optimum at t_star: dM/dE = m∞/(k c) e^(−t/k) = τ.
         let tau = m_inf / (k * c) * (-t_star / k).exp();
         let run = synthetic(m_inf, k, n, c);
@@ -60,13 +66,13 @@ fn replay_finds_the_analytic_oracle_and_captures_most_of_it() -> anyhow::Result<
         );
         assert!(r.stopped, "k={k}: the policy must stop ({:?})", r.note);
         assert!(
-            r.stop_step >= t_star - 0.05 * n as f64,
-            "k={k}: stopped at {}, well before t* = {t_star}",
+            (r.stop_step - t_star).abs() <= 0.03 * n as f64,
+            "k={k}: stopped at {}, t* = {t_star}",
             r.stop_step
         );
         let capture = r.utility_capture.expect("capture");
         assert!(
-            capture >= 0.5,
+            capture >= 0.95,
             "k={k}: capture {capture} (stop {})",
             r.stop_step
         );
