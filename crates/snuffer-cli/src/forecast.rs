@@ -53,6 +53,11 @@ pub struct Args {
     /// Forecasting method.
     #[arg(long, value_enum, default_value_t = MethodArg::Ensemble)]
     method: MethodArg,
+    /// Calibration factor on every standard deviation of the ensemble's predictive
+    /// distribution (default: the crate's, calibrated on the project's real curves). Fit it
+    /// on your own finished runs: raise it when the intervals cover too few of them.
+    #[arg(long, default_value_t = snuffer_forecast::DEFAULT_INTERVAL_SCALE)]
+    interval_scale: f64,
     /// Print one JSON object instead of the human-readable summary.
     #[arg(long)]
     json: bool,
@@ -66,6 +71,7 @@ struct Settings {
     observed: f64,
     level: f64,
     method: Method,
+    interval_scale: f64,
 }
 
 /// One run's result, as printed with `--json`.
@@ -129,10 +135,18 @@ fn validate(args: &Args) -> anyhow::Result<Settings> {
             args.level
         );
     }
+    if !(args.interval_scale.is_finite() && args.interval_scale > 0.0) {
+        anyhow::bail!(
+            "--interval-scale must be a positive number, got {}: 1 leaves the spreads as modelled, the default is {}",
+            args.interval_scale,
+            snuffer_forecast::DEFAULT_INTERVAL_SCALE
+        );
+    }
     Ok(Settings {
         observed: args.observed,
         level: args.level,
         method: args.method.into(),
+        interval_scale: args.interval_scale,
     })
 }
 
@@ -197,6 +211,7 @@ fn fit_prefix(run: &CurveRun, k: usize, s: &Settings) -> anyhow::Result<(f64, f6
     let last_step = *run.steps.last().context("the run has no points")?;
     let config = ForecastConfig::new(run.direction())
         .with_method(s.method)
+        .with_interval_scale(s.interval_scale)
         .with_bounds(infer_bounds(run.direction(), &values));
     let mut forecaster = Forecaster::new(config);
     let f = forecaster.fit(&steps, &values)?;

@@ -169,3 +169,53 @@ fn bad_arguments_and_malformed_rows_are_explained() -> anyhow::Result<()> {
     assert!(err.contains("line 3"), "{err}");
     Ok(())
 }
+
+#[test]
+fn interval_scale_widens_the_intervals_and_rejects_nonsense() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let curves = write_curves(dir.path());
+    let path = curves.to_str().unwrap_or_default();
+    let width_of_run_a = |scale: &str| -> anyhow::Result<f64> {
+        let out = snuffer(&[
+            "forecast",
+            "--curves",
+            path,
+            "--observed",
+            "0.3",
+            "--interval-scale",
+            scale,
+            "--json",
+        ]);
+        anyhow::ensure!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout)?;
+        let a = v["runs"]
+            .as_array()
+            .and_then(|r| r.iter().find(|r| r["run_id"] == "a"))
+            .ok_or_else(|| anyhow::anyhow!("run a missing"))?;
+        let (lo, hi) = (a["lo"].as_f64(), a["hi"].as_f64());
+        match (lo, hi) {
+            (Some(lo), Some(hi)) => Ok(hi - lo),
+            _ => anyhow::bail!("run a has no interval: {a}"),
+        }
+    };
+    let (narrow, wide) = (width_of_run_a("0.5")?, width_of_run_a("3")?);
+    assert!(wide > 2.0 * narrow, "{narrow} vs {wide}");
+    for bad in ["0", "-1", "NaN"] {
+        let out = snuffer(&[
+            "forecast",
+            "--curves",
+            path,
+            "--observed",
+            "0.3",
+            &format!("--interval-scale={bad}"),
+        ]);
+        assert_eq!(out.status.code(), Some(2), "{bad}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("--interval-scale must be a positive"), "{err}");
+    }
+    Ok(())
+}

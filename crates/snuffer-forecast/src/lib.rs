@@ -43,9 +43,9 @@
 //!   solver sees the 16 most recent points and an even sample of the older ones (speed; old
 //!   points describe an earlier regime anyway).
 //! * **Weights.** Every family is refitted without the most recent 20 % of the points; its
-//!   weight is `1 / (holdout MSE + noise²)`, the noise estimated model-free from each point's
-//!   distance to the line through its neighbours. A warm refit reuses the holdout errors until
-//!   the curve has grown by a tenth, so it solves only the eleven full fits.
+//!   weight is `1 / (holdout MSE + max(noise², 10⁻¹²))`, the noise estimated model-free from
+//!   each point's distance to the line through its neighbours. A warm refit reuses the holdout
+//!   errors until the curve has grown by a tenth, so it solves only the eleven full fits.
 //! * **Level and cap.** Extrapolation starts from the observed level (the weighted fit plus a
 //!   robust Theil–Sen line through its last residuals, so a spike or a recent turn is handled),
 //!   and each member's gain is capped by the recent slope against `ln x` plus one standard
@@ -71,6 +71,13 @@
 //!   final value covers 75–85 % of the project's real curves (OPDA, Pythia, MLPerf) at 20 and
 //!   40 % observed (10 % and 60 % reach 0.88–0.89) while the stop policy keeps its capture.
 //!   See the crate README for the scores.
+//! * **Exact fits.** All of the above except noise and parameter uncertainty is an
+//!   allowance for not knowing the curve's shape. When the ensemble predicted its held-back
+//!   points to within 1 % of the recent trend per e-fold of steps (real curves stay above
+//!   2 %: the 1st percentile on the project's curves), some family describes the curve
+//!   exactly, and those allowances shrink in proportion to the error, to at most 1/100. A
+//!   noiseless `m∞(1 − e^(−t/k))` is then forecast to within its noise-free tail, and the stop
+//!   policy stops at its analytic optimum.
 //! * **Baselines.** [`Method::LastValue`] and [`Method::BestSoFar`] are flat, with a spread
 //!   from the noise and the recent trend; [`Method::Pow3`] is the naive single fit (no level
 //!   correction, cap or asymmetric spread).
