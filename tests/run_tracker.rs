@@ -566,5 +566,26 @@ fn a_nan_training_loss_stops_with_divergence_even_when_the_metric_is_finite() ->
     run.step();
     ensure!(!run.eval(0.3)?.should_stop());
     run.finish()?;
+
+    // Opted out of the tracker's check, but the policy has a `Divergence`: it sees the loss
+    // and names it.
+    let tmp = tempfile::tempdir()?;
+    let mut run = builder(tmp.path(), 50.0)?
+        .policy(
+            AnyOf::new()
+                .with(Divergence::non_finite())
+                .with(Target::new(2.0)?),
+        )
+        .stop_on_nonfinite_loss(false)
+        .build()?;
+    run.record_loss(f64::NAN);
+    run.step();
+    let action = run.eval(0.3)?;
+    let reason = action.reason().context("Divergence stops on the loss")?;
+    ensure!(
+        reason.policy == "divergence" && reason.message.contains("training loss"),
+        "{reason:?}"
+    );
+    run.finish()?;
     Ok(())
 }

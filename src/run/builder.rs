@@ -234,9 +234,11 @@ impl RunBuilder {
 
     /// Whether a NaN or infinite training loss ([`Run::record_loss`]) stops
     /// the run at the next evaluation with a `divergence` reason, when a policy
-    /// is set (default true). The policy itself only sees the monitored
-    /// metric, so this is how a diverged loss stops a run whose metric (an
-    /// accuracy, say) stays finite.
+    /// is set (default true), whatever the policy: this is how a diverged loss
+    /// stops a run whose metric (an accuracy, say) stays finite. Policies also
+    /// see the loss ([`snuffer_policy::Observation::loss`]), so a
+    /// [`snuffer_policy::Divergence`] in the policy stops on it even after this
+    /// opt-out; build it with `with_check_finite(false)` to ignore losses too.
     pub fn stop_on_nonfinite_loss(mut self, stop: bool) -> RunBuilder {
         self.stop_on_nonfinite_loss = stop;
         self

@@ -53,8 +53,8 @@
 //!   best nor a point of the forecast.
 //! * **A NaN or infinite training loss** ([`Run::record_loss`]) stops the run
 //!   at the next evaluation with a `divergence` reason when a policy is set
-//!   (the policy's observation carries the metric only); opt out with
-//!   [`RunBuilder::stop_on_nonfinite_loss`].
+//!   (the policy's observation carries the loss too, and a `Divergence` policy
+//!   names it); opt out with [`RunBuilder::stop_on_nonfinite_loss`].
 //! * **Once a policy says stop**, the first stop is the run's stop reason (in
 //!   the summary and the final sentence); later evaluations still ask the
 //!   policy and log its decisions, so a loop that ignores the advice keeps a
@@ -453,6 +453,7 @@ impl Run {
                     provenance: &report.provenance,
                     recent_power: power.as_ref().map(|p| p.total),
                     metric: Some(metric),
+                    loss: self.loss,
                     direction: self.direction,
                     forecast: if refitted { self.curve.latest() } else { None },
                 });
@@ -461,8 +462,8 @@ impl Run {
             None => (Decision::Continue, Vec::new()),
         };
         let decision = match (decision, self.loss) {
-            // The observation carries the metric only; a broken training loss
-            // is caught here, when the user opted into stopping at all.
+            // `Divergence` stops on a broken loss itself; whatever the policy, the
+            // tracker does too, when the user opted into stopping at all.
             (Decision::Continue, Some(loss))
                 if !loss.is_finite() && self.policy.is_some() && self.stop_on_bad_loss =>
             {

@@ -62,6 +62,7 @@ fn bench(c: &mut Criterion) {
                 provenance: &provenance,
                 recent_power: None,
                 metric: Some(curve.metrics[29]),
+                loss: None,
                 direction: Direction::HigherIsBetter,
                 forecast: Some(&forecast),
             };

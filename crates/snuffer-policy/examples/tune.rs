@@ -183,6 +183,7 @@ fn main() -> anyhow::Result<()> {
                         provenance: &prov,
                         recent_power: None,
                         metric: Some(m),
+                        loss: None,
                         direction: p.run.direction(),
                         forecast: p.forecasts[i].as_ref(),
                     };

@@ -1,9 +1,10 @@
-//! [`Divergence`]: stop when the metric is NaN/infinite or crosses a bound on its bad side.
+//! [`Divergence`]: stop when the metric or the training loss is NaN/infinite, or the metric
+//! crosses a bound on its bad side.
 
 use crate::{Decision, Observation, PolicyError, StopPolicy, StopReason};
 
-/// Stops on a non-finite metric (when `check_finite`, the default) or, with a bound, on a
-/// metric worse than the bound (Lightning's `divergence_threshold`: a loss above it, an
+/// Stops on a non-finite metric or training loss (when `check_finite`, the default) or, with
+/// a bound, on a metric worse than the bound (Lightning's `divergence_threshold`: a loss above it, an
 /// accuracy below it).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Divergence {
@@ -21,7 +22,7 @@ impl Default for Divergence {
 }
 
 impl Divergence {
-    /// Stop on NaN/infinite metrics only.
+    /// Stop on NaN/infinite metrics and training losses only.
     pub fn non_finite() -> Self {
         Divergence::default()
     }
@@ -39,7 +40,7 @@ impl Divergence {
         Ok(self)
     }
 
-    /// Whether a non-finite metric stops the run (default true).
+    /// Whether a non-finite metric or training loss stops the run (default true).
     pub fn with_check_finite(mut self, check: bool) -> Self {
         self.check_finite = check;
         self
@@ -48,10 +49,20 @@ impl Divergence {
 
 impl StopPolicy for Divergence {
     fn observe(&mut self, obs: &Observation<'_>) -> Decision {
+        let step = obs.step as f64;
+        if let Some(loss) = obs.loss.filter(|l| !l.is_finite() && self.check_finite) {
+            return Decision::Stop(StopReason::new(
+                "divergence",
+                format!(
+                    "the training loss is {loss} at step {}: the run diverged",
+                    obs.step
+                ),
+                &[("step", step), ("loss", loss)],
+            ));
+        }
         let Some(m) = obs.metric else {
             return Decision::Continue;
         };
-        let step = obs.step as f64;
         if !m.is_finite() {
             if !self.check_finite {
                 return Decision::Continue;
@@ -122,5 +133,31 @@ mod tests {
             assert_eq!(stop_index(&mut p, m, *dir), *want, "{why}");
         }
         assert!(d().with_bound(f64::NAN).is_err());
+    }
+
+    #[test]
+    fn a_non_finite_training_loss_stops_even_with_a_fine_metric() {
+        use crate::policy::test_support::obs;
+        let with_loss = |loss: f64| Observation {
+            loss: Some(loss),
+            ..obs(7, 0.5, 1.0, 10, Up)
+        };
+        for bad in [f64::NAN, f64::INFINITY] {
+            let Decision::Stop(r) = Divergence::non_finite().observe(&with_loss(bad)) else {
+                panic!("loss {bad} must stop");
+            };
+            assert_eq!(r.policy, "divergence");
+            assert!(r.message.contains("training loss"), "{}", r.message);
+            assert_eq!(r.evidence.get("step"), Some(&7.0));
+        }
+        assert!(!Divergence::non_finite().observe(&with_loss(2.5)).is_stop());
+        let off = Divergence::non_finite().with_check_finite(false);
+        assert!(!off.clone().observe(&with_loss(f64::NAN)).is_stop());
+        // A loss without an evaluation at this step is still checked.
+        let no_metric = Observation {
+            metric: None,
+            ..with_loss(f64::NAN)
+        };
+        assert!(Divergence::non_finite().observe(&no_metric).is_stop());
     }
 }

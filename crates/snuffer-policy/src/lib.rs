@@ -38,6 +38,7 @@
 //!         provenance: &provenance,
 //!         recent_power: None,
 //!         metric: Some(acc),
+//!         loss: None,
 //!         direction: Direction::HigherIsBetter,
 //!         forecast: forecast.as_ref(),
 //!     };

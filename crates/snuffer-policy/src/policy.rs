@@ -24,6 +24,9 @@ pub struct Observation<'a> {
     pub recent_power: Option<Watts>,
     /// The metric, if this step was evaluated (own units; may be NaN).
     pub metric: Option<f64>,
+    /// The latest training loss, if the loop reports one (may be NaN: [`crate::Divergence`]
+    /// stops on it).
+    pub loss: Option<f64>,
     /// Direction of the metric.
     pub direction: Direction,
     /// The latest forecast, if one was refitted at this check. Policies that need a
@@ -202,6 +205,7 @@ pub(crate) mod test_support {
             provenance: &COUNTER,
             recent_power: None,
             metric: Some(metric),
+            loss: None,
             direction,
             forecast: None,
         }

@@ -207,6 +207,8 @@ pub fn replay_run(run: &CurveRun, policy: &mut dyn StopPolicy, config: &ReplayCo
             provenance: &provenance,
             recent_power: run.epoch_time_s.as_ref().map(|_| config.energy.power),
             metric: Some(metric),
+            // Recorded curves carry no training loss; a NaN metric is the divergence signal.
+            loss: None,
             direction,
             forecast: forecast.as_ref(),
         };
