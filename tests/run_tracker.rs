@@ -268,40 +268,52 @@ fn nan_metric_stops_with_divergence_and_is_written_as_null() -> Result<()> {
 
 #[test]
 fn marginal_gain_stops_a_saturated_run_and_logs_gain_against_tau() -> Result<()> {
-    let tmp = tempfile::tempdir()?;
-    let policy =
-        MarginalGain::new(MarginalGainConfig::new(Tau::Relative(0.5)).with_warmup_fraction(0.1))?;
-    let mut run = builder(tmp.path(), 200.0)?
-        .planned_steps(3000)
-        .metric("val_acc", Direction::HigherIsBetter)
-        .bounds(Some(0.0), Some(1.0))
-        .policy(policy)
-        .build()?;
-    let mut stop = None;
-    for step in 1..=3000u64 {
-        run.step();
-        if step % 10 == 0 {
-            // Energy must accrue between evaluations: the constant meter counts wall time.
-            std::thread::sleep(Duration::from_millis(1));
+    let marginal =
+        || MarginalGain::new(MarginalGainConfig::new(Tau::Relative(0.5)).with_warmup_fraction(0.1));
+    // Alone, and inside an `AnyOf`: the eval lines carry its gain per kWh either way.
+    for wrapped in [false, true] {
+        let tmp = tempfile::tempdir()?;
+        let builder = builder(tmp.path(), 200.0)?
+            .planned_steps(3000)
+            .metric("val_acc", Direction::HigherIsBetter)
+            .bounds(Some(0.0), Some(1.0));
+        let builder = if wrapped {
+            builder.policy(
+                AnyOf::new()
+                    .with(Divergence::non_finite())
+                    .with(marginal()?),
+            )
+        } else {
+            builder.policy(marginal()?)
+        };
+        let mut run = builder.build()?;
+        let mut stop = None;
+        for step in 1..=3000u64 {
+            run.step();
+            if step % 10 == 0 {
+                // Energy must accrue between evaluations: the constant meter counts wall time.
+                std::thread::sleep(Duration::from_millis(1));
+            }
+            if step % 60 == 0 && run.eval(acc(step))?.should_stop() {
+                stop = Some(step);
+                break;
+            }
         }
-        if step % 60 == 0 && run.eval(acc(step))?.should_stop() {
-            stop = Some(step);
-            break;
-        }
+        let summary = run.finish()?;
+        let stop_step = stop.context("the curve saturates long before 3000 steps")?;
+        ensure!(stop_step < 3000, "stopped at {stop_step}");
+        ensure!(summary.stop.as_ref().and_then(|s| s.policy.as_deref()) == Some("marginal_gain"));
+        ensure!(summary.estimated_saved_j.is_some_and(|s| s > 0.0));
+        let log = read_steps(tmp.path().join(STEPS_FILE))?;
+        ensure!(
+            log.evals().any(
+                |e| e.decision.as_ref().is_some_and(|d| d.action == "continue"
+                    && d.evidence.contains_key("tau_per_kwh")
+                    && d.evidence.contains_key("optimistic_rate_per_kwh"))
+            ),
+            "continue lines carry the gain per kWh against τ (wrapped: {wrapped})"
+        );
     }
-    let summary = run.finish()?;
-    let stop_step = stop.context("the curve saturates long before 3000 steps")?;
-    ensure!(stop_step < 3000, "stopped at {stop_step}");
-    ensure!(summary.stop.as_ref().and_then(|s| s.policy.as_deref()) == Some("marginal_gain"));
-    ensure!(summary.estimated_saved_j.is_some_and(|s| s > 0.0));
-    let log = read_steps(tmp.path().join(STEPS_FILE))?;
-    ensure!(
-        log.evals().any(|e| e
-            .decision
-            .as_ref()
-            .is_some_and(|d| d.evidence.contains_key("tau_per_kwh"))),
-        "eval lines carry the gain per kWh against τ"
-    );
     Ok(())
 }
 

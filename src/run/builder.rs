@@ -8,21 +8,8 @@ use snuffer_energy::Meter;
 use snuffer_footprint::FootprintConfig;
 use snuffer_forecast::{Bounds, Direction, ForecastConfig};
 use snuffer_policy::StopPolicy;
-use std::any::Any;
 use std::path::PathBuf;
 use std::time::Duration;
-
-/// A policy whose concrete type can be recovered, so the run can show the
-/// numbers of policies that expose them (e.g. [`snuffer_policy::MarginalGain::last_check`]).
-pub(crate) trait AnyPolicy: StopPolicy {
-    fn as_any(&self) -> &dyn Any;
-}
-
-impl<P: StopPolicy + 'static> AnyPolicy for P {
-    fn as_any(&self) -> &dyn Any {
-        self
-    }
-}
 
 /// Settings of a [`Run`]; start with [`Run::builder`].
 pub struct RunBuilder {
@@ -33,7 +20,7 @@ pub struct RunBuilder {
     pub(crate) direction: Direction,
     pub(crate) bounds: Bounds,
     pub(crate) forecast: Option<ForecastConfig>,
-    pub(crate) policy: Option<Box<dyn AnyPolicy>>,
+    pub(crate) policy: Option<Box<dyn StopPolicy>>,
     pub(crate) policy_name: Option<String>,
     pub(crate) tau: Option<f64>,
     pub(crate) meters: Option<Vec<Box<dyn Meter>>>,

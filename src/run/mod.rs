@@ -38,7 +38,8 @@
 //!   [`Run::finish`]) and `stop_step` when a policy stopped the run; its
 //!   `decision` is the stop, its `forecast` the full-run forecast.
 //! * Eval line `decision.evidence` on a continue: `optimistic_rate_per_kwh`
-//!   and `tau_per_kwh` when the policy is [`snuffer_policy::MarginalGain`],
+//!   and `tau_per_kwh` when the policy (or a member of an `AnyOf`) checked
+//!   them at this step ([`snuffer_policy::StopPolicy::gain_check`]),
 //!   plus the numbers of any policy warning (its sentence in `message`).
 //! * `summary.json` `extra`: `stop_step`, `evaluations`, `forecast_fits`,
 //!   `forecast_points`, `forecast_error`, `policy`, `policy_note`, `tau`,
@@ -92,7 +93,7 @@ use log::StepLog;
 use records::{decision_record, energy_record, eval_decision_record, finite};
 use snuffer_energy::EnergyReport;
 use snuffer_forecast::{Direction, ForecastConfig};
-use snuffer_policy::{Decision, Observation, StopReason};
+use snuffer_policy::{Decision, Observation, StopPolicy, StopReason};
 use stamps::{LogStamp, StampBuffer};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -175,7 +176,7 @@ pub struct Run {
     energy: EnergySource,
     log: StepLog,
     curve: curve::Curve,
-    policy: Option<Box<dyn builder::AnyPolicy>>,
+    policy: Option<Box<dyn StopPolicy>>,
     policy_name: Option<String>,
     tau: Option<f64>,
     best: Option<(u64, f64)>,

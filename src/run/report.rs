@@ -6,7 +6,6 @@ use super::{curve, EvalPoint, Run};
 use crate::format::Summary;
 use crate::progress::Status;
 use snuffer_energy::{EnergyReport, Joules, JOULES_PER_KWH};
-use snuffer_policy::MarginalGain;
 
 impl Run {
     /// Where forecasts are evaluated: the planned end, else twice the steps done.
@@ -31,14 +30,11 @@ impl Run {
         (ds > 0 && de.is_finite()).then(|| de.max(0.0) / ds as f64)
     }
 
-    /// The marginal-gain policy's numbers at this step, when it is the policy.
+    /// The policy's gain-per-kWh check at this step, if it made one (a
+    /// `MarginalGain`, alone or inside an `AnyOf`).
     pub(super) fn policy_gauge(&self, step: u64) -> Option<(f64, f64)> {
-        let policy = self.policy.as_ref()?;
-        let check = policy
-            .as_any()
-            .downcast_ref::<MarginalGain>()?
-            .last_check()?;
-        (check.step == step as f64).then_some((check.best_rate_per_kwh, check.tau_per_kwh))
+        let check = self.policy.as_ref()?.gain_check()?;
+        (check.step == step as f64).then_some((check.rate_per_kwh, check.tau_per_kwh))
     }
 
     /// The optimistic gain per kWh for display: the policy's own figure when

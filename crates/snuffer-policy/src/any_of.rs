@@ -1,6 +1,6 @@
 //! [`AnyOf`]: stop as soon as any member policy says so, reporting the first reason.
 
-use crate::{Decision, Observation, StopPolicy, Warning};
+use crate::{Decision, GainCheck, Observation, StopPolicy, Warning};
 
 /// Composition: every member sees every observation (so each keeps its history), and the
 /// first member, in insertion order, that says stop gives the reason.
@@ -75,6 +75,17 @@ impl StopPolicy for AnyOf {
 
     fn note(&self) -> Option<String> {
         self.members.iter().find_map(|m| m.note())
+    }
+
+    /// The most recent check among the members (the first member's on a tie).
+    fn gain_check(&self) -> Option<GainCheck> {
+        self.members.iter().filter_map(|m| m.gain_check()).fold(
+            None,
+            |acc: Option<GainCheck>, c| match acc {
+                Some(a) if a.step >= c.step => Some(a),
+                _ => Some(c),
+            },
+        )
     }
 }
 

@@ -79,6 +79,6 @@ pub use marginal::{
     DEFAULT_WARMUP_FRACTION,
 };
 pub use patience::{MinDelta, Patience, PatienceConfig};
-pub use policy::{Decision, Never, Observation, StopPolicy, StopReason, Warning};
+pub use policy::{Decision, GainCheck, Never, Observation, StopPolicy, StopReason, Warning};
 pub use target::Target;
 pub use tau::Tau;

@@ -14,7 +14,7 @@
 //! evaluations were seen): a pre-learning phase that costs little is not evidence.
 
 use crate::history::History;
-use crate::{Decision, Observation, PolicyError, StopPolicy, StopReason, Tau};
+use crate::{Decision, GainCheck, Observation, PolicyError, StopPolicy, StopReason, Tau};
 use snuffer_energy::JOULES_PER_KWH;
 use snuffer_forecast::{Direction, Forecast};
 
@@ -440,6 +440,14 @@ impl StopPolicy for MarginalGain {
 
     fn name(&self) -> &str {
         "marginal_gain"
+    }
+
+    fn gain_check(&self) -> Option<GainCheck> {
+        self.last_check.as_ref().map(|c| GainCheck {
+            step: c.step,
+            rate_per_kwh: c.best_rate_per_kwh,
+            tau_per_kwh: c.tau_per_kwh,
+        })
     }
 
     fn reset(&mut self) {

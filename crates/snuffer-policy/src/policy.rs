@@ -123,6 +123,23 @@ pub trait StopPolicy: Send {
     fn note(&self) -> Option<String> {
         None
     }
+
+    /// The latest gain-per-kWh check, for progress displays: what the policy compared with
+    /// τ at its last full check. Default: none (policies that do not weigh energy).
+    fn gain_check(&self) -> Option<GainCheck> {
+        None
+    }
+}
+
+/// One gain-per-kWh comparison made by a policy (see [`StopPolicy::gain_check`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct GainCheck {
+    /// Step of the check.
+    pub step: f64,
+    /// The optimistic gain per kWh the policy found (metric units per kWh, good direction).
+    pub rate_per_kwh: f64,
+    /// The threshold it was compared with (metric units per kWh).
+    pub tau_per_kwh: f64,
 }
 
 impl<P: StopPolicy + ?Sized> StopPolicy for Box<P> {
@@ -140,6 +157,9 @@ impl<P: StopPolicy + ?Sized> StopPolicy for Box<P> {
     }
     fn note(&self) -> Option<String> {
         (**self).note()
+    }
+    fn gain_check(&self) -> Option<GainCheck> {
+        (**self).gain_check()
     }
 }
 
@@ -163,6 +183,9 @@ impl<P: StopPolicy> StopPolicy for Option<P> {
     }
     fn note(&self) -> Option<String> {
         self.as_ref().and_then(|p| p.note())
+    }
+    fn gain_check(&self) -> Option<GainCheck> {
+        self.as_ref().and_then(|p| p.gain_check())
     }
 }
 
