@@ -76,6 +76,36 @@ pub enum Error {
         /// The underlying error (names the address and the fix).
         source: std::io::Error,
     },
+    /// The user's training or evaluation closure, or the optimizer, returned an error
+    /// (candle integration).
+    #[cfg(feature = "candle")]
+    #[error("candle failed during {phase} at step {step}: {source} (check the model code; Snuffer only wraps it)")]
+    Candle {
+        /// `train step`, `optimizer step`, `evaluation`, `reading the loss`.
+        phase: &'static str,
+        /// Optimizer steps done when it failed.
+        step: u64,
+        /// The candle error.
+        #[source]
+        source: candle_core::Error,
+    },
+    /// Saving or restoring the best weights failed (candle integration).
+    #[cfg(feature = "candle")]
+    #[error("could not {action} best weights at {path}: {source} (check that the run directory is writable and has free space)")]
+    Weights {
+        /// `save`, `rename`, `restore`.
+        action: &'static str,
+        /// The file involved.
+        path: PathBuf,
+        /// What failed.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync + 'static>,
+    },
+    /// The candle trainer was configured with no step count and the run has no planned
+    /// length.
+    #[cfg(feature = "candle")]
+    #[error("the trainer does not know how many steps to run: call `Trainer::max_steps(n)` or give the run `planned_steps(n)`")]
+    NoStepCount,
 }
 
 impl Error {

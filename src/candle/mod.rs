@@ -44,12 +44,10 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-mod error;
 mod optimizer;
 mod trainer;
 mod weights;
 
-pub use error::Error;
 pub use optimizer::{SnufferConfig, SnufferOptimizer};
 pub use trainer::{TrainOutcome, Trainer};
 pub use weights::{best_weights_path, restore_weights, save_weights};

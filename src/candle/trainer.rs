@@ -2,9 +2,10 @@
 //! policy, best weights) for users who want it.
 
 use super::weights::{best_weights_path, restore_weights, save_weights};
-use super::{Error, SnufferOptimizer};
+use super::SnufferOptimizer;
 use crate::format::Summary;
 use crate::policy::StopReason;
+use crate::Error;
 use candle_core::{DType, Tensor};
 use candle_nn::{Optimizer, VarMap};
 use std::path::PathBuf;

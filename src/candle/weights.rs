@@ -5,7 +5,7 @@
 //! file is renamed over the old one: a reader (or a crash) sees either the old
 //! complete file or the new complete file, never a torn one.
 
-use super::Error;
+use crate::Error;
 use candle_core::{Device, Tensor};
 use candle_nn::VarMap;
 use std::collections::HashMap;
