@@ -18,6 +18,9 @@ const RECENT_POINTS: usize = 16;
 /// curves sit far above it (their noise sets the floor); it only caps the weight of a member
 /// that predicts a noiseless curve exactly.
 const WEIGHT_FLOOR: f64 = 1e-12;
+/// Smallest recent trend (normalised units, i.e. shares of the observed range, per e-fold of
+/// steps) at which an exact holdout prediction shrinks the shape allowances.
+const MIN_SHAPE_TREND: f64 = 1e-3;
 
 /// Parameters kept from the previous fit, per family, to warm-start the next one.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -320,7 +323,13 @@ pub(crate) fn fit(
 /// ensemble predicted the held-back points to within `exact_fit_ratio` of the recent trend,
 /// then in proportion to its error. No holdout error (too few points) keeps everything.
 pub(crate) fn shape_share(held_err: f64, trend: f64, tuning: &Tuning) -> f64 {
-    let reference = trend.max(f64::MIN_POSITIVE) * tuning.exact_fit_ratio;
+    // A flat stretch (an accuracy that repeats on a small validation set, a plateau before a
+    // learning-rate decay) is predicted exactly by any flat member: that says nothing about
+    // the shape to come, so only a curve that is still moving can earn the shrink.
+    if !(trend > MIN_SHAPE_TREND) {
+        return 1.0;
+    }
+    let reference = trend * tuning.exact_fit_ratio;
     if !(held_err.is_finite() && reference.is_finite() && reference > 0.0) {
         return 1.0;
     }
@@ -389,8 +398,12 @@ mod tests {
         // Proportional below the threshold, down to the floor.
         assert!((shape_share(0.005, 1.0, &t) - 0.5).abs() < 1e-12);
         assert_eq!(shape_share(1e-15, 1.0, &t), t.min_shape_share);
-        // No trend (a flat curve) or no holdout error: nothing is shrunk.
+        // No trend (a flat curve, exactly predicted or not) or no holdout error: nothing is
+        // shrunk.
         assert_eq!(shape_share(1e-15, 0.0, &t), 1.0);
+        assert_eq!(shape_share(0.0, 0.0, &t), 1.0);
+        assert_eq!(shape_share(0.0, 1e-4, &t), 1.0);
+        assert_eq!(shape_share(0.0, 0.5, &t), t.min_shape_share);
         assert_eq!(shape_share(f64::INFINITY, 1.0, &t), 1.0);
         assert_eq!(shape_share(f64::NAN, 1.0, &t), 1.0);
     }

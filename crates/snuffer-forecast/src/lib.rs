@@ -75,7 +75,8 @@
 //!   allowance for not knowing the curve's shape. When the ensemble predicted its held-back
 //!   points to within 1 % of the recent trend per e-fold of steps (real curves stay above
 //!   2 %: the 1st percentile on the project's curves), some family describes the curve
-//!   exactly, and those allowances shrink in proportion to the error, to at most 1/100. A
+//!   exactly, and those allowances shrink in proportion to the error, to at most 1/100 (only
+//!   while the curve still moves: a flat stretch is predicted exactly by any flat member). A
 //!   noiseless `m∞(1 − e^(−t/k))` is then forecast to within its noise-free tail, and the stop
 //!   policy stops at its analytic optimum.
 //! * **Baselines.** [`Method::LastValue`] and [`Method::BestSoFar`] are flat, with a spread
