@@ -326,7 +326,7 @@ pub(crate) fn shape_share(held_err: f64, trend: f64, tuning: &Tuning) -> f64 {
     // A flat stretch (an accuracy that repeats on a small validation set, a plateau before a
     // learning-rate decay) is predicted exactly by any flat member: that says nothing about
     // the shape to come, so only a curve that is still moving can earn the shrink.
-    if !(trend > MIN_SHAPE_TREND) {
+    if trend.is_nan() || trend <= MIN_SHAPE_TREND {
         return 1.0;
     }
     let reference = trend * tuning.exact_fit_ratio;
