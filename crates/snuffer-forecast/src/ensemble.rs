@@ -4,7 +4,7 @@
 //! (level, slope cap) that make extrapolation safe on real curves.
 
 use crate::families::{Family, Params, ALL_FAMILIES, MAX_PARAMS};
-use crate::fit::{fit_family, gradient, FamilyFit};
+use crate::fit::{fit_family, FamilyFit, Gradient};
 use crate::predictive::{Core, Member};
 use crate::scale::Scale;
 use crate::stats::{noise_sd, recent_slope, theil_sen_at, thin};
@@ -117,8 +117,8 @@ pub(crate) fn summaries(d: &Data<'_>) -> (f64, f64, f64) {
     let m = (n / 3).clamp(3, 12).min(n);
     // Slope against ln x: learning curves are close to concave in ln x, so the tangent there
     // bounds the future gain more tightly than a tangent in x.
-    let u: Vec<f64> = d.x.iter().map(|v| v.ln()).collect();
-    let (slope, se) = recent_slope(&u, d.z, m);
+    let u: Vec<f64> = d.x[n - m..].iter().map(|v| v.ln()).collect();
+    let (slope, se) = recent_slope(&u, &d.z[n - m..], m);
     (noise, slope, se)
 }
 
@@ -367,8 +367,9 @@ fn covariance(f: &FamilyFit, x: &[f64], m: usize) -> [[f64; MAX_PARAMS]; MAX_PAR
         return out;
     }
     let mut j = DMatrix::<f64>::zeros(m, n);
+    let grad = Gradient::new(f.family, &f.params);
     for (i, &xi) in x.iter().enumerate() {
-        let g = gradient(f.family, &f.params, xi);
+        let g = grad.at(xi);
         for (c, gc) in g.iter().enumerate().take(n) {
             j[(i, c)] = *gc;
         }

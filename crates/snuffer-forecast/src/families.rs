@@ -57,6 +57,12 @@ pub(crate) const MAX_PARAMS: usize = 4;
 /// Parameters of one family, unused trailing entries are zero.
 pub(crate) type Params = [f64; MAX_PARAMS];
 
+/// Most intermediate values one evaluation keeps for reuse (see [`Family::eval_staged`]).
+pub(crate) const STAGES: usize = 2;
+
+/// Intermediate values of one evaluation at one point (see [`Family::eval_staged`]).
+pub(crate) type Stages = [f64; STAGES];
+
 /// `exp` clamped so that absurd solver steps give large finite numbers, not infinities.
 fn ex(v: f64) -> f64 {
     v.clamp(-700.0, 700.0).exp()
@@ -96,37 +102,165 @@ impl Family {
 
     /// Parameter transforms that do not depend on x (the `exp`s of log-parameters), computed
     /// once per parameter vector instead of once per point: `exp` dominates the fit's time.
+    /// Entry `j` depends on `p[j]` alone (see [`Family::prepare_entry`]); unused trailing
+    /// entries are zero.
     pub(crate) fn prepare(self, p: &Params) -> Params {
-        match self {
-            Family::Pow3 => [p[0], ex(p[1]), ex(p[2]), 0.0],
-            Family::Pow4 => [p[0], ex(p[1]), ex(p[2]), ex(p[3])],
-            Family::LogPower => [p[0], p[1], ex(p[2]), 0.0],
-            Family::VaporPressure => *p,
-            Family::LogLogLinear => [ex(p[0]), ex(p[1]), 0.0, 0.0],
-            Family::Hill3 => [p[0], ex(p[1]), p[2], 0.0],
-            Family::Mmf => [p[0], p[1], p[2], ex(p[3])],
-            Family::Exp4 => [p[0], ex(p[1]), p[2], ex(p[3])],
-            Family::Janoschek => [p[0], p[1], ex(p[2]), ex(p[3])],
-            Family::Weibull => [p[0], p[1], p[2], ex(p[3])],
-            Family::Ilog2 => [p[0], ex(p[1]), 0.0, 0.0],
+        let mut k = [0.0; MAX_PARAMS];
+        for (j, kj) in k.iter_mut().enumerate().take(self.n_params()) {
+            *kj = self.prepare_entry(j, p[j]);
+        }
+        k
+    }
+
+    /// Entry `j` of [`Family::prepare`] for `p[j] = v`: a finite difference in one parameter
+    /// changes one prepared entry, so it need not redo the others' `exp`s.
+    pub(crate) fn prepare_entry(self, j: usize, v: f64) -> f64 {
+        // Which parameters are fitted as logarithms.
+        let log = match self {
+            Family::Pow3 => [false, true, true, false],
+            Family::Pow4 => [false, true, true, true],
+            Family::LogPower => [false, false, true, false],
+            Family::VaporPressure => [false; MAX_PARAMS],
+            Family::LogLogLinear => [true, true, false, false],
+            Family::Hill3 => [false, true, false, false],
+            Family::Mmf | Family::Weibull => [false, false, false, true],
+            Family::Exp4 => [false, true, false, true],
+            Family::Janoschek => [false, false, true, true],
+            Family::Ilog2 => [false, true, false, false],
+        };
+        if log[j] {
+            ex(v)
+        } else {
+            v
         }
     }
 
     /// The curve at `x` (with `lx = ln x`) for prepared parameters `k` (see [`Family::prepare`]).
     pub(crate) fn eval_prepared(self, k: &Params, x: f64, lx: f64) -> f64 {
+        self.eval_staged(k, x, lx, &mut [0.0; STAGES], 0)
+    }
+
+    /// How many leading [`Stages`] of an evaluation at one point stay valid when only prepared
+    /// parameter `changed` differs from the evaluation that filled them (`None`: any may
+    /// differ; ilog2's only stage depends on x alone).
+    pub(crate) fn stages_kept(self, changed: Option<usize>) -> usize {
+        let Some(j) = changed else {
+            return usize::from(self == Family::Ilog2);
+        };
         match self {
-            Family::Pow3 => k[0] - k[1] * ex(-k[2] * lx),
-            Family::Pow4 => k[0] - ex(-k[3] * (k[1] * x + k[2]).ln()),
-            Family::LogPower => k[0] / (1.0 + ex(-k[2] * (lx - k[1]))),
+            Family::Pow3 => usize::from(j != 2),
+            Family::Pow4 => match j {
+                0 => 2,
+                3 => 1,
+                _ => 0,
+            },
+            Family::LogPower | Family::Hill3 => usize::from(j == 0),
+            Family::VaporPressure | Family::LogLogLinear => 0,
+            Family::Mmf => usize::from(j <= 1),
+            Family::Exp4 => match j {
+                0 => 2,
+                3 => 0,
+                _ => 1,
+            },
+            Family::Janoschek => match j {
+                3 => 0,
+                2 => 1,
+                _ => 2,
+            },
+            Family::Weibull => {
+                if j <= 1 {
+                    2
+                } else {
+                    0
+                }
+            }
+            Family::Ilog2 => 1,
+        }
+    }
+
+    /// [`Family::eval_prepared`], keeping its expensive intermediate values (`exp`s, `ln`s) in
+    /// `s`: the first `kept` of them are taken from `s` as a previous evaluation at the same
+    /// point left them (see [`Family::stages_kept`]), the others are computed and stored.
+    /// Each value is the same expression either way, so reuse changes no bit of the result;
+    /// it spares most of the `exp`s of a finite-difference Jacobian.
+    pub(crate) fn eval_staged(
+        self,
+        k: &Params,
+        x: f64,
+        lx: f64,
+        s: &mut Stages,
+        kept: usize,
+    ) -> f64 {
+        match self {
+            Family::Pow3 => {
+                if kept < 1 {
+                    s[0] = ex(-k[2] * lx);
+                }
+                k[0] - k[1] * s[0]
+            }
+            Family::Pow4 => {
+                if kept < 1 {
+                    s[0] = (k[1] * x + k[2]).ln();
+                }
+                if kept < 2 {
+                    s[1] = ex(-k[3] * s[0]);
+                }
+                k[0] - s[1]
+            }
+            Family::LogPower => {
+                if kept < 1 {
+                    s[0] = ex(-k[2] * (lx - k[1]));
+                }
+                k[0] / (1.0 + s[0])
+            }
             Family::VaporPressure => ex(k[0] + k[1] / x + k[2] * lx),
             Family::LogLogLinear => (k[0] * lx + k[1]).ln(),
             // θ / (1 + (κ/x)^η), written to stay finite for large exponents.
-            Family::Hill3 => k[0] / (1.0 + ex(k[1] * (k[2] - lx))),
-            Family::Mmf => k[0] - (k[0] - k[1]) / (1.0 + ex(k[3] * (k[2] + lx))),
-            Family::Exp4 => k[0] - ex(-k[1] * ex(k[3] * lx) + k[2]),
-            Family::Janoschek => k[0] - (k[0] - k[1]) * ex(-k[2] * ex(k[3] * lx)),
-            Family::Weibull => k[0] - (k[0] - k[1]) * ex(-ex(k[3] * (k[2] + lx))),
-            Family::Ilog2 => k[0] - k[1] / (x + 1.0).ln(),
+            Family::Hill3 => {
+                if kept < 1 {
+                    s[0] = ex(k[1] * (k[2] - lx));
+                }
+                k[0] / (1.0 + s[0])
+            }
+            Family::Mmf => {
+                if kept < 1 {
+                    s[0] = ex(k[3] * (k[2] + lx));
+                }
+                k[0] - (k[0] - k[1]) / (1.0 + s[0])
+            }
+            Family::Exp4 => {
+                if kept < 1 {
+                    s[0] = ex(k[3] * lx);
+                }
+                if kept < 2 {
+                    s[1] = ex(-k[1] * s[0] + k[2]);
+                }
+                k[0] - s[1]
+            }
+            Family::Janoschek => {
+                if kept < 1 {
+                    s[0] = ex(k[3] * lx);
+                }
+                if kept < 2 {
+                    s[1] = ex(-k[2] * s[0]);
+                }
+                k[0] - (k[0] - k[1]) * s[1]
+            }
+            Family::Weibull => {
+                if kept < 1 {
+                    s[0] = ex(k[3] * (k[2] + lx));
+                }
+                if kept < 2 {
+                    s[1] = ex(-s[0]);
+                }
+                k[0] - (k[0] - k[1]) * s[1]
+            }
+            Family::Ilog2 => {
+                if kept < 1 {
+                    s[0] = (x + 1.0).ln();
+                }
+                k[0] - k[1] / s[0]
+            }
         }
     }
 
@@ -240,6 +374,57 @@ mod tests {
                 let b = fam.eval(&p, 5.0);
                 assert!(a.is_finite() && b.is_finite(), "{}: {a} {b}", fam.name());
                 assert!(b >= a - 1e-9, "{} start decreases: {a} -> {b}", fam.name());
+            }
+        }
+    }
+
+    /// The formulas as written before the staged evaluation, term for term.
+    fn reference(f: Family, p: &Params, x: f64) -> f64 {
+        let lx = x.ln();
+        match f {
+            Family::Pow3 => p[0] - ex(p[1]) * ex(-ex(p[2]) * lx),
+            Family::Pow4 => p[0] - ex(-ex(p[3]) * (ex(p[1]) * x + ex(p[2])).ln()),
+            Family::LogPower => p[0] / (1.0 + ex(-ex(p[2]) * (lx - p[1]))),
+            Family::VaporPressure => ex(p[0] + p[1] / x + p[2] * lx),
+            Family::LogLogLinear => (ex(p[0]) * lx + ex(p[1])).ln(),
+            Family::Hill3 => p[0] / (1.0 + ex(ex(p[1]) * (p[2] - lx))),
+            Family::Mmf => p[0] - (p[0] - p[1]) / (1.0 + ex(ex(p[3]) * (p[2] + lx))),
+            Family::Exp4 => p[0] - ex(-ex(p[1]) * ex(ex(p[3]) * lx) + p[2]),
+            Family::Janoschek => p[0] - (p[0] - p[1]) * ex(-ex(p[2]) * ex(ex(p[3]) * lx)),
+            Family::Weibull => p[0] - (p[0] - p[1]) * ex(-ex(ex(p[3]) * (p[2] + lx))),
+            Family::Ilog2 => p[0] - ex(p[1]) / (x + 1.0).ln(),
+        }
+    }
+
+    proptest::proptest! {
+        /// Reusing stages after a change of one parameter gives the same bits as evaluating
+        /// from scratch, and both match the plain formulas.
+        #[test]
+        fn staged_evaluation_is_bit_identical(
+            p in proptest::array::uniform4(-3.0f64..3.0),
+            d in -0.5f64..0.5,
+            x in 1.0f64..1e4,
+        ) {
+            for f in ALL_FAMILIES {
+                let mut p = p;
+                p[f.n_params()..].fill(0.0);
+                let lx = x.ln();
+                let mut s = [0.0; STAGES];
+                let v = f.eval_staged(&f.prepare(&p), x, lx, &mut s, 0);
+                proptest::prop_assert_eq!(v.to_bits(), reference(f, &p, x).to_bits());
+                for j in 0..f.n_params() {
+                    let mut q = p;
+                    q[j] += d;
+                    let mut k = f.prepare(&p);
+                    k[j] = f.prepare_entry(j, q[j]);
+                    let mut t = s;
+                    let w = f.eval_staged(&k, x, lx, &mut t, f.stages_kept(Some(j)));
+                    proptest::prop_assert_eq!(w.to_bits(), reference(f, &q, x).to_bits());
+                }
+                let mut t = s;
+                let kept = f.stages_kept(None);
+                let w = f.eval_staged(&f.prepare(&p), x, lx, &mut t, kept);
+                proptest::prop_assert_eq!(w.to_bits(), v.to_bits());
             }
         }
     }

@@ -48,16 +48,20 @@ impl Forecaster {
         validate(&self.config, steps, values)?;
         let cfg = &self.config;
         let n = steps.len();
-        let fresh = Scale::new(cfg.direction, cfg.bounds, cfg.log_scale, steps, values);
+        // `zs`: the oriented values, shared by the compatibility check and the normalisation.
+        let (fresh, zs) = Scale::new(cfg.direction, cfg.bounds, cfg.log_scale, steps, values);
         // Keep the previous coordinates while the curve stays within them, so the previous
         // parameters remain a valid warm start.
         let (mut scale, warm) = match self.previous.take() {
-            Some((old, warm)) if compatible(&old, &fresh, values) => (old, Some(warm)),
+            Some((old, warm)) if compatible(&old, &fresh, &zs) => (old, Some(warm)),
             _ => (fresh, None),
         };
         scale.v_last = values[n - 1];
         let x: Vec<f64> = steps.iter().map(|&s| scale.x(s)).collect();
-        let z: Vec<f64> = values.iter().map(|&v| scale.zn(v)).collect();
+        let mut z = zs;
+        for v in &mut z {
+            *v = scale.normalise(*v);
+        }
         let data = Data { x: &x, z: &z };
         let tuning = Tuning {
             width: cfg.interval_scale,
@@ -125,14 +129,16 @@ impl Forecaster {
     }
 }
 
-/// Whether the previous coordinates can be kept for the new points.
-fn compatible(old: &Scale, fresh: &Scale, values: &[f64]) -> bool {
+/// Whether the previous coordinates can be kept for the new points, whose oriented values
+/// under `fresh` are `zs` (the same under `old` when both map values alike).
+fn compatible(old: &Scale, fresh: &Scale, zs: &[f64]) -> bool {
     old.x0 == fresh.x0
         && old.xu == fresh.xu
         && old.ymap == fresh.ymap
+        && old.direction == fresh.direction
         && !old.is_constant()
-        && values.iter().all(|&v| {
-            let z = old.zn(v);
+        && zs.iter().all(|&z| {
+            let z = old.normalise(z);
             (-0.25..=1.25).contains(&z)
         })
 }

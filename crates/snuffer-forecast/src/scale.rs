@@ -47,14 +47,16 @@ pub(crate) const EFOLD_SHARE: f64 = 0.4;
 const X_FLOOR: f64 = 1e-6;
 
 impl Scale {
-    /// Choose the maps for validated, strictly increasing `steps` and in-bounds `values`.
+    /// Choose the maps for validated, strictly increasing `steps` and in-bounds `values`;
+    /// also returns each value's [`Scale::z`], which the caller would otherwise recompute
+    /// (one `ln` per point on the log maps).
     pub fn new(
         direction: Direction,
         bounds: Bounds,
         log_scale: bool,
         steps: &[f64],
         values: &[f64],
-    ) -> Scale {
+    ) -> (Scale, Vec<f64>) {
         let first = steps[0];
         let (x0, xu) = if first > 0.0 {
             // Keep the origin at step 0 so power laws keep their meaning; only rescale.
@@ -79,15 +81,15 @@ impl Scale {
             z_unit: 1.0,
             v_last: values[values.len() - 1],
         };
-        let (lo, hi) = values
+        let zs: Vec<f64> = values.iter().map(|&v| scale.z(v)).collect();
+        let (lo, hi) = zs
             .iter()
-            .map(|&v| scale.z(v))
-            .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), z| {
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &z| {
                 (a.min(z), b.max(z))
             });
         scale.z_ref = lo;
         scale.z_unit = hi - lo;
-        scale
+        (scale, zs)
     }
 
     /// Whether every observed value maps to the same normalised level (a constant curve).
@@ -136,12 +138,12 @@ impl Scale {
         }
     }
 
-    /// Normalised value of a metric value.
-    pub fn zn(&self, v: f64) -> f64 {
+    /// Normalised value of an oriented value `z` (see [`Scale::z`]).
+    pub fn normalise(&self, z: f64) -> f64 {
         if self.is_constant() {
             return 0.0;
         }
-        (self.z(v) - self.z_ref) / self.z_unit
+        (z - self.z_ref) / self.z_unit
     }
 
     /// Metric value (own units) of a normalised value, clamped to the known bounds.
@@ -221,9 +223,10 @@ mod tests {
         let steps = [0.0, 10.0, 20.0];
         let values = [0.2, 0.5, 0.6];
         for (dir, b, log) in cases {
-            let s = Scale::new(dir, b, log, &steps, &values);
-            for v in values {
-                let back = s.value(s.zn(v));
+            let (s, zs) = Scale::new(dir, b, log, &steps, &values);
+            for (v, z) in values.into_iter().zip(zs) {
+                assert_eq!(s.z(v).to_bits(), z.to_bits());
+                let back = s.value(s.normalise(z));
                 assert!((back - v).abs() < 1e-12, "{dir:?} {b:?}: {v} -> {back}");
             }
             assert!((s.x(0.0) - 1.0).abs() < 1e-12);
@@ -233,7 +236,7 @@ mod tests {
 
     #[test]
     fn positive_first_step_keeps_origin() {
-        let s = Scale::new(
+        let (s, _) = Scale::new(
             Direction::HigherIsBetter,
             Bounds::default(),
             false,
