@@ -175,17 +175,16 @@ fn interval_scale_widens_the_intervals_and_rejects_nonsense() -> anyhow::Result<
     let dir = tempfile::tempdir()?;
     let curves = write_curves(dir.path());
     let path = curves.to_str().unwrap_or_default();
+    let with_scale = |scale: &str, json: bool| {
+        let flag = format!("--interval-scale={scale}");
+        let mut args = vec!["forecast", "--curves", path, "--observed", "0.3", &flag];
+        if json {
+            args.push("--json");
+        }
+        snuffer(&args)
+    };
     let width_of_run_a = |scale: &str| -> anyhow::Result<f64> {
-        let out = snuffer(&[
-            "forecast",
-            "--curves",
-            path,
-            "--observed",
-            "0.3",
-            "--interval-scale",
-            scale,
-            "--json",
-        ]);
+        let out = with_scale(scale, true);
         anyhow::ensure!(
             out.status.success(),
             "{}",
@@ -205,14 +204,7 @@ fn interval_scale_widens_the_intervals_and_rejects_nonsense() -> anyhow::Result<
     let (narrow, wide) = (width_of_run_a("0.5")?, width_of_run_a("3")?);
     assert!(wide > 2.0 * narrow, "{narrow} vs {wide}");
     for bad in ["0", "-1", "NaN"] {
-        let out = snuffer(&[
-            "forecast",
-            "--curves",
-            path,
-            "--observed",
-            "0.3",
-            &format!("--interval-scale={bad}"),
-        ]);
+        let out = with_scale(bad, false);
         assert_eq!(out.status.code(), Some(2), "{bad}");
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(err.contains("--interval-scale must be a positive"), "{err}");
