@@ -25,6 +25,14 @@ fn write_curves(dir: &Path) -> std::path::PathBuf {
     path
 }
 
+/// The entry of `--json` output `v` for run `id`.
+fn run_by_id<'a>(v: &'a serde_json::Value, id: &str) -> anyhow::Result<&'a serde_json::Value> {
+    v["runs"]
+        .as_array()
+        .and_then(|r| r.iter().find(|r| r["run_id"] == id))
+        .ok_or_else(|| anyhow::anyhow!("run {id} missing from {v}"))
+}
+
 fn snuffer(args: &[&str]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_snuffer"))
         .args(args)
@@ -52,7 +60,7 @@ fn json_output_has_the_documented_shape() -> anyhow::Result<()> {
     let v: serde_json::Value = serde_json::from_slice(&out.stdout)?;
     let runs = v["runs"].as_array().expect("runs array");
     assert_eq!(runs.len(), 4);
-    let a = runs.iter().find(|r| r["run_id"] == "a").expect("run a");
+    let a = run_by_id(&v, "a")?;
     assert_eq!(a["task"], "img");
     assert_eq!(a["observed_points"], 9);
     assert_eq!(a["last_step"], 30.0);
@@ -104,10 +112,7 @@ fn baselines_and_human_output() -> anyhow::Result<()> {
     ]);
     assert!(out.status.success());
     let v: serde_json::Value = serde_json::from_slice(&out.stdout)?;
-    let a = v["runs"]
-        .as_array()
-        .and_then(|r| r.iter().find(|r| r["run_id"] == "a").cloned());
-    let a = a.expect("run a");
+    let a = run_by_id(&v, "a")?;
     let want = 0.8 - 0.6 * 15f64.powf(-0.6);
     assert!((a["predicted"].as_f64().unwrap_or(f64::NAN) - want).abs() < 1e-5);
     // The one-point run is fine for the last-value baseline.
@@ -191,10 +196,7 @@ fn interval_scale_widens_the_intervals_and_rejects_nonsense() -> anyhow::Result<
             String::from_utf8_lossy(&out.stderr)
         );
         let v: serde_json::Value = serde_json::from_slice(&out.stdout)?;
-        let a = v["runs"]
-            .as_array()
-            .and_then(|r| r.iter().find(|r| r["run_id"] == "a"))
-            .ok_or_else(|| anyhow::anyhow!("run a missing"))?;
+        let a = run_by_id(&v, "a")?;
         let (lo, hi) = (a["lo"].as_f64(), a["hi"].as_f64());
         match (lo, hi) {
             (Some(lo), Some(hi)) => Ok(hi - lo),
