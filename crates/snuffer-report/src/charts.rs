@@ -6,6 +6,7 @@
 
 use crate::error::ReportError;
 use crate::load::{EvalPoint, RunData};
+use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
 /// A pixel position on the canvas (plotters' backend coordinate).
 type BackendCoord = (i32, i32);
@@ -125,6 +126,48 @@ fn render(
     Ok(svg)
 }
 
+/// The frame every chart shares: its caption, axis ranges and labels.
+struct Frame<'s> {
+    /// Chart name, for errors.
+    name: &'s str,
+    caption: String,
+    x: (f64, f64),
+    y: (f64, f64),
+    x_desc: &'s str,
+    y_desc: &'s str,
+    /// Width reserved for the y tick labels (wider for joules).
+    y_label_area: u32,
+}
+
+impl Frame<'_> {
+    /// Builds the axes on `root` and draws the mesh (tick labels, no minor grid).
+    fn draw<'a, 'b>(
+        &self,
+        root: &'a DrawingArea<SVGBackend<'b>, Shift>,
+    ) -> Result<
+        ChartContext<'a, SVGBackend<'b>, Cartesian2d<RangedCoordf64, RangedCoordf64>>,
+        ReportError,
+    > {
+        let mut chart = ChartBuilder::on(root)
+            .caption(&self.caption, ("sans-serif", 20))
+            .margin(12)
+            .x_label_area_size(45)
+            .y_label_area_size(self.y_label_area)
+            .build_cartesian_2d(self.x.0..self.x.1, self.y.0..self.y.1)
+            .map_err(|e| ReportError::plot(self.name, e))?;
+        chart
+            .configure_mesh()
+            .x_desc(self.x_desc)
+            .y_desc(self.y_desc)
+            .light_line_style(WHITE.mix(0.0))
+            .x_label_formatter(&tick)
+            .y_label_formatter(&tick)
+            .draw()
+            .map_err(|e| ReportError::plot(self.name, e))?;
+        Ok(chart)
+    }
+}
+
 /// Which x axis a metric chart uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum MetricAxis {
@@ -198,25 +241,16 @@ pub(crate) fn metric_chart(run: &RunData, axis: MetricAxis) -> Result<String, Re
         MetricAxis::Energy => "energy (kWh)",
     };
     render(name, |root| {
-        let mut chart = ChartBuilder::on(root)
-            .caption(
-                format!("{} — {metric} over {}", run.run_name, x_desc),
-                ("sans-serif", 20),
-            )
-            .margin(12)
-            .x_label_area_size(45)
-            .y_label_area_size(70)
-            .build_cartesian_2d(x0..x1, y0..y1)
-            .map_err(|e| ReportError::plot(name, e))?;
-        chart
-            .configure_mesh()
-            .x_desc(x_desc)
-            .y_desc(metric.as_str())
-            .light_line_style(WHITE.mix(0.0))
-            .x_label_formatter(&tick)
-            .y_label_formatter(&tick)
-            .draw()
-            .map_err(|e| ReportError::plot(name, e))?;
+        let mut chart = Frame {
+            name,
+            caption: format!("{} — {metric} over {}", run.run_name, x_desc),
+            x: (x0, x1),
+            y: (y0, y1),
+            x_desc,
+            y_desc: metric.as_str(),
+            y_label_area: 70,
+        }
+        .draw(root)?;
         if forecast.len() >= 2 {
             let level = run.forecast.as_ref().map_or(0.8, |(_, f)| f.level);
             let at = run.forecast.as_ref().map_or(0, |(s, _)| *s);
@@ -338,22 +372,16 @@ pub(crate) fn domain_chart(run: &RunData, power: bool) -> Result<String, ReportE
         ("cumulative energy (J)", "cumulative energy per domain")
     };
     render(name, |root| {
-        let mut chart = ChartBuilder::on(root)
-            .caption(format!("{} — {caption}", run.run_name), ("sans-serif", 20))
-            .margin(12)
-            .x_label_area_size(45)
-            .y_label_area_size(80)
-            .build_cartesian_2d(x0..x1, y0..y1)
-            .map_err(|e| ReportError::plot(name, e))?;
-        chart
-            .configure_mesh()
-            .x_desc("time since start (s)")
-            .y_desc(y_desc)
-            .light_line_style(WHITE.mix(0.0))
-            .x_label_formatter(&tick)
-            .y_label_formatter(&tick)
-            .draw()
-            .map_err(|e| ReportError::plot(name, e))?;
+        let mut chart = Frame {
+            name,
+            caption: format!("{} — {caption}", run.run_name),
+            x: (x0, x1),
+            y: (y0, y1),
+            x_desc: "time since start (s)",
+            y_desc,
+            y_label_area: 80,
+        }
+        .draw(root)?;
         for (i, (label, estimate, pts)) in series.iter().enumerate() {
             let c = colour(i);
             if *estimate {
@@ -439,22 +467,16 @@ pub(crate) fn overlay_chart(runs: &[RunData]) -> Result<String, ReportError> {
         .find_map(|r| r.metric_name.clone())
         .unwrap_or_else(|| "metric".into());
     render(name, |root| {
-        let mut chart = ChartBuilder::on(root)
-            .caption(format!("{metric} against energy"), ("sans-serif", 20))
-            .margin(12)
-            .x_label_area_size(45)
-            .y_label_area_size(70)
-            .build_cartesian_2d(x0..x1, y0..y1)
-            .map_err(|e| ReportError::plot(name, e))?;
-        chart
-            .configure_mesh()
-            .x_desc("energy (kWh)")
-            .y_desc(metric.as_str())
-            .light_line_style(WHITE.mix(0.0))
-            .x_label_formatter(&tick)
-            .y_label_formatter(&tick)
-            .draw()
-            .map_err(|e| ReportError::plot(name, e))?;
+        let mut chart = Frame {
+            name,
+            caption: format!("{metric} against energy"),
+            x: (x0, x1),
+            y: (y0, y1),
+            x_desc: "energy (kWh)",
+            y_desc: metric.as_str(),
+            y_label_area: 70,
+        }
+        .draw(root)?;
         for (i, (label, pts, stop)) in series.iter().enumerate() {
             let c = colour(i);
             chart
