@@ -13,6 +13,8 @@ use std::path::PathBuf;
 
 /// Fewest points any run is fitted on (the ensemble's minimum).
 const MIN_OBSERVED: usize = 3;
+/// Growth of the point count between the refits along a prefix (as `snuffer replay`).
+const REFIT_GROWTH: f64 = 1.2;
 
 /// Method names accepted by `--method`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -58,6 +60,10 @@ pub struct Args {
     /// on your own finished runs: raise it when the intervals cover too few of them.
     #[arg(long, default_value_t = snuffer_forecast::DEFAULT_INTERVAL_SCALE)]
     interval_scale: f64,
+    /// Override the forecaster's cold-start priors: KEY=VALUE pairs separated by commas
+    /// (the fields of `snuffer_forecast::Tuning`, e.g. `surprise=0.5`).
+    #[arg(long)]
+    tuning: Option<String>,
     /// Print one JSON object instead of the human-readable summary.
     #[arg(long)]
     json: bool,
@@ -72,6 +78,7 @@ struct Settings {
     level: f64,
     method: Method,
     interval_scale: f64,
+    tuning: snuffer_forecast::Tuning,
 }
 
 /// One run's result, as printed with `--json`.
@@ -147,6 +154,7 @@ fn validate(args: &Args) -> anyhow::Result<Settings> {
         level: args.level,
         method: args.method.into(),
         interval_scale: args.interval_scale,
+        tuning: crate::tuning_arg::parse(args.tuning.as_deref())?,
     })
 }
 
@@ -212,9 +220,12 @@ fn fit_prefix(run: &CurveRun, k: usize, s: &Settings) -> anyhow::Result<(f64, f6
     let config = ForecastConfig::new(run.direction())
         .with_method(s.method)
         .with_interval_scale(s.interval_scale)
+        .with_tuning(s.tuning)
         .with_bounds(infer_bounds(run.direction(), &values));
+    // Refit along the prefix as a run would have, so the forecast is calibrated on how its
+    // own earlier forecasts fared.
     let mut forecaster = Forecaster::new(config);
-    let f = forecaster.fit(&steps, &values)?;
+    let f = forecaster.fit_history(&steps, &values, REFIT_GROWTH)?;
     let (lo, hi) = f.interval(last_step, s.level);
     Ok((f.median(last_step), lo, hi))
 }

@@ -15,6 +15,7 @@ mod plan;
 mod probe;
 mod replay;
 mod report;
+mod tuning_arg;
 
 /// Snuffer: stop training runs that have stopped paying for their energy.
 #[derive(Debug, Parser)]

@@ -3,12 +3,11 @@
 //! of the most recent points to weight the members, and the conservative adjustments
 //! (level, slope cap) that make extrapolation safe on real curves.
 
-use crate::families::{Family, Params, ALL_FAMILIES, MAX_PARAMS};
-use crate::fit::{fit_family, FamilyFit, Gradient};
+use crate::families::{Family, Params, ALL_FAMILIES};
+use crate::fit::{fit_family, FamilyFit};
 use crate::predictive::{Core, Member};
 use crate::scale::Scale;
 use crate::stats::{noise_sd, recent_slope, theil_sen_at, thin};
-use nalgebra::DMatrix;
 
 /// Most points handed to the solver; older points are thinned beyond this (see [`thin`]).
 pub(crate) const MAX_FIT_POINTS: usize = 32;
@@ -18,9 +17,6 @@ const RECENT_POINTS: usize = 16;
 /// curves sit far above it (their noise sets the floor); it only caps the weight of a member
 /// that predicts a noiseless curve exactly.
 const WEIGHT_FLOOR: f64 = 1e-12;
-/// Smallest recent trend (normalised units, i.e. shares of the observed range, per e-fold of
-/// steps) at which an exact holdout prediction shrinks the shape allowances.
-const MIN_SHAPE_TREND: f64 = 1e-3;
 
 /// Parameters kept from the previous fit, per family, to warm-start the next one.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -31,67 +27,48 @@ pub(crate) struct Warm {
     pub errors: Vec<(Family, Option<f64>)>,
     /// Number of points when the holdout was last refitted.
     pub holdout_n: usize,
+    /// The holdout's evidence on the extrapolated gain (see [`Trust`]).
+    pub trust: Trust,
 }
+
+/// How far the ensemble's extrapolated gain came true on the held-back recent points:
+/// sums for the least-squares factor on the members' gain from the holdout's last point
+/// that best explains the held-back values (1: the gain came true, 0: the curve stayed at
+/// its level).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub(crate) struct Trust {
+    /// Σ predicted gain × observed change.
+    pub sxy: f64,
+    /// Σ predicted gain².
+    pub sxx: f64,
+    /// Σ observed change².
+    pub syy: f64,
+    /// Held-back points.
+    pub points: usize,
+}
+
+impl Trust {
+    /// The factor, its variance, and the relative error of a predicted gain (root mean
+    /// square of the misses per unit of gain); `None` without evidence.
+    pub fn estimate(&self) -> Option<(f64, f64, f64)> {
+        // Fewer than three points cannot tell a trend that came true from noise.
+        if self.points < MIN_TRUST_POINTS || self.sxx <= 1e-18 || !self.sxy.is_finite() {
+            return None;
+        }
+        let f = self.sxy / self.sxx;
+        let ss = (self.syy - 2.0 * f * self.sxy + f * f * self.sxx).max(0.0);
+        let dof = self.points as f64 - 1.0;
+        let rel = ss / self.sxx;
+        Some((f, rel / dof, (rel / self.points as f64).sqrt()))
+    }
+}
+
+/// Fewest held-back points an estimate of the trust rests on.
+const MIN_TRUST_POINTS: usize = 3;
 
 impl Warm {
     fn get(list: &[(Family, Params)], f: Family) -> Option<Params> {
         list.iter().find(|(g, _)| *g == f).map(|(_, p)| *p)
-    }
-}
-
-/// Knobs of the ensemble; the defaults are what the crate documents.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub(crate) struct Tuning {
-    /// Standard deviations of slope uncertainty added to the recent slope for the cap.
-    pub cap_se: f64,
-    /// Relative extrapolation uncertainty per unit of predicted gain.
-    pub gain_sd: f64,
-    /// Calibration factor on every standard deviation.
-    pub width: f64,
-    /// Standard deviation per unit of recent-trend continuation.
-    pub trend_sd: f64,
-    /// Upward extra spread per unit of `ln(x / x_last)^horizon_power` (units of
-    /// [`Scale::up_unit`]).
-    pub up: f64,
-    /// Downward extra spread, same units.
-    pub down: f64,
-    /// Exponent of the regular horizon spread.
-    pub horizon_power: f64,
-    /// Weight of the rare-surprise component.
-    pub tail_weight: f64,
-    /// Upward spread of the rare-surprise component per unit of `ln(x / x_last)` (units of
-    /// [`Scale::tail_unit`]).
-    pub tail_up: f64,
-    /// Downward spread of the rare-surprise component, same units.
-    pub tail_down: f64,
-    /// Holdout error, relative to the recent trend per e-fold of steps, below which the
-    /// allowances for an unknown curve shape shrink (see [`shape_share`]).
-    pub exact_fit_ratio: f64,
-    /// Smallest share of those allowances that is kept however exact the fit.
-    pub min_shape_share: f64,
-}
-
-impl Default for Tuning {
-    /// The documented defaults. `up`, `horizon_power`, the e-fold share of
-    /// [`Scale::up_unit`], `tail_weight` and `tail_up` were calibrated on the project's real
-    /// curves for 80 % coverage at 10, 20, 40 and 60 % observed together, under the
-    /// constraint that the stop policy (which reads the 97.5 % quantile) keeps its capture;
-    /// the others are round values that the calibration was insensitive to.
-    fn default() -> Self {
-        Tuning {
-            cap_se: 1.0,
-            gain_sd: 0.3,
-            trend_sd: 0.3,
-            width: crate::DEFAULT_INTERVAL_SCALE,
-            up: 0.43,
-            down: 0.2,
-            horizon_power: 2.5,
-            tail_weight: 0.1,
-            tail_up: 1.75,
-            tail_down: 0.2,
-            exact_fit_ratio: 0.01,
-            min_shape_share: 0.01,
-        }
     }
 }
 
@@ -131,10 +108,9 @@ pub(crate) fn fit(
     d: &Data<'_>,
     scale: &Scale,
     families: &[Family],
-    tuning: &Tuning,
     warm: Option<&Warm>,
     naive: bool,
-) -> Option<(Core, Warm)> {
+) -> Option<(Core, Warm, Trust)> {
     let n = d.x.len();
     let idx = thin(n, MAX_FIT_POINTS, RECENT_POINTS);
     let x: Vec<f64> = idx.iter().map(|&i| d.x[i]).collect();
@@ -166,6 +142,8 @@ pub(crate) fn fit(
     new_warm.holdout_n = reuse.map_or(n, |wm| wm.holdout_n);
     let mut fulls: Vec<FamilyFit> = Vec::new();
     let mut errs: Vec<Option<f64>> = Vec::new();
+    // Holdout parameters per kept family (for the trust in the extrapolated gain).
+    let mut holds: Vec<Option<Params>> = Vec::new();
     for &fam in families {
         let prev_full = warm.and_then(|wm| Warm::get(&wm.full, fam));
         let (starts, patience) = match prev_full {
@@ -190,6 +168,7 @@ pub(crate) fn fit(
         if let Some(hp) = reuse.and_then(|wm| Warm::get(&wm.holdout, fam)) {
             new_warm.holdout.push((fam, hp));
         }
+        let mut hold = reuse.and_then(|wm| Warm::get(&wm.holdout, fam));
         let err = if let Some(e) = reused {
             e
         } else if fit_n > fam.n_params() {
@@ -202,6 +181,7 @@ pub(crate) fn fit(
                 patience_warm,
             )
             .map(|hf| {
+                hold = Some(hf.params);
                 new_warm.holdout.push((fam, hf.params));
                 let se: f64 = x[fit_n..]
                     .iter()
@@ -216,6 +196,7 @@ pub(crate) fn fit(
         let err = err.filter(|e| e.is_finite());
         new_warm.errors.push((fam, err));
         errs.push(err);
+        holds.push(hold);
         fulls.push(full);
     }
     if fulls.is_empty() {
@@ -249,7 +230,6 @@ pub(crate) fn fit(
             family: f.family,
             params: f.params,
             weight: wt,
-            cov: covariance(f, &x, m),
             fit_level: f.family.eval(&f.params, x_last),
         })
         .collect();
@@ -283,58 +263,71 @@ pub(crate) fn fit(
         fitted_at(x_last) + resid
     };
 
-    // How well the ensemble predicted the held-back recent points, against the recent trend.
-    // On real curves the weighted holdout error is rarely below 2 % of the trend per e-fold
-    // of steps (its 1st percentile is 1.5–4 % per source on the project's curves at 20 %
-    // observed, its median 11–21 %); a curve that some
-    // family follows exactly (synthetic, or a deterministic process) goes far below, and
-    // then the allowances for an unknown shape shrink in proportion. Parameter uncertainty
-    // and observation noise stay.
-    let held_err: f64 = errs
-        .iter()
-        .zip(&weights)
-        .map(|(e, w)| w * e.or(median_err).unwrap_or(f64::INFINITY))
-        .sum();
-    let fit_share = shape_share(held_err, slope.abs() + se, tuning);
+    // Trust in the extrapolated gain: did the holdout fits' gain from their last point come
+    // true on the held-back points? Reused with the holdout errors on warm refits.
+    let trust = match reuse {
+        Some(wm) => wm.trust,
+        None if naive => Trust::default(),
+        None => holdout_trust(&x, &z, fit_n, &fulls, &holds, &weights),
+    };
+    new_warm.trust = trust;
     let core = Core {
         members,
         level,
         x_last,
-        noise,
-        slope_cap: (!naive).then(|| (slope + tuning.cap_se * se).max(0.0)),
-        gain_sd: tuning.gain_sd * fit_share,
-        trend: slope.abs() + se,
-        trend_sd: tuning.trend_sd * fit_share,
-        drift: 0.0,
-        width: tuning.width,
-        up: if naive { 0.0 } else { tuning.up * fit_share },
-        down: if naive { 0.0 } else { tuning.down * fit_share },
-        horizon_power: tuning.horizon_power,
-        up_unit: scale.up_unit(slope.abs() + se),
-        tail_weight: if naive { 0.0 } else { tuning.tail_weight },
-        tail_up: tuning.tail_up * fit_share,
-        tail_down: tuning.tail_down * fit_share,
-        tail_unit: scale.tail_unit(slope.abs() + se),
+        slope_cap: (!naive).then(|| (slope + CAP_SE * se).max(0.0)),
     };
-    Some((core, new_warm))
+    Some((core, new_warm, trust))
 }
 
-/// Share (between `min_shape_share` and 1) of the shape allowances (relative extrapolation
-/// spread, trend continuation, horizon spread, rare surprises) a fit keeps: 1 unless the
-/// ensemble predicted the held-back points to within `exact_fit_ratio` of the recent trend,
-/// then in proportion to its error. No holdout error (too few points) keeps everything.
-pub(crate) fn shape_share(held_err: f64, trend: f64, tuning: &Tuning) -> f64 {
-    // A flat stretch (an accuracy that repeats on a small validation set, a plateau before a
-    // learning-rate decay) is predicted exactly by any flat member: that says nothing about
-    // the shape to come, so only a curve that is still moving can earn the shrink.
-    if trend.is_nan() || trend <= MIN_SHAPE_TREND {
-        return 1.0;
+/// Standard errors of the recent slope added to it for the cap on each member's gain.
+const CAP_SE: f64 = 1.0;
+
+/// The least-squares factor on the holdout fits' extrapolated gain (weighted like the
+/// members) that best explains the held-back points, measured from the holdout's last point.
+fn holdout_trust(
+    x: &[f64],
+    z: &[f64],
+    fit_n: usize,
+    fulls: &[FamilyFit],
+    holds: &[Option<Params>],
+    weights: &[f64],
+) -> Trust {
+    if fit_n == 0 || fit_n >= x.len() {
+        return Trust::default();
     }
-    let reference = trend * tuning.exact_fit_ratio;
-    if !(held_err.is_finite() && reference.is_finite() && reference > 0.0) {
-        return 1.0;
+    let xo = x[fit_n - 1];
+    let total: f64 = holds
+        .iter()
+        .zip(weights)
+        .filter(|(h, _)| h.is_some())
+        .map(|(_, w)| w)
+        .sum();
+    if total <= 0.0 {
+        return Trust::default();
     }
-    (held_err / reference).clamp(tuning.min_shape_share, 1.0)
+    let at = |xi: f64| -> f64 {
+        holds
+            .iter()
+            .zip(weights)
+            .zip(fulls)
+            .filter_map(|((h, w), f)| h.map(|p| w * f.family.eval(&p, xi)))
+            .sum::<f64>()
+            / total
+    };
+    let level = at(xo);
+    let mut t = Trust::default();
+    for i in fit_n..x.len() {
+        let gain = at(x[i]) - level;
+        let came = z[i] - level;
+        if gain.is_finite() && came.is_finite() {
+            t.sxy += gain * came;
+            t.sxx += gain * gain;
+            t.syy += came * came;
+            t.points += 1;
+        }
+    }
+    t
 }
 
 /// A fit is usable when it is finite, follows the data, and does not run off to absurd or
@@ -358,55 +351,4 @@ fn usable(f: &FamilyFit, x: &[f64], z: &[f64], x_last: f64, scale: &Scale) -> bo
     f.family
         .asymptote(&f.params)
         .is_none_or(|a| scale.admissible(a))
-}
-
-/// Delta-method covariance `σ²(JᵀJ)⁻¹` of the parameters at the optimum (zero if singular).
-fn covariance(f: &FamilyFit, x: &[f64], m: usize) -> [[f64; MAX_PARAMS]; MAX_PARAMS] {
-    let n = f.family.n_params();
-    let mut out = [[0.0; MAX_PARAMS]; MAX_PARAMS];
-    if m <= n {
-        return out;
-    }
-    let mut j = DMatrix::<f64>::zeros(m, n);
-    let grad = Gradient::new(f.family, &f.params);
-    for (i, &xi) in x.iter().enumerate() {
-        let g = grad.at(xi);
-        for (c, gc) in g.iter().enumerate().take(n) {
-            j[(i, c)] = *gc;
-        }
-    }
-    let jtj = j.transpose() * &j;
-    let s2 = f.rss / (m - n) as f64;
-    if let Some(inv) = jtj.try_inverse() {
-        for (r, row) in out.iter_mut().enumerate().take(n) {
-            for (c, v) in row.iter_mut().enumerate().take(n) {
-                let e = inv[(r, c)] * s2;
-                *v = if e.is_finite() { e } else { 0.0 };
-            }
-        }
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn shape_share_shrinks_only_for_near_exact_fits() {
-        let t = Tuning::default();
-        // A typical real curve: holdout error a tenth of the trend keeps everything.
-        assert_eq!(shape_share(0.1, 1.0, &t), 1.0);
-        // Proportional below the threshold, down to the floor.
-        assert!((shape_share(0.005, 1.0, &t) - 0.5).abs() < 1e-12);
-        assert_eq!(shape_share(1e-15, 1.0, &t), t.min_shape_share);
-        // No trend (a flat curve, exactly predicted or not) or no holdout error: nothing is
-        // shrunk.
-        assert_eq!(shape_share(1e-15, 0.0, &t), 1.0);
-        assert_eq!(shape_share(0.0, 0.0, &t), 1.0);
-        assert_eq!(shape_share(0.0, 1e-4, &t), 1.0);
-        assert_eq!(shape_share(0.0, 0.5, &t), t.min_shape_share);
-        assert_eq!(shape_share(f64::INFINITY, 1.0, &t), 1.0);
-        assert_eq!(shape_share(f64::NAN, 1.0, &t), 1.0);
-    }
 }

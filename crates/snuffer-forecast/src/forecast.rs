@@ -1,15 +1,16 @@
 //! [`Forecast`]: the predictive distribution of the metric at any step, in the metric's units.
 
-use crate::predictive::{split_mean, Core};
-use crate::scale::{Scale, YMap};
-use crate::{Direction, Method};
+use crate::local::Local;
+use crate::predictive::{Core, TwoPiece};
+use crate::scale::Scale;
+use crate::{Bounds, Calibration, Direction, Method, Tuning};
 use serde::{Deserialize, Serialize};
 
 /// Expected gain between two steps, in the metric's good direction, with bounds.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Gain {
     /// Central estimate of the gain: the predictive median at `to_step` minus the median at
-    /// `from_step` (robust where the mean of a skewed, log-scaled forecast is not).
+    /// `from_step`.
     pub expected: f64,
     /// Lower bound at the requested level.
     pub lower: f64,
@@ -21,13 +22,30 @@ pub struct Gain {
 ///
 /// Values are in the metric's own units (a loss stays a loss); gains are oriented so that a
 /// positive gain is an improvement whatever the direction.
+///
+/// At each step the distribution is a two-piece normal: its median is the point forecast
+/// (the current level plus the trusted share of the ensemble's extrapolated gain), its lower
+/// and upper halves have their own spreads (the run's noise and trend uncertainty scaled by
+/// its backtests, the uncertainty of the extrapolated gain, and on the good side an
+/// allowance for late surprises). Values are clamped to the known bounds.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Forecast {
     pub(crate) direction: Direction,
+    pub(crate) bounds: Bounds,
     pub(crate) last_step: f64,
     pub(crate) method: Method,
     pub(crate) scale: Scale,
     pub(crate) core: Core,
+    pub(crate) local: Local,
+    pub(crate) calibration: Calibration,
+    pub(crate) tuning: Tuning,
+    /// User calibration factor on every spread.
+    pub(crate) width: f64,
+    /// Whether the user asked for a flat baseline (no allowance for surprises).
+    pub(crate) baseline: bool,
+    /// Misses of this forecaster's earlier forecasts of the run: `(log-step horizon,
+    /// standardised miss)`.
+    pub(crate) misses: Vec<(f64, f64)>,
 }
 
 impl Forecast {
@@ -57,22 +75,217 @@ impl Forecast {
             .collect()
     }
 
-    /// Predictive mean of the metric (own units) at `step`.
-    ///
-    /// For log-scaled metrics (a loss with a known floor) this is the mean of a skewed
-    /// distribution; [`Forecast::median`] is the better point forecast under absolute error.
-    pub fn mean(&self, step: f64) -> f64 {
-        let x = self.scale.x(step);
-        let comps = self.core.components(x);
-        let mean: f64 = comps
-            .iter()
-            .map(|&(w, m, a, b)| w * self.value_mean(m, a, b))
-            .sum();
-        if mean.is_finite() {
-            mean
-        } else {
-            self.median(step)
+    /// What the fit learned from the run's own history: backtest counts, the spread
+    /// factors, and how far it trusts extrapolation.
+    pub fn calibration(&self) -> &Calibration {
+        &self.calibration
+    }
+
+    /// The recent trend in the metric's own units per step (positive: the metric grows),
+    /// with its standard error, and the observation noise (standard deviation).
+    pub fn recent_trend(&self) -> (f64, f64, f64) {
+        (
+            self.direction.orient(self.local.slope),
+            self.local.se,
+            self.local.noise,
+        )
+    }
+
+    /// Oriented value of a normalised ensemble value.
+    fn metric(&self, z: f64) -> f64 {
+        self.direction.orient(self.scale.value(z))
+    }
+
+    /// Oriented good-side bound, if known.
+    fn good_bound(&self) -> Option<f64> {
+        match self.direction {
+            Direction::HigherIsBetter => self.bounds.upper,
+            Direction::LowerIsBetter => self.bounds.lower.map(|b| -b),
         }
+    }
+
+    /// Oriented bad-side bound, if known.
+    fn bad_bound(&self) -> Option<f64> {
+        match self.direction {
+            Direction::HigherIsBetter => self.bounds.lower,
+            Direction::LowerIsBetter => self.bounds.upper.map(|b| -b),
+        }
+    }
+
+    /// The current level (oriented) where the forecast starts.
+    fn level(&self) -> f64 {
+        self.metric(self.core.level)
+    }
+
+    /// Log-step horizon of `step` from the last observation.
+    pub(crate) fn log_horizon(&self, step: f64) -> f64 {
+        (self.scale.x(step) / self.core.x_last).ln().max(0.0)
+    }
+
+    /// Factor on the spread above (`upper`) or below the median at log-step horizon `d`:
+    /// the root mean square of the earlier forecasts' misses on that side at horizons of at
+    /// least half of `d` (or of the longest one checked), pooled with the prior.
+    pub(crate) fn spread_factor(&self, d: f64, upper: bool) -> f64 {
+        let from = self.horizon_from(d);
+        let bias = self.bias(d);
+        let (mut s2, mut n) = (0.0, 0usize);
+        for &(h, z) in &self.misses {
+            let z = z - bias;
+            if h >= from && (z > 0.0) == upper {
+                s2 += z * z;
+                n += 1;
+            }
+        }
+        let rms = (n > 0).then(|| (s2 / n as f64).sqrt());
+        crate::forecaster::spread_factor(&self.tuning, rms, n)
+    }
+
+    /// Shortest horizon of the misses that speak for log-step horizon `d`.
+    fn horizon_from(&self, d: f64) -> f64 {
+        let longest = self.misses.iter().map(|m| m.0).fold(0.0, f64::max);
+        0.5 * d.min(longest)
+    }
+
+    /// Mean standardised miss of the earlier forecasts at horizons that speak for `d`,
+    /// shrunk towards zero by the prior's weight: positive when the run kept beating its
+    /// forecasts (the median moves up by this many of its own standard deviations).
+    pub(crate) fn bias(&self, d: f64) -> f64 {
+        let from = self.horizon_from(d);
+        let (mut sum, mut n) = (0.0, 0.0);
+        for &(h, z) in &self.misses {
+            if h >= from {
+                sum += z;
+                n += 1.0;
+            }
+        }
+        let b = sum / (n + 0.5 * self.tuning.spread_weight);
+        if b.is_finite() {
+            b
+        } else {
+            0.0
+        }
+    }
+
+    /// Allowance for a late surprise at `step` (oriented units, standard deviation).
+    fn surprise(&self, step: f64, level: f64) -> f64 {
+        let Some(bound) = self.good_bound() else {
+            return 0.0;
+        };
+        let room = (bound - level).max(0.0);
+        let d = self.log_horizon(step);
+        if !d.is_finite() {
+            return 0.0;
+        }
+        let t = &self.tuning;
+        t.surprise * room * (1.0 - (-d / t.surprise_efolds).exp())
+    }
+
+    /// The level (oriented) where the ensemble's extrapolation starts and the ensemble's
+    /// untrusted value at `step`; `None` for baselines.
+    pub(crate) fn path(&self, step: f64) -> Option<(f64, f64)> {
+        if self.baseline || self.core.members.is_empty() {
+            return None;
+        }
+        let vals = self.core.member_values(self.scale.x(step));
+        let total: f64 = vals.iter().map(|(w, _)| w).sum();
+        if total <= 0.0 {
+            return None;
+        }
+        let zbar = vals.iter().map(|(w, z)| w * z).sum::<f64>() / total;
+        let (level, full) = (self.level(), self.metric(zbar));
+        (level.is_finite() && full.is_finite()).then_some((level, full))
+    }
+
+    /// The median (oriented) at `step` and the regular spreads below and above it, before
+    /// any calibration factor, allowance or user width.
+    pub(crate) fn raw(&self, step: f64) -> (f64, f64, f64) {
+        let level = self.level();
+        let ahead = (step - self.last_step).max(0.0);
+        if self.method == Method::LastValue || self.method == Method::BestSoFar {
+            // Baselines stay exactly where they are; their spread is the run's noise and
+            // trend uncertainty carried forward.
+            let sd = self.local.sd(ahead);
+            return (level, sd, sd);
+        }
+        // The ensemble's own uncertainty: noise, the extrapolated gain's, the members'
+        // disagreement (the local slope's uncertainty belongs to a straight continuation).
+        let base2 = self.local.noise.powi(2);
+        let cal = &self.calibration;
+        let x = self.scale.x(step);
+        let vals = self.core.member_values(x);
+        // The members are averaged where they were fitted (normalised, possibly log-scaled
+        // distance to the bound), and the trusted share of their gain is taken there: on a
+        // log scale that keeps a share of the e-folds, not of the raw distance.
+        let total: f64 = vals.iter().map(|(w, _)| w).sum();
+        let zbar = if total > 0.0 {
+            vals.iter().map(|(w, z)| w * z).sum::<f64>() / total
+        } else {
+            self.core.level
+        };
+        let trust = cal.extrapolation_trust;
+        let full = self.metric(zbar);
+        let median = self.metric(self.core.level + trust * (zbar - self.core.level));
+        let (median, full) = if median.is_finite() && full.is_finite() {
+            (median, full)
+        } else {
+            (level, level)
+        };
+        let var = if total > 0.0 {
+            vals.iter()
+                .map(|&(w, z)| {
+                    let v = self.metric(z);
+                    if v.is_finite() {
+                        w * (v - full).powi(2)
+                    } else {
+                        0.0
+                    }
+                })
+                .sum::<f64>()
+                / total
+        } else {
+            0.0
+        };
+        let gain = full - level;
+        let sd = (base2 + (cal.gain_sd * trust * gain).powi(2) + trust * trust * var).sqrt();
+        (median, sd, sd)
+    }
+
+    /// The distribution of the (oriented) metric at `step`.
+    fn at(&self, step: f64) -> TwoPiece {
+        let (median, lo, hi) = self.raw(step);
+        let d = self.log_horizon(step);
+        // The earlier forecasts' systematic miss moves the median (on the side it missed).
+        let b = self.bias(d);
+        let median = median + if b > 0.0 { b * hi } else { b * lo };
+        let (f_up, f_down) = (self.spread_factor(d, true), self.spread_factor(d, false));
+        let surprise = if self.baseline {
+            0.0
+        } else {
+            self.surprise(step, self.level())
+        };
+        TwoPiece {
+            median,
+            lower: f_down * lo * self.width,
+            upper: ((f_up * hi).powi(2) + surprise * surprise).sqrt() * self.width,
+        }
+    }
+
+    /// Clamp an oriented value to the known bounds.
+    fn clamp_oriented(&self, v: f64) -> f64 {
+        let mut v = v;
+        if let Some(b) = self.good_bound() {
+            v = v.min(b);
+        }
+        if let Some(b) = self.bad_bound() {
+            v = v.max(b);
+        }
+        v
+    }
+
+    /// Predictive mean of the metric (own units) at `step`.
+    pub fn mean(&self, step: f64) -> f64 {
+        let m = self.at(step).mean();
+        self.direction.orient(self.clamp_oriented(m))
     }
 
     /// Predictive median of the metric (own units) at `step`: the point forecast that
@@ -88,20 +301,17 @@ impl Forecast {
             Direction::HigherIsBetter => q,
             Direction::LowerIsBetter => 1.0 - q,
         };
-        self.scale
-            .value(self.core.quantile(self.scale.x(step), q_oriented))
+        self.direction.orient(self.quantile_oriented(step, q_oriented))
     }
 
     /// The `q`-quantile of the metric *oriented so that higher is better*
     /// (`direction.orient(value)`) at `step`.
     ///
     /// `quantile_oriented(step, 0.9)` is an optimistic value for either direction: the 90 %
-    /// quantile of an accuracy, minus the 10 % quantile of a loss. Stop rules compare it with
-    /// `direction.orient(best_so_far)`.
+    /// quantile of an accuracy, minus the 10 % quantile of a loss.
     pub fn quantile_oriented(&self, step: f64, q: f64) -> f64 {
         let q = if q.is_nan() { 0.5 } else { q };
-        self.direction
-            .orient(self.scale.value(self.core.quantile(self.scale.x(step), q)))
+        self.clamp_oriented(self.at(step).quantile(q))
     }
 
     /// Central interval `(lo, hi)`, `lo <= hi`, in metric units, with probability `level`.
@@ -113,7 +323,11 @@ impl Forecast {
 
     /// The predicted asymptote (own units), if every member has a finite limit.
     pub fn asymptote(&self) -> Option<f64> {
-        self.core.asymptote().map(|a| self.scale.value(a))
+        let a = self.metric(self.core.asymptote()?);
+        let level = self.level();
+        let v = level + self.calibration.extrapolation_trust * (a - level);
+        v.is_finite()
+            .then(|| self.direction.orient(self.clamp_oriented(v)))
     }
 
     /// Gain from `from_step` to `to_step` in the good direction, with a central interval at
@@ -123,8 +337,8 @@ impl Forecast {
     /// `to_step` minus the median at `from_step` (the value at `from_step` is treated as known,
     /// which is exact when it is the last observed step, the usual case).
     pub fn gain(&self, from_step: f64, to_step: f64, level: f64) -> Gain {
-        let base = self.direction.orient(self.median(from_step));
-        let expected = self.direction.orient(self.median(to_step)) - base;
+        let base = self.quantile_oriented(from_step, 0.5);
+        let expected = self.quantile_oriented(to_step, 0.5) - base;
         let lower = self.quantile_oriented(to_step, 0.5 - level / 2.0) - base;
         let upper = self.quantile_oriented(to_step, 0.5 + level / 2.0) - base;
         let (lo, hi) = (lower.min(upper), upper.max(lower));
@@ -143,36 +357,43 @@ impl Forecast {
 
     /// Upper end of the central `level` interval of the improvement at `to_step` over
     /// `best_so_far` (a value in the metric's own units), in the good direction.
-    ///
-    /// This is the number an optimistic stop rule needs: if even the upper bound says the
-    /// run will not beat its best by a worthwhile margin, stop. Negative when the forecast
-    /// is confident the run will not get back to its best.
     pub fn max_gain_upper(&self, best_so_far: f64, to_step: f64, level: f64) -> f64 {
         self.quantile_oriented(to_step, 0.5 + level / 2.0) - self.direction.orient(best_so_far)
     }
 
-    /// Mean of the metric for one split-normal component in normalised units (for the log
-    /// maps, approximated by a normal with the average spread around the component's mean).
-    fn value_mean(&self, m: f64, a: f64, b: f64) -> f64 {
-        let sc = &self.scale;
-        let s = 0.5 * (a + b);
-        let m = split_mean(m, a, b);
-        match sc.ymap {
-            YMap::Linear => sc.value(m),
-            YMap::LogAboveLower(b) | YMap::LogBelowUpper(b) => {
-                // v = b ± exp(−z), z ~ N(μ, σ²): E exp(−z) = exp(−μ + σ²/2).
-                let mu = sc.z_ref + sc.z_unit * m;
-                let sd = sc.z_unit * s;
-                let e = (-mu + 0.5 * sd * sd).clamp(-700.0, 700.0).exp();
-                let v = if matches!(sc.ymap, YMap::LogAboveLower(_)) {
-                    b + e
-                } else {
-                    b - e
-                };
-                let lo = sc.bounds.lower.unwrap_or(f64::NEG_INFINITY);
-                let hi = sc.bounds.upper.unwrap_or(f64::INFINITY);
-                v.clamp(lo, hi)
-            }
+    /// Expected improvement of the value at `step` over `threshold` (own units), in the good
+    /// direction: `E[(orient(Y) − orient(threshold))⁺]`, never beyond the known good-side
+    /// bound. This is what a stop rule weighs against the energy to reach `step`.
+    pub fn expected_excess(&self, step: f64, threshold: f64) -> f64 {
+        self.excess_of(&self.at(step), self.direction.orient(threshold))
+    }
+
+    /// Like [`Forecast::expected_excess`], for the run's recent trend continued linearly
+    /// (with the trust its backtests earned, their spread, and the surprise allowance) instead
+    /// of the ensemble's shape: a curve that has not bent yet is not assumed to bend.
+    pub fn continuation_excess(&self, step: f64, threshold: f64) -> f64 {
+        let ahead = (step - self.last_step).max(0.0);
+        let cal = &self.calibration;
+        let base = self.local.sd(ahead);
+        let level = self.local.level;
+        let median = level + cal.trend_trust * self.local.slope.max(0.0) * ahead;
+        let surprise = self.surprise(step, level);
+        let dist = TwoPiece {
+            median,
+            lower: cal.continuation_lower * base * self.width,
+            upper: ((cal.continuation_upper * base).powi(2) + surprise * surprise).sqrt()
+                * self.width,
+        };
+        self.excess_of(&dist, self.direction.orient(threshold))
+    }
+
+    fn excess_of(&self, dist: &TwoPiece, t: f64) -> f64 {
+        let raw = dist.expected_excess(t);
+        match self.good_bound() {
+            // Nothing beyond the bound counts: E[(min(Y, b) − t)⁺] = E[(Y − t)⁺] − E[(Y − b)⁺].
+            Some(b) if b > t => (raw - dist.expected_excess(b)).max(0.0),
+            Some(_) => 0.0,
+            None => raw,
         }
     }
 }

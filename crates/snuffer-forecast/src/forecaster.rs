@@ -1,16 +1,26 @@
 //! [`Forecaster`]: validates the points, chooses the coordinates, fits, and keeps the fit to
 //! warm-start the next one.
 
-use crate::ensemble::{self, Data, Tuning, Warm};
+use crate::ensemble::{self, Data, Trust, Warm};
+use crate::local::{backtest, local_trend, Backtest};
 use crate::predictive::Core;
 use crate::scale::Scale;
-use crate::{Direction, Forecast, ForecastConfig, ForecastError, Method};
+use crate::{Calibration, Direction, Forecast, ForecastConfig, ForecastError, Method, Tuning};
 
-/// Fits forecasts, warm-starting from its previous fit.
+/// Most earlier forecasts kept to check against the points that came since.
+const MAX_HISTORY: usize = 16;
+/// Most later points each earlier forecast is checked against.
+const MAX_CHECKS: usize = 12;
+
+/// Fits forecasts, warm-starting from its previous fit and calibrating each forecast on how
+/// its earlier forecasts of the same run fared.
 #[derive(Debug, Clone)]
 pub struct Forecaster {
     config: ForecastConfig,
     previous: Option<(Scale, Warm)>,
+    /// Earlier forecasts of this run, with the number of points each was fitted on and its
+    /// last value (to tell that a new call extends the same curve).
+    history: Vec<(usize, f64, Forecast)>,
 }
 
 impl Forecaster {
@@ -19,6 +29,7 @@ impl Forecaster {
         Forecaster {
             config,
             previous: None,
+            history: Vec::new(),
         }
     }
 
@@ -27,9 +38,11 @@ impl Forecaster {
         &self.config
     }
 
-    /// Forget the previous fit, so the next [`Forecaster::fit`] starts cold.
+    /// Forget the previous fits, so the next [`Forecaster::fit`] starts cold (no warm start,
+    /// no earlier forecasts to calibrate on).
     pub fn reset(&mut self) {
         self.previous = None;
+        self.history.clear();
     }
 
     /// Fewest points [`Forecaster::fit`] accepts for the configured method.
@@ -43,9 +56,86 @@ impl Forecaster {
     /// bounds; otherwise the error names the first offending index. A constant curve, or one
     /// no family fits, gives a well-defined flat forecast ([`Forecast::method`] then says
     /// [`Method::LastValue`]). Warm-starts from the previous call's parameters when the new
-    /// points extend the same curve.
+    /// points extend the same curve, and calibrates the spread on how the earlier forecasts
+    /// of the same curve fared on the points seen since (call it as points arrive: each
+    /// call is one rolling origin).
     pub fn fit(&mut self, steps: &[f64], values: &[f64]) -> Result<Forecast, ForecastError> {
         validate(&self.config, steps, values)?;
+        let n = steps.len();
+        // Earlier forecasts count only while the new points extend their curve.
+        self.history
+            .retain(|(k, last, _)| *k <= n && values[*k - 1].to_bits() == last.to_bits());
+        let g: Vec<f64> = values
+            .iter()
+            .map(|&v| self.config.direction.orient(v))
+            .collect();
+        let earlier = history_trust(&self.history, steps, &g);
+        let mut forecast = self.fit_raw(steps, values, earlier.estimate())?;
+        let misses = history_misses(&self.history, steps, &g);
+        forecast.calibration.forecast_checks = misses.len();
+        let longest = misses.iter().map(|m| m.0).fold(0.0, f64::max);
+        forecast.misses = misses;
+        forecast.calibration.upper = forecast.spread_factor(longest, true);
+        forecast.calibration.lower = forecast.spread_factor(longest, false);
+        if self.history.len() >= MAX_HISTORY {
+            // Thin the older half: keep every other one.
+            let half = self.history.len() / 2;
+            let mut i = 0;
+            self.history.retain(|_| {
+                i += 1;
+                i > half || i % 2 == 0
+            });
+        }
+        if self.history.last().is_none_or(|(k, _, _)| *k < n) {
+            self.history.push((n, values[n - 1], forecast.clone()));
+        }
+        Ok(forecast)
+    }
+
+    /// Fit all points as a run that refitted along the way would have: first on the fewest
+    /// points the method needs, then each time the curve has grown by `growth` (e.g. 1.2:
+    /// 20 % more points), and finally on all of them. The last forecast is returned,
+    /// calibrated on how the earlier ones fared. Use it for a finished or recorded curve;
+    /// a live run calls [`Forecaster::fit`] as points arrive.
+    ///
+    /// ```
+    /// use snuffer_forecast::{Direction, ForecastConfig, Forecaster};
+    /// let steps: Vec<f64> = (1..=40).map(f64::from).collect();
+    /// let acc: Vec<f64> = steps.iter().map(|t| 0.8 - 0.5 / t.sqrt()).collect();
+    /// let mut f = Forecaster::new(ForecastConfig::new(Direction::HigherIsBetter));
+    /// let forecast = f.fit_history(&steps, &acc, 1.2)?;
+    /// assert!(forecast.calibration().forecast_checks > 0);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn fit_history(
+        &mut self,
+        steps: &[f64],
+        values: &[f64],
+        growth: f64,
+    ) -> Result<Forecast, ForecastError> {
+        let n = steps.len();
+        let growth = if growth.is_finite() && growth > 1.0 {
+            growth
+        } else {
+            1.2
+        };
+        let mut k = self.min_points().max(1);
+        while k < n {
+            // Earlier prefixes that fail (e.g. too few distinct values) are simply skipped.
+            let _ = self.fit(&steps[..k], &values[..k]);
+            k = ((k as f64 * growth).ceil() as usize).max(k + 1);
+        }
+        self.fit(steps, values)
+    }
+
+    /// The fit proper, with the spread factors at their priors; `earlier` is the trust the
+    /// earlier forecasts' extrapolations earned (factor, variance, relative miss).
+    fn fit_raw(
+        &mut self,
+        steps: &[f64],
+        values: &[f64],
+        earlier: Option<(f64, f64, f64)>,
+    ) -> Result<Forecast, ForecastError> {
         let cfg = &self.config;
         let n = steps.len();
         // `zs`: the oriented values, shared by the compatibility check and the normalisation.
@@ -63,69 +153,198 @@ impl Forecaster {
             *v = scale.normalise(*v);
         }
         let data = Data { x: &x, z: &z };
-        let tuning = Tuning {
-            width: cfg.interval_scale,
-            ..Tuning::default()
-        };
         let last_step = steps[n - 1];
-        let flat = |level: f64| -> Forecast {
-            let (noise, slope, se) = ensemble::summaries(&data);
+        // The run's own recent trend and backtests, in oriented metric units.
+        let g: Vec<f64> = values.iter().map(|&v| cfg.direction.orient(v)).collect();
+        let local = local_trend(steps, &g);
+        let bt = backtest(steps, &g);
+        let make = |method: Method, core: Core, trust: Trust, scale: Scale| -> Forecast {
             Forecast {
                 direction: cfg.direction,
+                bounds: cfg.bounds,
                 last_step,
-                method: Method::LastValue,
+                method,
                 scale,
-                core: Core {
-                    members: Vec::new(),
-                    level,
-                    x_last: x[n - 1],
-                    noise,
-                    slope_cap: None,
-                    trend: slope.abs() + se,
-                    trend_sd: tuning.trend_sd,
-                    gain_sd: 0.0,
-                    drift: slope.abs() + se,
-                    width: tuning.width,
-                    // Baselines (and the degenerate forecast) stay centred on their value.
-                    up: 0.0,
-                    down: 0.0,
-                    horizon_power: tuning.horizon_power,
-                    up_unit: scale.up_unit(slope.abs() + se),
-                    tail_weight: 0.0,
-                    tail_up: 0.0,
-                    tail_down: 0.0,
-                    tail_unit: scale.tail_unit(slope.abs() + se),
-                },
+                core,
+                local,
+                calibration: calibrate(&cfg.tuning, &bt, trust, earlier, method),
+                misses: Vec::new(),
+                baseline: matches!(cfg.method, Method::LastValue | Method::BestSoFar),
+                tuning: cfg.tuning,
+                width: cfg.interval_scale,
             }
         };
+        let x_last = x[n - 1];
         if scale.is_constant() {
-            return Ok(flat(z[n - 1]));
+            return Ok(make(
+                Method::LastValue,
+                Core::flat(z[n - 1], x_last),
+                Trust::default(),
+                scale,
+            ));
         }
         let forecast = match cfg.method {
-            Method::LastValue => flat(z[n - 1]),
-            Method::BestSoFar => Forecast {
-                method: Method::BestSoFar,
-                ..flat(z.iter().copied().fold(f64::NEG_INFINITY, f64::max))
-            },
+            Method::LastValue => make(
+                Method::LastValue,
+                Core::flat(z[n - 1], x_last),
+                Trust::default(),
+                scale,
+            ),
+            Method::BestSoFar => make(
+                Method::BestSoFar,
+                Core::flat(z.iter().copied().fold(f64::NEG_INFINITY, f64::max), x_last),
+                Trust::default(),
+                scale,
+            ),
             Method::Ensemble | Method::Pow3 => {
                 let single = cfg.method == Method::Pow3;
                 let fams = ensemble::families_for(single);
-                match ensemble::fit(&data, &scale, fams, &tuning, warm.as_ref(), single) {
-                    Some((core, warm)) => {
+                match ensemble::fit(&data, &scale, fams, warm.as_ref(), single) {
+                    Some((core, warm, trust)) => {
                         self.previous = Some((scale, warm));
-                        Forecast {
-                            direction: cfg.direction,
-                            last_step,
-                            method: cfg.method,
-                            scale,
-                            core,
-                        }
+                        make(cfg.method, core, trust, scale)
                     }
-                    None => flat(z[n - 1]),
+                    None => make(
+                        Method::LastValue,
+                        Core::flat(z[n - 1], x_last),
+                        Trust::default(),
+                        scale,
+                    ),
                 }
             }
         };
         Ok(forecast)
+    }
+}
+
+/// Spread factor on one side: the root mean square of the standardised misses there,
+/// pooled with `spread_weight` pseudo-misses at the prior (half of them on each side).
+pub(crate) fn spread_factor(t: &Tuning, rms: Option<f64>, count: usize) -> f64 {
+    let w = 0.5 * t.spread_weight;
+    match rms {
+        Some(r) if r.is_finite() && count > 0 => {
+            ((w * t.spread_prior.powi(2) + count as f64 * r * r) / (w + count as f64)).sqrt()
+        }
+        _ => t.spread_prior,
+    }
+}
+
+/// How far the earlier forecasts' extrapolated gains came true on the points seen since
+/// (sums for the least-squares factor, in the metric's oriented units).
+fn history_trust(history: &[(usize, f64, Forecast)], steps: &[f64], g: &[f64]) -> Trust {
+    let mut t = Trust::default();
+    for (k, _, f) in history {
+        let later = steps.len() - k;
+        if later == 0 {
+            continue;
+        }
+        let stride = later.div_ceil(MAX_CHECKS).max(1);
+        for j in (*k..steps.len()).step_by(stride) {
+            let Some((level, full)) = f.path(steps[j]) else {
+                continue;
+            };
+            let (gain, came) = (full - level, g[j] - level);
+            if gain.is_finite() && came.is_finite() {
+                t.sxy += gain * came;
+                t.sxx += gain * gain;
+                t.syy += came * came;
+                t.points += 1;
+            }
+        }
+    }
+    t
+}
+
+/// Standardised misses of the earlier forecasts on the points that came after each, with
+/// the log-step horizon of each: `(ln(step / origin step), miss / the forecast's own
+/// spread on that side)`.
+fn history_misses(history: &[(usize, f64, Forecast)], steps: &[f64], g: &[f64]) -> Vec<(f64, f64)> {
+    let mut out = Vec::new();
+    for (k, _, f) in history {
+        let later = steps.len() - k;
+        if later == 0 {
+            continue;
+        }
+        let stride = later.div_ceil(MAX_CHECKS).max(1);
+        for j in (*k..steps.len()).step_by(stride) {
+            let (median, lo, hi) = f.raw(steps[j]);
+            let r = g[j] - median;
+            let sd = if r > 0.0 { hi } else { lo };
+            let d = f.log_horizon(steps[j]);
+            if sd > 0.0 && r.is_finite() && d.is_finite() {
+                out.push((d, (r / sd).clamp(-10.0, 10.0)));
+            }
+        }
+    }
+    out
+}
+
+/// Combine the priors with the run's evidence: trusts by precision (the prior's standard
+/// deviation against the estimate's own), spreads by counts (each prior weighs as its
+/// weight in misses of the same kind). The forecast's own spread factors start at their
+/// prior; [`Forecaster::fit`] sets them from the earlier forecasts.
+fn calibrate(
+    t: &Tuning,
+    bt: &Backtest,
+    trust: Trust,
+    earlier: Option<(f64, f64, f64)>,
+    method: Method,
+) -> Calibration {
+    let by_precision = |prior: f64, prior_sd: f64, est: Option<(f64, f64)>| -> f64 {
+        match est {
+            Some((v, var)) if v.is_finite() && var.is_finite() => {
+                let v = v.clamp(0.0, 1.5);
+                let p0 = 1.0 / (prior_sd * prior_sd);
+                let p1 = 1.0 / var.max(1e-24);
+                (p0 * prior + p1 * v) / (p0 + p1)
+            }
+            _ => prior,
+        }
+    };
+    let trend = by_precision(t.trend_trust_prior, t.trend_trust_sd, bt.trend_factor())
+        .clamp(0.0, 1.5);
+    let ((up, up_n), (down, down_n)) = bt.misses(trend);
+    let holdout = trust.estimate();
+    let (extrapolation, gain_sd) = match method {
+        Method::Pow3 => (1.0, t.gain_sd),
+        Method::LastValue | Method::BestSoFar => (0.0, 0.0),
+        Method::Ensemble => {
+            // Prior, holdout and earlier forecasts, each by its precision.
+            let with_holdout = by_precision(
+                t.extrapolation_trust_prior,
+                t.extrapolation_trust_sd,
+                holdout.map(|(f, var, _)| (f, var)),
+            );
+            let sd = match holdout {
+                Some((_, var, _)) if var.is_finite() => {
+                    let p = 1.0 / (t.extrapolation_trust_sd.powi(2)) + 1.0 / var.max(1e-24);
+                    (1.0 / p).sqrt()
+                }
+                _ => t.extrapolation_trust_sd,
+            };
+            let lambda = by_precision(with_holdout, sd, earlier.map(|(f, var, _)| (f, var)));
+            let gain_sd = match holdout {
+                Some((_, _, rel)) if rel.is_finite() => {
+                    let (w, n) = (t.gain_sd_weight, trust.points as f64);
+                    ((w * t.gain_sd.powi(2) + n * rel.min(3.0).powi(2)) / (w + n)).sqrt()
+                }
+                _ => t.gain_sd,
+            };
+            (lambda, gain_sd)
+        }
+    };
+    Calibration {
+        backtests: bt.pairs.len(),
+        origins: bt.origins,
+        trend_trust: trend,
+        continuation_upper: spread_factor(t, up, up_n),
+        continuation_lower: spread_factor(t, down, down_n),
+        forecast_checks: 0,
+        upper: t.spread_prior,
+        lower: t.spread_prior,
+        extrapolation_trust: extrapolation.clamp(0.0, 1.5),
+        gain_sd,
+        holdout_points: trust.points,
     }
 }
 

@@ -30,59 +30,44 @@
 //!
 //! # How the forecast is made
 //!
-//! * **Coordinates.** Steps are rescaled so the first observation sits at `x = 1` (curves
-//!   starting at step 0 are shifted by one spacing). The metric is oriented (higher is better)
-//!   and, when the bound on its good side is known (a loss ≥ 0, an accuracy ≤ 1), modelled as
-//!   the log of the distance to that bound (`−ln(loss)`, `−ln(1 − accuracy)`); then rescaled so
-//!   the observations span `[0, 1]`. A constant curve gives an exact flat forecast.
-//! * **Fits.** Each family is fitted by Levenberg–Marquardt from data-driven starts (a second
-//!   start only if the first fails; the previous optimum when warm); sign-constrained
-//!   parameters are fitted as logarithms since LM has no bounds. Fits that are non-finite,
-//!   worse than a constant, run off beyond 50 observed ranges within ten times the observed
-//!   horizon, or whose asymptote violates the bounds are dropped. Beyond 32 points the
-//!   solver sees the 16 most recent points and an even sample of the older ones (speed; old
-//!   points describe an earlier regime anyway).
-//! * **Weights.** Every family is refitted without the most recent 20 % of the points; its
-//!   weight is `1 / (holdout MSE + max(noise², 10⁻¹²))`, the noise estimated model-free from
-//!   each point's distance to the line through its neighbours. A warm refit reuses the holdout
-//!   errors until the curve has grown by a tenth, so it solves only the eleven full fits.
-//! * **Level and cap.** Extrapolation starts from the observed level (the weighted fit plus a
-//!   robust Theil–Sen line through its last residuals, so a spike or a recent turn is handled),
-//!   and each member's gain is capped by the recent slope against `ln x` plus one standard
-//!   error (a tangent bounds a curve that is concave in `ln x`, as learning curves mostly are).
-//! * **Uncertainty.** Each member contributes a split-normal component whose variance adds
-//!   the observation noise, its parameter uncertainty (delta method, `σ²(JᵀJ)⁻¹`), 0.3 × its
-//!   predicted gain and 0.3 × the recent trend continued; the mixture adds the members'
-//!   disagreement. On top, the spread grows with the horizon `d = ln(step / last step)` as
-//!   `d^2.5`: upwards by 0.43 and downwards by 0.2 units of surprise, a unit being the recent
-//!   trend per e-fold of steps or, for log-scaled metrics, 0.4 e-folds of the distance to the
-//!   bound if larger. The power above 1 says that over a short horizon a curve mostly continues
-//!   (a slope is known), while far out the unknown is how it bends (a learning-rate decay, a
-//!   late start, a plateau that breaks), an error that grows with the square of the log
-//!   horizon or faster (with a linear law, 40–60 % observed stayed over-covered, 0.9–0.99,
-//!   for every constant that kept 20 % calibrated).
-//!   Such surprises are rare but large, so each member also carries a second component of
-//!   weight 0.1 with the same mode whose upper side grows linearly, by 1.75 whole e-folds (or
-//!   trends) per unit of `d`: the central 80 % interval follows the regular component, while
-//!   the far quantiles that an optimistic stop rule reads (97.5 %) keep room for a late jump.
-//!   Real curves surprise upwards far more often than downwards, so the median leans
-//!   optimistic the further out it looks. All standard deviations are multiplied by
-//!   [`DEFAULT_INTERVAL_SCALE`]; the constants were calibrated so the 80 % interval of the
-//!   final value covers 75–85 % of the project's real curves (OPDA, Pythia, MLPerf) at 20 and
-//!   40 % observed (10 % and 60 % reach 0.88–0.89) while the stop policy keeps its capture.
-//!   See the crate README for the scores.
-//! * **Exact fits.** All of the above except noise and parameter uncertainty is an
-//!   allowance for not knowing the curve's shape. When the ensemble predicted its held-back
-//!   points to within 1 % of the recent trend per e-fold of steps (on the project's real
-//!   curves the 1st percentile is 1.5–4 % per source, the median 11–21 %), some family
-//!   describes the curve
-//!   exactly, and those allowances shrink in proportion to the error, to at most 1/100 (only
-//!   while the curve still moves: a flat stretch is predicted exactly by any flat member). A
-//!   noiseless `m∞(1 − e^(−t/k))` is then forecast to within its noise-free tail, and the stop
-//!   policy stops at its analytic optimum.
-//! * **Baselines.** [`Method::LastValue`] and [`Method::BestSoFar`] are flat, with a spread
-//!   from the noise and the recent trend; [`Method::Pow3`] is the naive single fit (no level
-//!   correction, cap or asymmetric spread).
+//! The forecast of a run is calibrated on that run: every spread and every trust in
+//! extrapolation starts from a documented prior ([`Tuning`]) and is replaced by what the
+//! run's own history shows, in proportion to the evidence ([`Calibration`]).
+//!
+//! * **Shape: an ensemble.** Steps are rescaled so the first observation sits at `x = 1`;
+//!   the metric is oriented (higher is better) and, when the bound on its good side is known
+//!   (a loss ≥ 0, an accuracy ≤ 1), modelled as the log of the distance to that bound, then
+//!   rescaled to `[0, 1]`. Eleven families are fitted by Levenberg–Marquardt from data-driven
+//!   starts (the previous optimum when warm) and weighted by their error on the held-back most
+//!   recent 20 % of the points (`1 / (holdout MSE + noise²)`). Extrapolation starts from the
+//!   observed level (the weighted fit plus a robust Theil–Sen line through its last
+//!   residuals) and each member's gain is capped by the recent slope against `ln x` plus one
+//!   standard error.
+//! * **Trust in extrapolation (holdout).** The holdout fits' extrapolated gain is compared
+//!   with what the held-back points did; the least-squares factor (0: the curve stayed at
+//!   its level, 1: the gain came true) is pooled with a prior and multiplies the ensemble's
+//!   gain. A run whose extrapolations have not come true forecasts close to its current
+//!   level.
+//! * **Spread (rolling-origin backtests).** The recent trend (a line through the last third
+//!   of the points, 4–12 of them) is refitted from up to 24 earlier origins of the same run
+//!   and continued to the points seen since; the standardised misses above and below set
+//!   two factors on the continuation's own standard deviation (noise and slope
+//!   uncertainty), pooled with a prior. The same backtests set the trust in a linear
+//!   continuation of the recent trend.
+//! * **Distribution.** At any step the metric is a two-piece normal whose median is the
+//!   point forecast (level + trusted gain). Below it the spread is the calibrated noise and
+//!   trend uncertainty plus the extrapolation's own uncertainty (a share of the predicted
+//!   gain, and the members' disagreement); above it, also the linear continuation of the
+//!   recent trend where it promises more than the median, and an allowance for a late
+//!   surprise: a share of the distance to the known good-side bound that builds up over
+//!   about an e-fold of steps. Each half holds half the mass, so an optimistic allowance
+//!   never moves the point forecast. Values are clamped to the known bounds.
+//! * **For stop rules.** [`Forecast::expected_excess`] is the expected improvement over a
+//!   value (the best so far) at a step; [`Forecast::continuation_excess`] the same for the
+//!   recent trend continued in a straight line.
+//! * **Baselines.** [`Method::LastValue`] and [`Method::BestSoFar`] stay at their value with
+//!   the run's calibrated noise; [`Method::Pow3`] is the naive single fit (no level
+//!   correction or cap, full trust).
 #![deny(missing_docs)]
 
 mod ensemble;
@@ -91,14 +76,17 @@ mod families;
 mod fit;
 mod forecast;
 mod forecaster;
+mod local;
 mod predictive;
 mod scale;
 mod stats;
+mod tuning;
 
 pub use error::ForecastError;
 pub use families::{Family, ALL_FAMILIES};
 pub use forecast::{Forecast, Gain};
 pub use forecaster::Forecaster;
+pub use tuning::{Calibration, Tuning};
 
 use serde::{Deserialize, Serialize};
 
@@ -145,10 +133,10 @@ pub enum Method {
     BestSoFar,
 }
 
-/// Default calibration factor on the predictive standard deviations (see
-/// [`ForecastConfig::with_interval_scale`]): with the horizon constants, calibrated for 80 %
-/// coverage of the final value on the project's real curves at 10–60 % observed.
-pub const DEFAULT_INTERVAL_SCALE: f64 = 1.5;
+/// Default factor on the predictive standard deviations (see
+/// [`ForecastConfig::with_interval_scale`]): 1 leaves the spreads as the run's own backtests
+/// calibrated them.
+pub const DEFAULT_INTERVAL_SCALE: f64 = 1.0;
 
 /// Settings of a [`Forecaster`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -162,9 +150,10 @@ pub struct ForecastConfig {
     /// Model the distance to the bound on the metric's good side on a log scale when that
     /// bound is known (default `true`).
     pub log_scale: bool,
-    /// Calibration factor on every predictive standard deviation (default
-    /// [`DEFAULT_INTERVAL_SCALE`]).
+    /// Factor on every predictive standard deviation (default [`DEFAULT_INTERVAL_SCALE`]).
     pub interval_scale: f64,
+    /// Cold-start priors (see [`Tuning`]).
+    pub tuning: Tuning,
 }
 
 impl ForecastConfig {
@@ -176,7 +165,14 @@ impl ForecastConfig {
             bounds: Bounds::default(),
             log_scale: true,
             interval_scale: DEFAULT_INTERVAL_SCALE,
+            tuning: Tuning::default(),
         }
+    }
+
+    /// Use other cold-start priors (see [`Tuning`]; check them with [`Tuning::invalid`]).
+    pub fn with_tuning(mut self, tuning: Tuning) -> Self {
+        self.tuning = tuning;
+        self
     }
 
     /// Use another method (a baseline, or the single pow3 fit).

@@ -1,14 +1,13 @@
-//! The predictive distribution in normalised coordinates: a weighted mixture of Gaussians,
-//! one per ensemble member (a single one for the flat baselines).
+//! The ensemble's extrapolation in normalised coordinates, and the predictive distribution
+//! it feeds: a two-piece normal in the metric's own units.
 //!
-//! Each member's mean is the observed level plus the member's own extrapolated gain, shrunk
-//! and capped (see [`Core::member_mean`]); its variance adds observation noise, the member's
-//! parameter uncertainty (delta method) and an extrapolation term that grows with the
-//! predicted gain. The members' disagreement enters through the mixture itself. A single
-//! calibration factor multiplies every standard deviation.
+//! The ensemble ([`Core`]) supplies the shape of the curve ahead: each member's gain over
+//! the observed level, capped by the recent slope. [`TwoPiece`] is the distribution of one
+//! future value: its median is the point forecast and stays there however wide either side
+//! is (a split normal whose two halves each hold half the mass), so an allowance for late
+//! surprises widens the optimistic side without dragging the forecast along.
 
-use crate::families::{Family, Params, MAX_PARAMS};
-use crate::fit::gradient;
+use crate::families::{Family, Params};
 
 /// One fitted member of the ensemble.
 #[derive(Debug, Clone, PartialEq)]
@@ -17,13 +16,11 @@ pub(crate) struct Member {
     pub params: Params,
     /// Mixture weight (the weights sum to one).
     pub weight: f64,
-    /// Covariance of the parameters (delta-method parameter uncertainty).
-    pub cov: [[f64; MAX_PARAMS]; MAX_PARAMS],
     /// The member's own value at the last observed x.
     pub fit_level: f64,
 }
 
-/// Everything needed to answer queries at any step, in normalised coordinates.
+/// The ensemble's extrapolation, in normalised coordinates (see [`crate::scale::Scale`]).
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Core {
     /// Members; empty for a flat forecast.
@@ -32,118 +29,19 @@ pub(crate) struct Core {
     pub level: f64,
     /// Normalised x of the last observation.
     pub x_last: f64,
-    /// Observation noise (standard deviation, normalised units).
-    pub noise: f64,
     /// Largest gain per unit of `ln x` the recent data support (≥ 0); `None` = no cap.
     pub slope_cap: Option<f64>,
-    /// Magnitude of the recent trend per unit of `ln x` (|slope| + its standard error): the
-    /// scale of what a continuation of the recent trend would add.
-    pub trend: f64,
-    /// Standard deviation per unit of trend continuation.
-    pub trend_sd: f64,
-    /// Relative extrapolation uncertainty: standard deviation per unit of predicted gain.
-    pub gain_sd: f64,
-    /// For flat forecasts: standard deviation growth per unit of `ln x`.
-    pub drift: f64,
-    /// Calibration factor on every standard deviation.
-    pub width: f64,
-    /// Extra standard deviation above / below the mean per unit of the horizon
-    /// `ln(x / x_last)^horizon_power`, in units of `up_unit`: learning curves surprise
-    /// upwards (a learning-rate decay, a late start) far more often than downwards.
-    pub up: f64,
-    /// See `up`.
-    pub down: f64,
-    /// Exponent of `ln(x / x_last)` in the regular horizon spread (above 1: the spread is
-    /// dominated by an unknown bend of the curve in `ln x`, not by an unknown slope).
-    pub horizon_power: f64,
-    /// Unit of the regular horizon spread in normalised units: the recent trend, or a share
-    /// of one e-fold of the distance to the bound when that is larger (see
-    /// [`crate::scale::Scale::up_unit`]).
-    pub up_unit: f64,
-    /// Weight of the rare-surprise component in each member's mixture (0 = none).
-    pub tail_weight: f64,
-    /// Upward / downward standard deviation of the rare-surprise component per unit of
-    /// `ln(x / x_last)` (linear: a surprise that can come at any time), in units of
-    /// `tail_unit`.
-    pub tail_up: f64,
-    /// See `tail_up`.
-    pub tail_down: f64,
-    /// Unit of the rare-surprise spread: the recent trend, or one whole e-fold of the
-    /// distance to the bound when that is larger.
-    pub tail_unit: f64,
-}
-
-/// One mixture component: weight, mean (mode), and the standard deviations below and above
-/// it (a split normal).
-pub(crate) type Component = (f64, f64, f64, f64);
-
-/// Standard normal CDF (Abramowitz–Stegun 7.1.26 based erf, |error| < 1.5e-7).
-pub(crate) fn norm_cdf(z: f64) -> f64 {
-    let t = z / std::f64::consts::SQRT_2;
-    let s = t.signum();
-    let a = t.abs();
-    let k = 1.0 / (1.0 + 0.327_591_1 * a);
-    let poly = k
-        * (0.254_829_592
-            + k * (-0.284_496_736
-                + k * (1.421_413_741 + k * (-1.453_152_027 + k * 1.061_405_429))));
-    let erf = 1.0 - poly * (-a * a).exp();
-    0.5 * (1.0 + s * erf)
 }
 
 impl Core {
-    /// Every mixture component at normalised `x`.
-    ///
-    /// Each member contributes a regular split normal and, with weight `tail_weight`, a
-    /// rare-surprise one with the same mode and a much wider upper side: the central 80 %
-    /// interval follows the regular one, while the far quantiles an optimistic stop rule reads
-    /// keep room for the occasional late jump.
-    pub fn components(&self, x: f64) -> Vec<Component> {
-        let du = (x / self.x_last).ln().max(0.0);
-        let dh = du.powf(self.horizon_power);
-        let regular = |var: f64| -> (f64, f64) {
-            let lo = (var + (self.down * self.up_unit * dh).powi(2)).sqrt();
-            let hi = (var + (self.up * self.up_unit * dh).powi(2)).sqrt();
-            (self.width * lo, self.width * hi)
-        };
-        let tail = |var: f64| -> (f64, f64) {
-            let lo = (var + (self.tail_down * self.tail_unit * du).powi(2)).sqrt();
-            let hi = (var + (self.tail_up * self.tail_unit * du).powi(2)).sqrt();
-            (self.width * lo, self.width * hi)
-        };
-        if self.members.is_empty() {
-            let (lo, hi) = regular(self.noise.powi(2) + (self.drift * du).powi(2));
-            return vec![(1.0, self.level, lo, hi)];
+    /// A core without members: the curve stays at `level`.
+    pub fn flat(level: f64, x_last: f64) -> Core {
+        Core {
+            members: Vec::new(),
+            level,
+            x_last,
+            slope_cap: Some(0.0),
         }
-        let eps = self.tail_weight.clamp(0.0, 1.0);
-        let mut out = Vec::with_capacity(2 * self.members.len());
-        for m in &self.members {
-            let (mean, gain) = self.member_mean(m, x);
-            let g = gradient(m.family, &m.params, x);
-            let n = m.family.n_params();
-            let mut var_p = 0.0;
-            for i in 0..n {
-                for j in 0..n {
-                    var_p += g[i] * m.cov[i][j] * g[j];
-                }
-            }
-            // Parameter uncertainty is never allowed to exceed the gain itself plus noise
-            // (ill-determined fits would otherwise make the interval meaningless).
-            let var_p = var_p.max(0.0).min(gain * gain + self.noise * self.noise);
-            let var = self.noise.powi(2)
-                + var_p
-                + (self.gain_sd * gain).powi(2)
-                + (self.trend_sd * self.trend * du).powi(2);
-            let (lo, hi) = regular(var);
-            if eps > 0.0 {
-                let (tlo, thi) = tail(var);
-                out.push((m.weight * (1.0 - eps), mean, lo, hi));
-                out.push((m.weight * eps, mean, tlo, thi));
-            } else {
-                out.push((m.weight, mean, lo, hi));
-            }
-        }
-        out
     }
 
     /// Mean of one member at `x`, and the gain over the level it adds.
@@ -163,101 +61,180 @@ impl Core {
         (self.level + gain, gain)
     }
 
-    /// The `q`-quantile of the mixture at `x` (normalised, higher is better).
-    pub fn quantile(&self, x: f64, q: f64) -> f64 {
-        let comps = self.components(x);
-        quantile_of(&comps, q)
+    /// Every member's normalised value at `x` with its weight (the level alone when flat).
+    pub fn member_values(&self, x: f64) -> Vec<(f64, f64)> {
+        if self.members.is_empty() {
+            return vec![(1.0, self.level)];
+        }
+        self.members
+            .iter()
+            .map(|m| (m.weight, self.member_mean(m, x).0))
+            .collect()
     }
 
     /// Limit of the mean for `x → ∞` where every member has a finite limit.
     pub fn asymptote(&self) -> Option<f64> {
         if self.members.is_empty() {
-            return (self.drift == 0.0 || self.slope_cap == Some(0.0)).then_some(self.level);
+            return Some(self.level);
         }
         let mut acc = 0.0;
         for m in &self.members {
             let a = m.family.asymptote(&m.params)?;
-            let mut gain = a - m.fit_level;
-            if let Some(cap) = self.slope_cap {
-                if cap == 0.0 {
-                    gain = 0.0;
-                }
-            }
+            let gain = if self.slope_cap == Some(0.0) {
+                0.0
+            } else {
+                a - m.fit_level
+            };
             acc += m.weight * (self.level + gain);
         }
         acc.is_finite().then_some(acc)
     }
 }
 
-/// CDF of a split normal with mode `m` and standard deviations `a` (below) and `b` (above).
-pub(crate) fn split_cdf(v: f64, m: f64, a: f64, b: f64) -> f64 {
-    let t = a + b;
-    if t <= 0.0 {
-        return if v >= m { 1.0 } else { 0.0 };
+/// A two-piece normal: median `median`, standard deviation `lower` below it and `upper`
+/// above it, each half holding half of the mass. Values are oriented (higher is better).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct TwoPiece {
+    pub median: f64,
+    pub lower: f64,
+    pub upper: f64,
+}
+
+impl TwoPiece {
+    /// The `q`-quantile (`q` clamped into (0, 1)).
+    pub fn quantile(&self, q: f64) -> f64 {
+        let q = if q.is_nan() { 0.5 } else { q.clamp(1e-12, 1.0 - 1e-12) };
+        let z = inv_norm_cdf(q);
+        let v = if z < 0.0 {
+            self.median + self.lower * z
+        } else {
+            self.median + self.upper * z
+        };
+        if v.is_finite() {
+            v
+        } else {
+            self.median
+        }
     }
-    if v < m {
-        if a <= 0.0 {
+
+    /// Mean: the median shifted by half the difference of the half-normal means.
+    pub fn mean(&self) -> f64 {
+        self.median + 0.5 * (2.0 / std::f64::consts::PI).sqrt() * (self.upper - self.lower)
+    }
+
+    /// `E[(Y − t)⁺]`: the expected amount by which the value exceeds `t`.
+    pub fn expected_excess(&self, t: f64) -> f64 {
+        let (m, a, b) = (self.median, self.lower.max(0.0), self.upper.max(0.0));
+        if !(m.is_finite() && t.is_finite()) {
+            return 0.0;
+        }
+        let above = |z: f64, s: f64| -> f64 {
+            // ∫_{m+zs}^∞ (y − m − zs) φ((y − m)/s)/s dy = s (φ(z) − z (1 − Φ(z)))
+            if s <= 0.0 {
+                0.0
+            } else {
+                s * (norm_pdf(z) - z * (1.0 - norm_cdf(z)))
+            }
+        };
+        let v = if t >= m {
+            if b <= 0.0 {
+                0.0
+            } else {
+                above((t - m) / b, b)
+            }
+        } else {
+            let d = m - t;
+            // Upper half: 0.5·d + b·φ(0); lower half, from t up to the median.
+            let upper_half = 0.5 * d + b * norm_pdf(0.0);
+            let lower_half = if a <= 0.0 {
+                0.0
+            } else {
+                let za = -d / a;
+                d * (0.5 - norm_cdf(za)) + a * (norm_pdf(za) - norm_pdf(0.0))
+            };
+            upper_half + lower_half
+        };
+        if v.is_finite() {
+            v.max(0.0)
+        } else {
             0.0
-        } else {
-            2.0 * a / t * norm_cdf((v - m) / a)
         }
-    } else if b <= 0.0 {
-        1.0
+    }
+}
+
+/// Standard normal density.
+pub(crate) fn norm_pdf(z: f64) -> f64 {
+    (-0.5 * z * z).exp() / (2.0 * std::f64::consts::PI).sqrt()
+}
+
+/// Standard normal CDF (Abramowitz–Stegun 7.1.26, |error| < 1.5e-7).
+pub(crate) fn norm_cdf(z: f64) -> f64 {
+    if z.is_nan() {
+        return 0.5;
+    }
+    let t = z / std::f64::consts::SQRT_2;
+    let s = t.signum();
+    let a = t.abs();
+    let k = 1.0 / (1.0 + 0.327_591_1 * a);
+    let poly = k
+        * (0.254_829_592
+            + k * (-0.284_496_736
+                + k * (1.421_413_741 + k * (-1.453_152_027 + k * 1.061_405_429))));
+    let erf = 1.0 - poly * (-a * a).exp();
+    0.5 * (1.0 + s * erf)
+}
+
+/// Inverse of the standard normal CDF (Acklam's rational approximation, relative error
+/// below 1.2e-9 over (0, 1)).
+pub(crate) fn inv_norm_cdf(p: f64) -> f64 {
+    const A: [f64; 6] = [
+        -3.969_683_028_665_376e1,
+        2.209_460_984_245_205e2,
+        -2.759_285_104_469_687e2,
+        1.383_577_518_672_69e2,
+        -3.066_479_806_614_716e1,
+        2.506_628_277_459_239,
+    ];
+    const B: [f64; 5] = [
+        -5.447_609_879_822_406e1,
+        1.615_858_368_580_409e2,
+        -1.556_989_798_598_866e2,
+        6.680_131_188_771_972e1,
+        -1.328_068_155_288_572e1,
+    ];
+    const C: [f64; 6] = [
+        -7.784_894_002_430_293e-3,
+        -3.223_964_580_411_365e-1,
+        -2.400_758_277_161_838,
+        -2.549_732_539_343_734,
+        4.374_664_141_464_968,
+        2.938_163_982_698_783,
+    ];
+    const D: [f64; 4] = [
+        7.784_695_709_041_462e-3,
+        3.224_671_290_700_398e-1,
+        2.445_134_137_142_996,
+        3.754_408_661_907_416,
+    ];
+    if p.is_nan() {
+        return 0.0;
+    }
+    let p = p.clamp(1e-300, 1.0 - 1e-16);
+    let low = 0.024_25;
+    if p < low {
+        let q = (-2.0 * p.ln()).sqrt();
+        (((((C[0] * q + C[1]) * q + C[2]) * q + C[3]) * q + C[4]) * q + C[5])
+            / ((((D[0] * q + D[1]) * q + D[2]) * q + D[3]) * q + 1.0)
+    } else if p <= 1.0 - low {
+        let q = p - 0.5;
+        let r = q * q;
+        (((((A[0] * r + A[1]) * r + A[2]) * r + A[3]) * r + A[4]) * r + A[5]) * q
+            / (((((B[0] * r + B[1]) * r + B[2]) * r + B[3]) * r + B[4]) * r + 1.0)
     } else {
-        a / t + 2.0 * b / t * (norm_cdf((v - m) / b) - 0.5)
+        let q = (-2.0 * (1.0 - p).ln()).sqrt();
+        -(((((C[0] * q + C[1]) * q + C[2]) * q + C[3]) * q + C[4]) * q + C[5])
+            / ((((D[0] * q + D[1]) * q + D[2]) * q + D[3]) * q + 1.0)
     }
-}
-
-/// Mean of a split normal: `m + √(2/π)(b − a)`.
-pub(crate) fn split_mean(m: f64, a: f64, b: f64) -> f64 {
-    m + (2.0 / std::f64::consts::PI).sqrt() * (b - a)
-}
-
-/// Quantile of a mixture of split normals by bisection on its CDF.
-pub(crate) fn quantile_of(comps: &[Component], q: f64) -> f64 {
-    let q = q.clamp(1e-9, 1.0 - 1e-9);
-    let mut lo = f64::INFINITY;
-    let mut hi = f64::NEG_INFINITY;
-    for &(_, m, a, b) in comps {
-        lo = lo.min(m - 9.0 * a);
-        hi = hi.max(m + 9.0 * b);
-    }
-    if !(lo.is_finite() && hi.is_finite()) || hi - lo <= 0.0 {
-        // Degenerate (zero-width) mixture: the weighted median of the means.
-        return weighted_median(comps);
-    }
-    let cdf = |v: f64| -> f64 {
-        comps
-            .iter()
-            .map(|&(w, m, a, b)| w * split_cdf(v, m, a, b))
-            .sum()
-    };
-    for _ in 0..60 {
-        let mid = 0.5 * (lo + hi);
-        if cdf(mid) < q {
-            lo = mid;
-        } else {
-            hi = mid;
-        }
-        if hi - lo <= 1e-10 * (1.0 + mid.abs()) {
-            break;
-        }
-    }
-    0.5 * (lo + hi)
-}
-
-fn weighted_median(comps: &[Component]) -> f64 {
-    let mut v: Vec<(f64, f64)> = comps.iter().map(|&(w, m, _, _)| (m, w)).collect();
-    v.sort_by(|a, b| a.0.total_cmp(&b.0));
-    let total: f64 = v.iter().map(|p| p.1).sum();
-    let mut acc = 0.0;
-    for (m, w) in &v {
-        acc += w;
-        if acc >= 0.5 * total {
-            return *m;
-        }
-    }
-    v.last().map_or(0.0, |p| p.0)
 }
 
 #[cfg(test)]
@@ -265,92 +242,47 @@ mod tests {
     use super::*;
 
     #[test]
-    fn normal_cdf_matches_known_values() {
+    fn normal_cdf_and_its_inverse_match_known_values() {
         for (z, p) in [(0.0, 0.5), (1.0, 0.841_344_7), (-1.281_551_6, 0.1)] {
             assert!((norm_cdf(z) - p).abs() < 1e-6, "{z}");
+            assert!((inv_norm_cdf(p) - z).abs() < 1e-5, "{p}");
+        }
+        for p in [1e-10, 0.001, 0.3, 0.7, 0.999, 1.0 - 1e-10] {
+            assert!((norm_cdf(inv_norm_cdf(p)) - p).abs() < 2e-7, "{p}");
         }
     }
 
     #[test]
-    fn single_gaussian_quantiles() {
-        let c = [(1.0, 2.0, 0.5, 0.5)];
-        assert!((quantile_of(&c, 0.5) - 2.0).abs() < 1e-6);
-        assert!((quantile_of(&c, 0.9) - (2.0 + 0.5 * 1.281_551_6)).abs() < 1e-5);
-    }
-
-    #[test]
-    fn zero_width_mixture_is_its_median() {
-        let c = [(0.3, 1.0, 0.0, 0.0), (0.7, 2.0, 0.0, 0.0)];
-        assert!((quantile_of(&c, 0.1) - 1.0).abs() < 1e-8);
-        assert!((quantile_of(&c, 0.5) - 2.0).abs() < 1e-8);
-        assert_eq!(quantile_of(&[(1.0, 3.0, 0.0, 0.0)], 0.9), 3.0);
-    }
-
-    fn core_with_tail(tail_weight: f64) -> Core {
-        Core {
-            members: vec![Member {
-                family: Family::Pow3,
-                // pow3 a − b·x^(−c) with b = c = 1 (log-parametrised): gains slowly.
-                params: [1.0, 0.0, 0.0, 0.0],
-                weight: 1.0,
-                cov: [[0.0; MAX_PARAMS]; MAX_PARAMS],
-                fit_level: 0.9,
-            }],
-            level: 0.9,
-            x_last: 10.0,
-            noise: 0.01,
-            slope_cap: None,
-            trend: 0.05,
-            trend_sd: 0.3,
-            gain_sd: 0.3,
-            drift: 0.0,
-            width: 1.5,
-            up: 0.43,
-            down: 0.2,
-            horizon_power: 2.5,
-            up_unit: 0.05,
-            tail_weight,
-            tail_up: 1.75,
-            tail_down: 0.2,
-            tail_unit: 0.05,
+    fn the_median_stays_put_however_wide_one_side_is() {
+        for upper in [0.0, 0.1, 10.0, 1e6] {
+            let d = TwoPiece {
+                median: 0.4,
+                lower: 0.05,
+                upper,
+            };
+            assert!((d.quantile(0.5) - 0.4).abs() < 1e-12);
+            assert!(d.quantile(0.9) >= d.quantile(0.5) && d.quantile(0.1) < 0.4);
         }
     }
 
     #[test]
-    fn rare_surprise_widens_the_far_tail_more_than_the_central_interval() {
-        let (plain, tailed) = (core_with_tail(0.0), core_with_tail(0.1));
-        assert_eq!(plain.components(20.0).len(), 1);
-        assert_eq!(tailed.components(20.0).len(), 2);
-        let far = |c: &Core| c.quantile(20.0, 0.975) - c.quantile(20.0, 0.5);
-        let central = |c: &Core| c.quantile(20.0, 0.9) - c.quantile(20.0, 0.5);
-        let (far_gain, central_gain) = (
-            far(&tailed) / far(&plain),
-            central(&tailed) / central(&plain),
-        );
-        assert!(
-            far_gain > central_gain && far_gain > 1.2,
-            "{far_gain} vs {central_gain}"
-        );
-        // No horizon, no surprise: at the last observation both agree.
-        assert!((plain.quantile(10.0, 0.975) - tailed.quantile(10.0, 0.975)).abs() < 1e-6);
-    }
-
-    #[test]
-    fn regular_horizon_spread_grows_faster_than_the_log_horizon() {
-        let c = core_with_tail(0.0);
-        let w = |x: f64| c.quantile(x, 0.9) - c.quantile(x, 0.1);
-        // Doubling ln(x / x_last) more than doubles the spread beyond the noise floor.
-        let base = w(10.0);
-        let (w1, w2) = (w(10.0 * 2f64.exp()), w(10.0 * 4f64.exp()));
-        assert!(w2 - base > 2.5 * (w1 - base), "{base} {w1} {w2}");
-    }
-
-    #[test]
-    fn split_normal_puts_mass_by_width() {
-        // Below the mode: a / (a + b) of the mass.
-        assert!((split_cdf(0.0, 0.0, 1.0, 3.0) - 0.25).abs() < 1e-8);
-        assert!((split_cdf(1e9, 0.0, 1.0, 3.0) - 1.0).abs() < 1e-9);
-        let med = quantile_of(&[(1.0, 0.0, 1.0, 3.0)], 0.5);
-        assert!(med > 0.0, "the median moves towards the wide side: {med}");
+    fn expected_excess_matches_numerical_integration() {
+        let d = TwoPiece {
+            median: 1.0,
+            lower: 0.3,
+            upper: 0.8,
+        };
+        for t in [-1.0, 0.5, 0.9, 1.0, 1.3, 3.0] {
+            // Integrate (Q(q) − t)⁺ over q by the midpoint rule.
+            let n = 200_000;
+            let num: f64 = (0..n)
+                .map(|i| (d.quantile((i as f64 + 0.5) / n as f64) - t).max(0.0))
+                .sum::<f64>()
+                / n as f64;
+            let closed = d.expected_excess(t);
+            assert!((num - closed).abs() < 2e-4, "t = {t}: {num} vs {closed}");
+        }
+        // Far below the distribution the excess is the mean minus t.
+        assert!((d.expected_excess(-100.0) - (d.mean() + 100.0)).abs() < 1e-9);
     }
 }

@@ -38,11 +38,6 @@ pub(crate) struct Scale {
     pub v_last: f64,
 }
 
-/// Share of one e-fold of the distance to the bound that the regular horizon spread uses
-/// as its unit on a log-scaled metric (calibrated; the rare-surprise component uses a whole
-/// e-fold).
-pub(crate) const EFOLD_SHARE: f64 = 0.4;
-
 /// Smallest normalised x used when a query lies before the start of the curve.
 const X_FLOOR: f64 = 1e-6;
 
@@ -95,27 +90,6 @@ impl Scale {
     /// Whether every observed value maps to the same normalised level (a constant curve).
     pub fn is_constant(&self) -> bool {
         self.z_unit.is_nan() || self.z_unit <= 1e-12 * (1.0 + self.z_ref.abs())
-    }
-
-    /// The unit of the regular horizon spread, in normalised units: the recent trend (what
-    /// the curve gained per e-fold of steps lately), or, for a log-scaled metric,
-    /// [`EFOLD_SHARE`] of one e-fold of the distance to its bound if that is larger (a curve
-    /// that has not started learning has no trend but can still go far). Not the observed
-    /// range: a perplexity that fell from 10⁷ to 10 says little about how far it moves next.
-    pub fn up_unit(&self, trend: f64) -> f64 {
-        self.unit(trend, EFOLD_SHARE)
-    }
-
-    /// The unit of the rare-surprise spread: like [`Scale::up_unit`] with a whole e-fold.
-    pub fn tail_unit(&self, trend: f64) -> f64 {
-        self.unit(trend, 1.0)
-    }
-
-    fn unit(&self, trend: f64, efolds: f64) -> f64 {
-        match self.ymap {
-            YMap::Linear => trend,
-            _ => (efolds / self.z_unit.max(1e-12)).max(trend),
-        }
     }
 
     /// Normalised x of a step.
