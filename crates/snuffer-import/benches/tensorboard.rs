@@ -16,8 +16,12 @@ fn write_events(path: &Path) {
     for i in 0..EVENTS {
         let step = (i / 3) as i64;
         let value = 1.0 / (1.0 + step as f32);
-        w.write_scalar(tags[(i % 3) as usize], EventMeta::new(step, 1.7e9 + i as f64 * 0.01), value)
-            .expect("write event");
+        w.write_scalar(
+            tags[(i % 3) as usize],
+            EventMeta::new(step, 1.7e9 + i as f64 * 0.01),
+            value,
+        )
+        .expect("write event");
     }
     w.flush().expect("flush");
 }

@@ -3,8 +3,10 @@
 //! * Lightning's `CSVLogger` (`metrics.csv`): `epoch`, `step` and every logged key; training
 //!   rows leave the validation columns empty and the other way round.
 //! * Keras' `CSVLogger`: `epoch` (counted from 0) and `loss`, `accuracy`, `val_loss`, ….
-//! * W&B history exports (`run.history()` saved as CSV): `_step`, `_runtime` (seconds since
-//!   the start), `_timestamp` and the logged keys.
+//! * W&B history exports (`run.history()` saved as CSV): `_step` (W&B's count of log calls),
+//!   `_runtime` (seconds since the start), `_timestamp` and the logged keys, among them the
+//!   training step the integrations log (`train/global_step` from the Hugging Face Trainer,
+//!   `trainer/global_step` from Lightning), which is preferred to `_step`.
 //!
 //! The step column is `--step-column`, else the first of [`STEP_COLUMNS`] present (a
 //! column named `step` beats `epoch`). An `epoch` column that starts at 0 counts epochs
@@ -24,13 +26,13 @@ const FORMAT: &str = "CSV history";
 /// Step columns tried in order when `--step-column` is not given (case-insensitive).
 pub const STEP_COLUMNS: [&str; 8] = [
     "step",
-    "_step",
     "global_step",
+    "train/global_step",
     "trainer/global_step",
+    "_step",
     "iteration",
     "iter",
     "epoch",
-    "Step",
 ];
 /// Columns holding seconds since the run started.
 const ELAPSED_COLUMNS: [&str; 4] = ["_runtime", "elapsed_s", "time_s", "relative_time"];

@@ -92,13 +92,17 @@ fn to_run(dir: &Path, log: StepsLog, options: &ImportOptions) -> Result<Imported
             r.time_s,
             r.energy.total_j,
         ));
-        for d in &r.energy.domains {
-            provenance = Some(match &provenance {
-                Some(p) => p.combine(&d.provenance),
-                None => d.provenance.clone(),
-            });
+        // The domains are the same on every line: the last line's say how the total was made.
+        if let Some(p) = r
+            .energy
+            .domains
+            .iter()
+            .map(|d| d.provenance.clone())
+            .reduce(|a, b| a.combine(&b))
+        {
+            provenance = Some(p);
+            uncertainty = r.energy.total_uncertainty;
         }
-        uncertainty = r.energy.total_uncertainty;
     }
     if rows.is_empty() {
         return Err(ImportError::Empty {
