@@ -53,7 +53,6 @@ struct Eval {
 struct TrainLog {
     step: u64,
     unix_time: f64,
-    elapsed_s: f64,
     loss: f64,
 }
 
@@ -133,7 +132,6 @@ fn main() -> Result<()> {
             let t = TrainLog {
                 step,
                 unix_time: unix_now(),
-                elapsed_s: start.elapsed().as_secs_f64(),
                 loss: l,
             };
             tb.write_scalar(
