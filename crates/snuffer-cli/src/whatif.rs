@@ -12,7 +12,7 @@ use snuffer_energy::{Joules, Watts};
 use snuffer_forecast::Direction;
 use snuffer_import::{discover, EnergyBasis, ImportOptions, ImportedRun, Power};
 use snuffer_policy::curves::{CurveRun, EnergyAssumptions, REQUIRED_COLUMNS};
-use snuffer_policy::replay::{replay_run, ReplayConfig, RunReplay};
+use snuffer_policy::replay::{replay_run, summarize, ReplayConfig, RunReplay};
 use snuffer_policy::Tau;
 use snuffer_report::{replayed_chart, replayed_page, PageChart, ReplayedRun, Row};
 use std::collections::BTreeMap;
@@ -251,20 +251,8 @@ fn run_out(r: &Replayed) -> RunOut {
     }
 }
 
-fn median(mut v: Vec<f64>) -> Option<f64> {
-    if v.is_empty() {
-        return None;
-    }
-    v.sort_by(f64::total_cmp);
-    let m = v.len() / 2;
-    Some(if v.len() % 2 == 1 {
-        v[m]
-    } else {
-        0.5 * (v[m - 1] + v[m])
-    })
-}
-
 fn totals(replayed: &[Replayed], skipped: usize, tau: String) -> Totals {
+    let replays: Vec<RunReplay> = replayed.iter().map(|r| r.replay.clone()).collect();
     let lost: Vec<f64> = replayed
         .iter()
         .filter_map(|r| r.replay.regret)
@@ -280,7 +268,8 @@ fn totals(replayed: &[Replayed], skipped: usize, tau: String) -> Totals {
         skipped,
         energy_saved_fraction: replayed.iter().map(Replayed::saved_fraction).sum::<f64>()
             / replayed.len().max(1) as f64,
-        best_lost_median: median(lost.clone()),
+        // The replay's own summary: the median regret over runs with a finite best.
+        best_lost_median: summarize(&replays).median_regret,
         best_lost_max: lost.iter().copied().reduce(f64::max),
         energy,
         energy_is_estimate: replayed.iter().any(|r| r.basis.is_estimate()),

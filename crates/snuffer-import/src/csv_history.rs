@@ -223,10 +223,7 @@ fn parse_from<R: Read>(
         elapsed_col.or(stamp_col),
         &mut notes,
     );
-    let higher = options
-        .direction
-        .map(|d| d == snuffer_forecast::Direction::HigherIsBetter)
-        .unwrap_or_else(|| metric::higher_is_better(&name));
+    let higher = metric::resolve_direction(options, &name, None);
     Ok(ImportedRun {
         path: path.to_path_buf(),
         format: Format::CsvHistory,

@@ -85,7 +85,14 @@ fn classify_file(
     Ok(if name == trainer_state::FILE_NAME {
         candidate(Format::TrainerState, vec![])
     } else if tensorboard::is_event_file(&name) {
-        candidate(Format::TensorBoard, vec![path.to_path_buf()])
+        // An event file given by name is its directory's run (read from that file alone).
+        Some(Candidate {
+            path: path
+                .parent()
+                .map_or_else(|| path.to_path_buf(), Path::to_path_buf),
+            format: Format::TensorBoard,
+            files: vec![path.to_path_buf()],
+        })
     } else if name == snuffer::format::STEPS_FILE {
         path.parent().map(|d| Candidate {
             path: d.to_path_buf(),
@@ -269,6 +276,18 @@ mod tests {
         let err = discover(&[tmp.path().join("notes.txt")], &ImportOptions::default());
         // A file given by name is tried as a CSV history (Keras writes training.log).
         assert_eq!(err.unwrap().candidates[0].format, Format::CsvHistory);
+        touch(tmp.path(), "tb/events.out.tfevents.1.host", "");
+        let tb = discover(
+            &[tmp.path().join("tb/events.out.tfevents.1.host")],
+            &ImportOptions::default(),
+        )
+        .unwrap();
+        assert_eq!(
+            tb.candidates[0].path,
+            tmp.path().join("tb"),
+            "a run is named after its directory"
+        );
+        assert_eq!(tb.candidates[0].files.len(), 1);
         let missing = discover(&[tmp.path().join("nope")], &ImportOptions::default()).unwrap_err();
         assert!(missing.to_string().contains("nope"), "{missing}");
     }

@@ -72,6 +72,20 @@ pub fn higher_is_better(name: &str) -> bool {
     !(has_any(&t, &LOWER) || name.to_ascii_lowercase().ends_with("loss"))
 }
 
+/// Whether higher is better for the metric `name`: `--direction` if given, else what the log
+/// says (`from_log`), else what the name says ([`higher_is_better`]).
+pub(crate) fn resolve_direction(
+    options: &crate::ImportOptions,
+    name: &str,
+    from_log: Option<bool>,
+) -> bool {
+    options
+        .direction
+        .map(|d| d == snuffer_forecast::Direction::HigherIsBetter)
+        .or(from_log)
+        .unwrap_or_else(|| higher_is_better(name))
+}
+
 /// Picks the metric: `requested` (exactly, or with a usual validation prefix such as `eval_`
 /// or `val/`), else `recorded` (the log's own choice, e.g. the Trainer's best-model metric),
 /// else the validation loss, else a validation accuracy, else the first validation series.

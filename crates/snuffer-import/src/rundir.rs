@@ -140,11 +140,8 @@ fn to_run(dir: &Path, log: StepsLog, options: &ImportOptions) -> Result<Imported
     let meta_higher = meta
         .and_then(|m| m.get("higher_is_better"))
         .and_then(|v| v.as_bool());
-    let higher = options
-        .direction
-        .map(|d| d == snuffer_forecast::Direction::HigherIsBetter)
-        .or(meta_higher.filter(|_| recorded.as_deref() == Some(name.as_str())))
-        .unwrap_or_else(|| metric::higher_is_better(&name));
+    let from_log = meta_higher.filter(|_| recorded.as_deref() == Some(name.as_str()));
+    let higher = metric::resolve_direction(options, &name, from_log);
     let run_id = meta_str("run_name")
         .filter(|n| !n.is_empty())
         .or_else(|| dir.file_name().map(|n| n.to_string_lossy().into_owned()))

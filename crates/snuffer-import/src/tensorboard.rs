@@ -275,10 +275,7 @@ fn to_run(
             t.display()
         ));
     }
-    let higher = options
-        .direction
-        .map(|d| d == snuffer_forecast::Direction::HigherIsBetter)
-        .unwrap_or_else(|| metric::higher_is_better(&name));
+    let higher = metric::resolve_direction(options, &name, None);
     Ok(ImportedRun {
         path: path.to_path_buf(),
         format: Format::TensorBoard,

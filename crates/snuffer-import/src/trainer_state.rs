@@ -174,11 +174,8 @@ pub fn parse(
         });
     }
     points.sort_by(|a, b| a.0.total_cmp(&b.0));
-    let higher = options
-        .direction
-        .map(|d| d == snuffer_forecast::Direction::HigherIsBetter)
-        .or_else(|| best_direction(&points, best_metric, recorded.as_deref() == Some(&name)))
-        .unwrap_or_else(|| metric::higher_is_better(&name));
+    let from_log = best_direction(&points, best_metric, recorded.as_deref() == Some(&name));
+    let higher = metric::resolve_direction(options, &name, from_log);
 
     let mut notes = Vec::new();
     if recorded.as_deref() == Some(name.as_str()) && options.metric.is_none() {
