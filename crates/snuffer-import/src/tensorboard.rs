@@ -469,7 +469,9 @@ mod tests {
                 bytes.extend_from_slice(&masked_crc(&len).to_le_bytes());
                 bytes.extend_from_slice(&[0; 8]);
             }
-            let _ = parse(&bytes, p(), &ImportOptions::default());
+            if let Err(e) = parse(&bytes, p(), &ImportOptions::default()) {
+                prop_assert!(e.to_string().contains("logs/run-a"));
+            }
         }
     }
 }

@@ -383,7 +383,9 @@ mod tests {
     proptest! {
         #[test]
         fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..600)) {
-            let _ = parse(&bytes, p(), &ImportOptions::default());
+            if let Err(e) = parse(&bytes, p(), &ImportOptions::default()) {
+                prop_assert!(e.to_string().contains("run-a/trainer_state.json"));
+            }
         }
 
         #[test]
