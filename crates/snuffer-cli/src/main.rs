@@ -10,12 +10,14 @@ use std::process::ExitCode;
 mod compare;
 mod footprint;
 mod forecast;
+mod marginal;
 mod measure;
 mod plan;
 mod probe;
 mod replay;
 mod report;
 mod tuning_arg;
+mod whatif;
 
 /// Snuffer: stop training runs that have stopped paying for their energy.
 #[derive(Debug, Parser)]
@@ -43,6 +45,8 @@ enum Command {
     Report(report::Args),
     /// Compare run directories side by side.
     Compare(compare::Args),
+    /// What would Snuffer have saved on runs you already have? Replay training logs.
+    Whatif(whatif::Args),
 }
 
 fn main() -> ExitCode {
@@ -56,6 +60,7 @@ fn main() -> ExitCode {
         Command::Plan(a) => plan::run(a),
         Command::Report(a) => report::run(a),
         Command::Compare(a) => compare::run(a),
+        Command::Whatif(a) => whatif::run(a),
     };
     match result {
         Ok(code) => ExitCode::from(code),

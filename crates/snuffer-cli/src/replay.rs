@@ -6,10 +6,7 @@ use serde::Serialize;
 use snuffer_energy::{Joules, Watts};
 use snuffer_policy::curves::{read_curves, CurveRun, EnergyAssumptions};
 use snuffer_policy::replay::{replay_run, summarize, ReplayConfig, ReplaySummary, RunReplay};
-use snuffer_policy::{
-    AnyOf, Divergence, MarginalGain, MarginalGainConfig, Never, Patience, PatienceConfig,
-    StopPolicy, Target, Tau,
-};
+use snuffer_policy::{AnyOf, Divergence, Never, Patience, PatienceConfig, StopPolicy, Target, Tau};
 use std::path::PathBuf;
 
 /// Which policy to replay.
@@ -203,26 +200,15 @@ fn build_policy(args: &Args, tau: Option<f64>) -> anyhow::Result<Box<dyn StopPol
                     bail!("--policy marginal needs --tau, --tau-sweep or --tau-relative")
                 }
             };
-            let mut c = MarginalGainConfig::new(t);
-            if let Some(l) = args.level {
-                c = c.with_level(l);
-            }
-            if let Some(f) = args.warmup_fraction {
-                c = c.with_warmup_fraction(f);
-            }
-            if let Some(s) = args.warmup_steps {
-                c = c.with_warmup_steps(s);
-            }
-            if let Some(n) = args.min_evaluations {
-                c = c.with_min_evaluations(n);
-            }
-            if let Some(k) = args.consecutive {
-                c = c.with_consecutive(k);
-            }
-            if let Some(h) = args.horizon_steps {
-                c = c.with_horizon_steps(h);
-            }
-            Box::new(AnyOf::new().with(divergence).with(MarginalGain::new(c)?))
+            let tuning = crate::marginal::MarginalTuning {
+                level: args.level,
+                warmup_fraction: args.warmup_fraction,
+                warmup_steps: args.warmup_steps,
+                min_evaluations: args.min_evaluations,
+                consecutive: args.consecutive,
+                horizon_steps: args.horizon_steps,
+            };
+            crate::marginal::marginal_policy(t, &tuning)?
         }
         PolicyName::Patience => {
             let p =

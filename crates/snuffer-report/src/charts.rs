@@ -14,6 +14,8 @@ use plotters::element::DashedPathElement;
 use plotters::prelude::*;
 use snuffer_energy::JOULES_PER_KWH;
 
+pub(crate) mod replayed;
+
 /// Pixel size of every chart.
 pub const CHART_SIZE: (u32, u32) = (960, 480);
 

@@ -31,6 +31,7 @@ mod load;
 pub mod synthetic;
 mod table;
 
+pub use charts::replayed::{replayed_chart, replayed_page, PageChart, ReplayedRun};
 pub use charts::{CHART_SIZE, PLOT_MARGIN};
 pub use compare::{CompareRow, Comparison};
 pub use downsample::Downsampler;

@@ -1,0 +1,510 @@
+//! `snuffer whatif`: what would Snuffer have saved on the runs you already have? Finds the
+//! training logs under the given paths (Snuffer run directories, `trainer_state.json`,
+//! TensorBoard event files, CSV histories), replays the marginal-gain policy on each exactly as
+//! `snuffer replay --policy marginal` does (the same policy construction, the same
+//! `replay_run`), and says where each run would have stopped, the energy that would have
+//! saved and what the best metric would have lost.
+
+use crate::marginal::{marginal_policy, MarginalTuning};
+use anyhow::{bail, Context};
+use serde::Serialize;
+use snuffer_energy::{Joules, Watts};
+use snuffer_forecast::Direction;
+use snuffer_import::{discover, EnergyBasis, ImportOptions, ImportedRun, Power};
+use snuffer_policy::curves::{CurveRun, EnergyAssumptions, REQUIRED_COLUMNS};
+use snuffer_policy::replay::{replay_run, summarize, ReplayConfig, RunReplay};
+use snuffer_policy::Tau;
+use snuffer_report::{replayed_chart, replayed_page, PageChart, ReplayedRun, Row};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// τ when neither `--tau` nor `--tau-relative` is given (the examples' setting).
+pub const DEFAULT_TAU_RELATIVE: f64 = 0.3;
+/// Power the replay is configured with when none is given; no run uses it then (time
+/// becomes energy only with a power), it only has to match `snuffer replay`'s default.
+const UNUSED_POWER_W: f64 = 1000.0;
+/// File name of the exported curves inside `--out`.
+pub const CURVES_FILE: &str = "curves.csv";
+
+/// Which way a metric is better.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum DirectionArg {
+    /// Higher values are better (accuracy).
+    Higher,
+    /// Lower values are better (loss).
+    Lower,
+}
+
+/// Arguments of `snuffer whatif`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Run directories, log files, or directories to search for them (Snuffer run directories,
+    /// trainer_state.json, events.out.tfevents.*, CSV histories with a step column).
+    #[arg(required = true)]
+    paths: Vec<PathBuf>,
+    /// The metric to replay (exactly, or without a validation prefix such as eval_ or val/).
+    /// Default: the log's own choice where it records one, else the validation loss.
+    #[arg(long)]
+    metric: Option<String>,
+    /// Step column of CSV histories (default: step, global_step, train/global_step, …, epoch).
+    #[arg(long)]
+    step_column: Option<String>,
+    /// Which way the metric is better, when its name does not tell.
+    #[arg(long, value_enum)]
+    direction: Option<DirectionArg>,
+    /// τ in metric units per kWh.
+    #[arg(long, conflicts_with = "tau_relative")]
+    tau: Option<f64>,
+    /// Relative τ: a share of the gain so far per share of the energy so far
+    /// (default 0.3 when --tau is not given).
+    #[arg(long)]
+    tau_relative: Option<f64>,
+    /// Power (W) that turns the recorded wall time into energy (an estimate).
+    #[arg(long, conflicts_with = "hardware")]
+    power_w: Option<f64>,
+    /// Hardware whose TDP turns the recorded wall time into energy (an estimate), e.g.
+    /// a100-sxm4, 8xa100-sxm4, t4, "EPYC 7763".
+    #[arg(long)]
+    hardware: Option<String>,
+    /// Energy of one step (J) when a log has neither energy nor a time and power.
+    #[arg(long, default_value_t = 1.0)]
+    step_energy_j: f64,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    json: bool,
+    /// Write the curves CSV (for `snuffer replay`) and a report page with one plot per run here.
+    #[arg(long)]
+    out: Option<PathBuf>,
+}
+
+#[derive(Serialize)]
+struct RunOut {
+    path: String,
+    format: &'static str,
+    run_id: String,
+    metric_name: String,
+    last_step: f64,
+    stop_step: f64,
+    reason: Option<String>,
+    energy_saved_fraction: f64,
+    best_lost: Option<f64>,
+}
+
+#[derive(Serialize)]
+struct Totals {
+    runs: usize,
+    stopped: usize,
+    skipped: usize,
+    /// Mean over runs of each run's saved fraction: runs' energies have different bases, so
+    /// they are not added up.
+    energy_saved_fraction: f64,
+    best_lost_median: Option<f64>,
+    best_lost_max: Option<f64>,
+    /// How many runs' energy is recorded, wall time × power, or proportional to steps.
+    energy: BTreeMap<&'static str, usize>,
+    energy_is_estimate: bool,
+    tau: String,
+}
+
+#[derive(Serialize)]
+struct Out {
+    runs: Vec<RunOut>,
+    totals: Totals,
+}
+
+/// One replayed run with everything the outputs need.
+struct Replayed {
+    run: ImportedRun,
+    curve: CurveRun,
+    basis: EnergyBasis,
+    replay: RunReplay,
+}
+
+impl Replayed {
+    fn saved_fraction(&self) -> f64 {
+        let r = &self.replay;
+        if r.energy_full_j > 0.0 {
+            1.0 - r.energy_used_j / r.energy_full_j
+        } else {
+            0.0
+        }
+    }
+}
+
+/// Run the command; returns the exit code.
+pub fn run(args: Args) -> anyhow::Result<u8> {
+    if !(args.step_energy_j.is_finite() && args.step_energy_j > 0.0) {
+        bail!(
+            "--step-energy-j must be a positive number of joules, got {}",
+            args.step_energy_j
+        );
+    }
+    let tau = match (args.tau, args.tau_relative) {
+        (Some(t), _) if !(t.is_finite() && t >= 0.0) => {
+            bail!("--tau must be a finite number ≥ 0 of metric units per kWh, got {t}")
+        }
+        (Some(t), _) => Tau::PerKwh(t),
+        (None, r) => Tau::Relative(r.unwrap_or(DEFAULT_TAU_RELATIVE)),
+    };
+    let tau_text = match tau {
+        Tau::PerKwh(t) => format!("{t} metric units per kWh"),
+        Tau::Relative(r) => {
+            format!("{r} (relative: share of the gain so far per share of the energy so far)")
+        }
+        _ => format!("{tau:?}"),
+    };
+    let power = match (args.power_w, &args.hardware) {
+        (Some(w), _) => Some(Power::given(w)?),
+        (None, Some(h)) => Some(Power::preset(h)?),
+        (None, None) => None,
+    };
+    let options = ImportOptions {
+        metric: args.metric.clone(),
+        step_column: args.step_column.clone(),
+        direction: args.direction.map(|d| match d {
+            DirectionArg::Higher => Direction::HigherIsBetter,
+            DirectionArg::Lower => Direction::LowerIsBetter,
+        }),
+    };
+    let found = discover(&args.paths, &options)?;
+    let mut runs = Vec::new();
+    let mut skipped = Vec::new();
+    for c in &found.candidates {
+        match c.read(&options) {
+            Ok(r) => runs.push(r),
+            Err(e) => skipped.push((c.path.clone(), e)),
+        }
+    }
+    for (path, e) in &skipped {
+        eprintln!("skipped {}: {e}", path.display());
+    }
+    if runs.is_empty() {
+        let looked: Vec<String> = args.paths.iter().map(|p| p.display().to_string()).collect();
+        bail!(
+            "no run could be read under {} ({} found, {} skipped); whatif reads Snuffer run \
+             directories, trainer_state.json, events.out.tfevents.* and CSV histories with a step column",
+            looked.join(", "),
+            found.candidates.len(),
+            skipped.len()
+        );
+    }
+
+    // The same policy construction and replay as `snuffer replay --policy marginal`.
+    let mut policy = marginal_policy(tau, &MarginalTuning::default())?;
+    let config = ReplayConfig {
+        energy: EnergyAssumptions {
+            power: power.as_ref().map_or(Watts(UNUSED_POWER_W), |p| p.watts),
+            step_energy: Joules(args.step_energy_j),
+        },
+        tau_per_kwh: args.tau,
+        forecasts: true,
+        ..ReplayConfig::default()
+    };
+    let replayed: Vec<Replayed> = runs
+        .into_iter()
+        .map(|run| {
+            let (curve, basis) = run.to_curve(power.as_ref(), Joules(args.step_energy_j));
+            let replay = replay_run(&curve, policy.as_mut(), &config);
+            Replayed {
+                run,
+                curve,
+                basis,
+                replay,
+            }
+        })
+        .collect();
+
+    let totals = totals(&replayed, skipped.len(), tau_text.clone());
+    if let Some(dir) = &args.out {
+        write_out(dir, &replayed, &totals, &args, power.as_ref())?;
+    }
+    if args.json {
+        let out = Out {
+            runs: replayed.iter().map(run_out).collect(),
+            totals,
+        };
+        println!("{}", serde_json::to_string(&out)?);
+    } else {
+        print_text(&replayed, &totals, &tau_text);
+        if let Some(dir) = &args.out {
+            println!(
+                "wrote {} and {}",
+                dir.join(CURVES_FILE).display(),
+                dir.join(snuffer_report::HTML_FILE).display()
+            );
+        }
+    }
+    Ok(0)
+}
+
+fn run_out(r: &Replayed) -> RunOut {
+    RunOut {
+        path: r.run.path.display().to_string(),
+        format: r.run.format.name(),
+        run_id: r.run.run_id.clone(),
+        metric_name: r.run.metric_name.clone(),
+        last_step: r.replay.last_step,
+        stop_step: r.replay.stop_step,
+        reason: r.replay.reason.as_ref().map(|s| s.message.clone()),
+        energy_saved_fraction: r.saved_fraction(),
+        best_lost: r.replay.regret,
+    }
+}
+
+fn totals(replayed: &[Replayed], skipped: usize, tau: String) -> Totals {
+    let replays: Vec<RunReplay> = replayed.iter().map(|r| r.replay.clone()).collect();
+    let lost: Vec<f64> = replayed
+        .iter()
+        .filter_map(|r| r.replay.regret)
+        .filter(|v| v.is_finite())
+        .collect();
+    let mut energy = BTreeMap::new();
+    for r in replayed {
+        *energy.entry(r.basis.label()).or_insert(0) += 1;
+    }
+    Totals {
+        runs: replayed.len(),
+        stopped: replayed.iter().filter(|r| r.replay.stopped).count(),
+        skipped,
+        energy_saved_fraction: replayed.iter().map(Replayed::saved_fraction).sum::<f64>()
+            / replayed.len().max(1) as f64,
+        // The replay's own summary: the median regret over runs with a finite best.
+        best_lost_median: summarize(&replays).median_regret,
+        best_lost_max: lost.iter().copied().reduce(f64::max),
+        energy,
+        energy_is_estimate: replayed.iter().any(|r| r.basis.is_estimate()),
+        tau,
+    }
+}
+
+fn fmt_metric(v: Option<f64>) -> String {
+    v.map_or_else(|| "-".to_string(), |x| format!("{x:.4}"))
+}
+
+/// "~63.3 %" for an estimate, "63.3 %" for a measurement.
+fn fmt_saved(r: &Replayed) -> String {
+    let tilde = if r.basis.is_estimate() { "~" } else { "" };
+    format!("{tilde}{:.1} %", 100.0 * r.saved_fraction())
+}
+
+fn stop_sentence(r: &Replayed) -> String {
+    let x = &r.replay;
+    if x.stopped {
+        let why = x
+            .reason
+            .as_ref()
+            .map_or(String::new(), |s| format!(": {}", s.message));
+        format!(
+            "would have stopped at step {} of {}{why}",
+            x.stop_step, x.last_step
+        )
+    } else {
+        let why = x.note.as_ref().map_or(String::new(), |n| format!(" ({n})"));
+        format!(
+            "would have let it run to its last recorded step, {}{why}",
+            x.last_step
+        )
+    }
+}
+
+fn print_text(replayed: &[Replayed], t: &Totals, tau: &str) {
+    println!("What Snuffer's marginal-gain policy would have done on these runs (τ = {tau}):\n");
+    for r in replayed {
+        let run = &r.run;
+        println!("{} ({}: {})", run.run_id, run.format, run.path.display());
+        println!(
+            "  {}, {} is better, {} evaluations up to step {}",
+            run.metric_name,
+            if run.higher_is_better {
+                "higher"
+            } else {
+                "lower"
+            },
+            run.steps.len(),
+            r.replay.last_step
+        );
+        println!("  {}", stop_sentence(r));
+        println!("  energy saved {} — {}", fmt_saved(r), r.basis);
+        println!(
+            "  best {} lost {} ({} by the stop, {} in the whole run)",
+            run.metric_name,
+            fmt_metric(r.replay.regret),
+            fmt_metric(r.replay.best_at_stop),
+            fmt_metric(r.replay.best_full)
+        );
+        for n in &run.notes {
+            println!("  note: {n}");
+        }
+        if let Some(p) = run.planned_steps.filter(|&p| p as f64 > r.replay.last_step) {
+            println!(
+                "  note: the log planned {p} steps; the replay takes the last recorded step as the plan"
+            );
+        }
+        println!();
+    }
+    let estimate = if t.energy_is_estimate {
+        " (estimates: see each run)"
+    } else {
+        ""
+    };
+    println!(
+        "{} runs, {} would have stopped early{}; energy saved {:.1} % on average per run{estimate}; \
+         best metric lost: median {}, max {}",
+        t.runs,
+        t.stopped,
+        if t.skipped > 0 { format!(", {} skipped", t.skipped) } else { String::new() },
+        100.0 * t.energy_saved_fraction,
+        fmt_metric(t.best_lost_median),
+        fmt_metric(t.best_lost_max)
+    );
+}
+
+/// The exact `snuffer replay` command that reproduces these stops from the exported curves.
+fn replay_command(dir: &Path, args: &Args, power: Option<&Power>) -> String {
+    let tau = match (args.tau, args.tau_relative) {
+        (Some(t), _) => format!("--tau {t}"),
+        (None, r) => format!("--tau-relative {}", r.unwrap_or(DEFAULT_TAU_RELATIVE)),
+    };
+    format!(
+        "snuffer replay --curves {} --policy marginal {tau} --power-w {} --step-energy-j {}",
+        dir.join(CURVES_FILE).display(),
+        power.map_or(UNUSED_POWER_W, |p| p.watts.0),
+        args.step_energy_j
+    )
+}
+
+fn write_curves(path: &Path, replayed: &[Replayed]) -> anyhow::Result<()> {
+    let mut w =
+        csv::Writer::from_path(path).with_context(|| format!("creating {}", path.display()))?;
+    let mut header: Vec<&str> = REQUIRED_COLUMNS.to_vec();
+    header.extend(["epoch_time_s", "energy_j"]);
+    w.write_record(&header)?;
+    for r in replayed {
+        let c = &r.curve;
+        for i in 0..c.len() {
+            let opt = |v: &Option<Vec<f64>>| v.as_ref().map_or(String::new(), |v| v[i].to_string());
+            w.write_record([
+                c.source.clone(),
+                c.task.clone(),
+                c.run_id.clone(),
+                c.steps[i].to_string(),
+                c.metrics[i].to_string(),
+                c.metric_name.clone(),
+                c.higher_is_better.to_string(),
+                opt(&c.epoch_time_s),
+                opt(&c.energy_j),
+            ])?;
+        }
+    }
+    w.flush()
+        .with_context(|| format!("writing {}", path.display()))?;
+    Ok(())
+}
+
+fn chart_of(r: &Replayed) -> ReplayedRun {
+    let c = &r.curve;
+    let points: Vec<(f64, f64)> = c
+        .steps
+        .iter()
+        .copied()
+        .zip(c.metrics.iter().copied())
+        .collect();
+    let sign = if c.higher_is_better { 1.0 } else { -1.0 };
+    let best = points.iter().copied().filter(|p| p.1.is_finite()).fold(
+        None::<(f64, f64)>,
+        |b, p| match b {
+            Some(b) if sign * b.1 >= sign * p.1 => Some(b),
+            _ => Some(p),
+        },
+    );
+    let stop = r
+        .replay
+        .stopped
+        .then(|| points.iter().copied().find(|p| p.0 == r.replay.stop_step))
+        .flatten();
+    ReplayedRun {
+        title: format!(
+            "{} — {} ({})",
+            r.run.run_id,
+            r.run.path.display(),
+            r.run.format
+        ),
+        metric_name: c.metric_name.clone(),
+        points,
+        stop,
+        best,
+    }
+}
+
+fn write_out(
+    dir: &Path,
+    replayed: &[Replayed],
+    t: &Totals,
+    args: &Args,
+    power: Option<&Power>,
+) -> anyhow::Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    write_curves(&dir.join(CURVES_FILE), replayed)?;
+    let mut charts = Vec::new();
+    let mut rows = Vec::new();
+    for (i, r) in replayed.iter().enumerate() {
+        let file = format!("run-{:02}.svg", i + 1);
+        let svg = replayed_chart(&chart_of(r))?;
+        std::fs::write(dir.join(&file), &svg)
+            .with_context(|| format!("writing {}", dir.join(&file).display()))?;
+        charts.push(PageChart {
+            file,
+            caption: format!("{}: {}", r.run.run_id, stop_sentence(r)),
+            svg,
+        });
+        let mut details = vec![
+            ("path".to_string(), r.run.path.display().to_string()),
+            ("format".to_string(), r.run.format.to_string()),
+            ("metric".to_string(), r.run.metric_name.clone()),
+            ("energy".to_string(), r.basis.to_string()),
+        ];
+        details.extend(r.run.notes.iter().map(|n| ("note".to_string(), n.clone())));
+        rows.push(Row {
+            label: r.run.run_id.clone(),
+            value: format!(
+                "{}; energy saved {}; best {} lost {}",
+                stop_sentence(r),
+                fmt_saved(r),
+                r.run.metric_name,
+                fmt_metric(r.replay.regret)
+            ),
+            details,
+        });
+    }
+    let mut notes = vec![format!(
+        "A replay of the recorded curves through the same policy code a live run uses \
+         (marginal gain per kWh, τ = {}). Reproduce it with: {}",
+        t.tau,
+        replay_command(dir, args, power)
+    )];
+    if t.energy_is_estimate {
+        notes.push(
+            "Energy figures marked ~ are estimates (recorded wall time × an assumed power, or \
+             proportional to steps), not measurements; each run's row says which."
+                .into(),
+        );
+    }
+    let subtitle = format!(
+        "{} runs, {} would have stopped early; energy saved {:.1} % on average per run; best metric lost: median {}, max {}",
+        t.runs,
+        t.stopped,
+        100.0 * t.energy_saved_fraction,
+        fmt_metric(t.best_lost_median),
+        fmt_metric(t.best_lost_max)
+    );
+    let html = replayed_page(
+        "What would Snuffer have saved?",
+        &subtitle,
+        &notes,
+        &rows,
+        &charts,
+    );
+    let page = dir.join(snuffer_report::HTML_FILE);
+    std::fs::write(&page, html).with_context(|| format!("writing {}", page.display()))?;
+    Ok(())
+}
