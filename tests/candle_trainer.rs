@@ -10,7 +10,7 @@ use snuffer::forecast::Direction;
 use snuffer::format::{RecordKind, StepRecord, Summary};
 use snuffer::policy::{Decision, Observation, StopPolicy, StopReason};
 use snuffer::{Progress, Run};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::path::Path;
 
 /// A constant 50 W meter, so the tests do not depend on the machine.
@@ -74,11 +74,11 @@ impl StopPolicy for StopAtEval {
         if self.seen < self.at {
             return Decision::Continue;
         }
-        Decision::Stop(StopReason {
-            policy: "test".into(),
-            message: format!("test stop at evaluation {}", self.seen),
-            evidence: BTreeMap::new(),
-        })
+        Decision::Stop(StopReason::other(
+            "test",
+            format!("test stop at evaluation {}", self.seen),
+            &[],
+        ))
     }
 }
 

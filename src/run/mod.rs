@@ -183,9 +183,9 @@ pub struct Run {
     last_metric: Option<f64>,
     evals: Vec<EvalPoint>,
     stop: Option<StopAt>,
-    last_evidence: BTreeMap<String, f64>,
+    last_evidence: Option<snuffer_policy::Evidence>,
     /// The marginal-gain policy's latest (optimistic rate, τ) per kWh, when it exposes them.
-    gauge: Option<(f64, f64)>,
+    gauge: Option<snuffer_policy::MarginalEvidence>,
     display: Display,
     exporter: Option<crate::prometheus::Exporter>,
     footprint: snuffer_footprint::FootprintConfig,
@@ -319,7 +319,7 @@ impl Run {
             last_metric: None,
             evals: Vec::new(),
             stop: None,
-            last_evidence: BTreeMap::new(),
+            last_evidence: None,
             gauge: None,
             display,
             exporter,
@@ -469,9 +469,13 @@ impl Run {
                 if !loss.is_finite() && self.policy.is_some() && self.stop_on_bad_loss =>
             {
                 Decision::Stop(StopReason::new(
-                    "divergence",
                     format!("the training loss is {loss} at step {step}: the run diverged"),
-                    &[("step", step as f64), ("loss", loss)],
+                    snuffer_policy::Evidence::Divergence(snuffer_policy::DivergenceEvidence {
+                        step,
+                        cause: snuffer_policy::DivergenceCause::NonFiniteLoss,
+                        value: loss,
+                        bound: None,
+                    }),
                 ))
             }
             (d, _) => d,
@@ -482,7 +486,7 @@ impl Run {
             self.gauge = gauge;
         }
         if let Decision::Stop(r) = &decision {
-            self.last_evidence = r.evidence.clone();
+            self.last_evidence = Some(r.evidence.clone());
             if self.stop.is_none() {
                 self.stop = Some(StopAt {
                     step,
@@ -510,7 +514,7 @@ impl Run {
             energy: energy_record(&report),
             metrics,
             forecast: forecast.clone(),
-            decision: Some(eval_decision_record(&decision, gauge, &warnings)),
+            decision: Some(eval_decision_record(&decision, gauge.as_ref(), &warnings)),
             meta: None,
         })?;
         self.log.flush()?;

@@ -2,7 +2,7 @@
 
 use crate::format::{DecisionRecord, DomainRecord, EnergyRecord};
 use snuffer_energy::EnergyReport;
-use snuffer_policy::{Decision, Warning};
+use snuffer_policy::{Decision, Evidence, MarginalEvidence, Warning};
 use std::collections::BTreeMap;
 
 /// NaN and infinities are written as `null`.
@@ -43,14 +43,31 @@ pub(super) fn decision_record(d: &Decision) -> DecisionRecord {
             action: "stop".into(),
             policy: Some(r.policy.clone()),
             message: Some(r.message.clone()),
-            evidence: r
-                .evidence
-                .iter()
-                .filter(|(_, v)| v.is_finite())
-                .map(|(k, v)| (k.clone(), *v))
-                .collect(),
+            evidence: numbers(&r.evidence),
         },
     }
+}
+
+/// The finite numbers of typed evidence, by field name (`tau_per_kwh`, …; the fields of
+/// a nested object such as a budget's limit are taken as they are).
+fn numbers(e: &Evidence) -> BTreeMap<String, f64> {
+    fn collect(v: serde_json::Value, out: &mut BTreeMap<String, f64>) {
+        if let serde_json::Value::Object(fields) = v {
+            for (k, v) in fields {
+                match v.as_f64() {
+                    Some(x) if x.is_finite() => {
+                        out.insert(k, x);
+                    }
+                    _ => collect(v, out),
+                }
+            }
+        }
+    }
+    let mut out = BTreeMap::new();
+    if let Ok(v) = serde_json::to_value(e) {
+        collect(v, &mut out);
+    }
+    out
 }
 
 /// The eval line's decision: a stop with its reason; a continue with the
@@ -58,15 +75,18 @@ pub(super) fn decision_record(d: &Decision) -> DecisionRecord {
 /// against τ at every evaluation.
 pub(super) fn eval_decision_record(
     d: &Decision,
-    gauge: Option<(f64, f64)>,
+    gauge: Option<&MarginalEvidence>,
     warnings: &[Warning],
 ) -> DecisionRecord {
     let mut r = decision_record(d);
     if matches!(d, Decision::Continue) {
-        if let Some((rate, tau)) = gauge {
+        if let Some(check) = gauge {
             r.policy = Some("marginal_gain".into());
-            r.evidence.insert("optimistic_rate_per_kwh".into(), rate);
-            r.evidence.insert("tau_per_kwh".into(), tau);
+            r.evidence.insert(
+                "optimistic_rate_per_kwh".into(),
+                check.optimistic_rate_per_kwh,
+            );
+            r.evidence.insert("tau_per_kwh".into(), check.tau_per_kwh);
             r.evidence.retain(|_, v| v.is_finite());
         }
         if !warnings.is_empty() {
@@ -79,12 +99,7 @@ pub(super) fn eval_decision_record(
                     .join(" "),
             );
             for w in warnings {
-                r.evidence.extend(
-                    w.evidence
-                        .iter()
-                        .filter(|(_, v)| v.is_finite())
-                        .map(|(k, v)| (k.clone(), *v)),
-                );
+                r.evidence.extend(numbers(&w.evidence));
             }
         }
     }

@@ -6,6 +6,7 @@ use super::{curve, EvalPoint, Run};
 use crate::format::Summary;
 use crate::progress::Status;
 use snuffer_energy::{EnergyReport, Joules, JOULES_PER_KWH};
+use snuffer_policy::MarginalEvidence;
 
 impl Run {
     /// Where forecasts are evaluated: the planned end, else twice the steps done.
@@ -32,20 +33,23 @@ impl Run {
 
     /// The policy's gain-per-kWh check at this step, if it made one (a
     /// `MarginalGain`, alone or inside an `AnyOf`).
-    pub(super) fn policy_gauge(&self, step: u64) -> Option<(f64, f64)> {
+    pub(super) fn policy_gauge(&self, step: u64) -> Option<MarginalEvidence> {
         let check = self.policy.as_ref()?.gain_check()?;
-        (check.step == step as f64).then_some((check.rate_per_kwh, check.tau_per_kwh))
+        (check.step == step as f64).then_some(check)
+    }
+
+    /// The latest marginal-gain numbers: this step's check, else the stop's.
+    fn latest_marginal(&self) -> Option<&MarginalEvidence> {
+        self.gauge
+            .as_ref()
+            .or_else(|| self.last_evidence.as_ref()?.marginal())
     }
 
     /// The optimistic gain per kWh for display: the policy's own figure when
     /// it reports one, else the forecast's optimistic gain to the planned end
     /// over the energy the rest of the run will cost.
     pub(super) fn display_gain_per_kwh(&self, step: u64, energy_j: f64) -> Option<f64> {
-        if let Some(g) = self
-            .gauge
-            .map(|(rate, _)| rate)
-            .or_else(|| self.last_evidence.get("optimistic_rate_per_kwh").copied())
-        {
+        if let Some(g) = self.latest_marginal().map(|m| m.optimistic_rate_per_kwh) {
             return Some(g);
         }
         let f = self.curve.latest()?;
@@ -81,11 +85,7 @@ impl Run {
             estimated: report.provenance.is_estimate(),
             forecast,
             gain_per_kwh: self.display_gain_per_kwh(step, report.total.0),
-            tau: self
-                .gauge
-                .map(|(_, tau)| tau)
-                .or_else(|| self.last_evidence.get("tau_per_kwh").copied())
-                .or(self.tau),
+            tau: self.latest_marginal().map(|m| m.tau_per_kwh).or(self.tau),
         };
         self.display.on_eval(&status);
     }
@@ -274,7 +274,7 @@ mod tests {
         });
         r.stop = Some(StopAt {
             step: 250,
-            reason: StopReason::new(
+            reason: StopReason::other(
                 "marginal_gain",
                 "gain 0.01/kWh is below τ 0.5/kWh.".into(),
                 &[],

@@ -14,7 +14,9 @@
 //! evaluations were seen): a pre-learning phase that costs little is not evidence.
 
 use crate::history::History;
-use crate::{Decision, GainCheck, Observation, PolicyError, StopPolicy, StopReason, Tau};
+use crate::{
+    Decision, Evidence, MarginalEvidence, Observation, PolicyError, StopPolicy, StopReason, Tau,
+};
 use snuffer_energy::JOULES_PER_KWH;
 use snuffer_forecast::{Direction, Forecast};
 
@@ -259,6 +261,23 @@ impl MarginalGain {
         self.last_check.as_ref()
     }
 
+    /// A check as typed evidence (what a stop carries and [`StopPolicy::gain_check`]
+    /// returns).
+    fn evidence(&self, c: &Check) -> MarginalEvidence {
+        MarginalEvidence {
+            step: c.step,
+            best: c.best,
+            tau_per_kwh: c.tau_per_kwh,
+            optimistic_rate_per_kwh: c.best_rate_per_kwh,
+            optimistic_gain: c.optimistic_gain,
+            horizon_step: c.horizon_step,
+            horizon_kwh: c.horizon_kwh,
+            energy_share: c.energy_share,
+            level: self.config.level,
+            consecutive: c.agreeing,
+        }
+    }
+
     /// Estimated share of the planned energy spent at `step` with `energy_j` so far.
     fn energy_share(&self, step: f64, energy_j: f64, planned: Option<f64>) -> Option<f64> {
         let planned = planned?;
@@ -408,7 +427,6 @@ impl StopPolicy for MarginalGain {
         }
         let c = check;
         Decision::Stop(StopReason::new(
-            "marginal_gain",
             format!(
                 "at step {} the optimistic forecast ({:.0} % interval) gains at most {} over the best {} by step {:.0}, \
                  {} per kWh for {}, below τ = {} per kWh ({} checks in a row; {:.0} % of the planned energy spent)",
@@ -423,18 +441,7 @@ impl StopPolicy for MarginalGain {
                 c.agreeing,
                 100.0 * c.energy_share
             ),
-            &[
-                ("step", c.step),
-                ("best", c.best),
-                ("tau_per_kwh", c.tau_per_kwh),
-                ("optimistic_rate_per_kwh", c.best_rate_per_kwh),
-                ("optimistic_gain", c.optimistic_gain),
-                ("horizon_step", c.horizon_step),
-                ("horizon_kwh", c.horizon_kwh),
-                ("energy_share", c.energy_share),
-                ("level", self.config.level),
-                ("consecutive", f64::from(c.agreeing)),
-            ],
+            Evidence::MarginalGain(self.evidence(&c)),
         ))
     }
 
@@ -442,12 +449,8 @@ impl StopPolicy for MarginalGain {
         "marginal_gain"
     }
 
-    fn gain_check(&self) -> Option<GainCheck> {
-        self.last_check.as_ref().map(|c| GainCheck {
-            step: c.step,
-            rate_per_kwh: c.best_rate_per_kwh,
-            tau_per_kwh: c.tau_per_kwh,
-        })
+    fn gain_check(&self) -> Option<MarginalEvidence> {
+        self.last_check.as_ref().map(|c| self.evidence(c))
     }
 
     fn reset(&mut self) {
