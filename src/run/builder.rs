@@ -107,7 +107,10 @@ impl RunBuilder {
     }
 
     /// Known bounds of the metric (an accuracy in [0, 1], a loss ≥ 0): the
-    /// forecaster never predicts beyond them.
+    /// forecaster never predicts beyond them. Without them (and without bounds in
+    /// [`forecast_config`](Self::forecast_config)) they are inferred from the metric's
+    /// name and first finite value by [`Bounds::infer`], as `snuffer forecast` and
+    /// `snuffer replay` do, and dropped if a later value falls outside them.
     pub fn bounds(mut self, lower: Option<f64>, upper: Option<f64>) -> RunBuilder {
         self.bounds = Bounds { lower, upper };
         self

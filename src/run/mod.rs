@@ -42,7 +42,7 @@
 //!   them at this step ([`snuffer_policy::StopPolicy::gain_check`]),
 //!   plus the numbers of any policy warning (its sentence in `message`).
 //! * `summary.json` `extra`: `stop_step`, `evaluations`, `forecast_fits`,
-//!   `forecast_points`, `forecast_error`, `policy`, `policy_note`, `tau`,
+//!   `forecast_points`, `forecast_error`, `forecast_bounds_inferred`, `policy`, `policy_note`, `tau`,
 //!   `meters`, `skipped`, `sample_interval_s`, `sampler_errors`,
 //!   `last_sampler_error`, `footprint_error`, `log_every`, `step_lines`,
 //!   `steps_file`.
@@ -243,9 +243,13 @@ impl Run {
             .clone()
             .unwrap_or_else(|| ForecastConfig::new(b.direction));
         forecast.direction = b.direction;
-        if b.bounds.lower.is_some() || b.bounds.upper.is_some() {
+        let given = b.bounds.lower.is_some() || b.bounds.upper.is_some();
+        if given {
             forecast.bounds = b.bounds;
         }
+        // Neither `.bounds(..)` nor bounds in `.forecast_config(..)`: infer them.
+        let infer = (!given && forecast.bounds == snuffer_forecast::Bounds::default())
+            .then(|| b.metric_name.clone());
         let exporter = match &b.prometheus {
             Some(addr) => Some(crate::prometheus::Exporter::serve(addr).map_err(|source| {
                 Error::Prometheus {
@@ -311,7 +315,7 @@ impl Run {
             direction: b.direction,
             energy,
             log,
-            curve: curve::Curve::new(forecast, b.refit),
+            curve: curve::Curve::new(forecast, b.refit, infer),
             policy: b.policy,
             policy_name: b.policy_name,
             tau: b.tau,

@@ -28,6 +28,7 @@ pub(super) fn build(run: &mut Run, total: &EnergyReport, end: Instant, finished:
         "forecast_fits": run.curve.fits,
         "forecast_points": run.curve.len(),
         "forecast_error": run.curve.last_error,
+        "forecast_bounds_inferred": run.curve.inferred,
         "policy": run.policy_name,
         "policy_note": run.policy.as_ref().and_then(|p| p.note()),
         "tau": run.tau,

@@ -85,6 +85,7 @@
 //!   correction, cap or asymmetric spread).
 #![deny(missing_docs)]
 
+mod bounds;
 mod ensemble;
 mod error;
 mod families;
