@@ -8,7 +8,7 @@
 //! of the run buys less than τ metric units per kWh, which maximises
 //! `U = best metric − τ · energy`. [`Patience`], [`Target`], [`Divergence`] and [`Budget`]
 //! are the classic rules; [`AnyOf`] composes them. [`replay`] runs the same code over
-//! recorded curves ([`curves`]) and scores it against the hindsight oracle.
+//! recorded curves ([`curves`]) and scores it against the hindsight [`Oracle`].
 //!
 //! ```
 //! use snuffer_energy::{Joules, Provenance};
@@ -65,6 +65,7 @@ mod error;
 mod evidence;
 mod history;
 mod marginal;
+mod oracle;
 mod patience;
 mod policy;
 pub mod replay;
@@ -84,6 +85,7 @@ pub use marginal::{
     DEFAULT_CONSECUTIVE, DEFAULT_IDLE_WARMUP_FRACTION, DEFAULT_LEVEL, DEFAULT_MIN_EVALUATIONS,
     DEFAULT_WARMUP_FRACTION,
 };
+pub use oracle::{Oracle, OracleStop};
 pub use patience::{MinDelta, Patience, PatienceConfig};
 pub use policy::{Decision, Never, Observation, StopPolicy, StopReason, Warning};
 pub use target::Target;
