@@ -10,7 +10,7 @@
 //! position moves when the run reaches a step-log mark (a step count, never a
 //! clock check), and everything else is refreshed at evaluations.
 
-use snuffer_energy::{Joules, Watts};
+use snuffer_energy::{significant, Joules, Watts};
 use std::io::IsTerminal;
 use std::time::{Duration, Instant};
 
@@ -50,20 +50,9 @@ pub(crate) struct Status {
     pub(crate) tau: Option<f64>,
 }
 
-/// Three significant digits without scientific notation for ordinary values.
+/// Three significant digits: the one formatter ([`snuffer_energy::significant`]).
 pub(crate) fn sig3(v: f64) -> String {
-    if !v.is_finite() {
-        return "NaN".into();
-    }
-    if v == 0.0 {
-        return "0".into();
-    }
-    let mag = v.abs().log10().floor() as i32;
-    if !(-6..=6).contains(&mag) {
-        return format!("{v:.2e}");
-    }
-    let decimals = (2 - mag).max(0) as usize;
-    format!("{v:.decimals$}")
+    significant(v, 3)
 }
 
 /// The status as one line (also the bar's message).
@@ -80,11 +69,8 @@ pub(crate) fn status_line(s: &Status) -> String {
     } else {
         ("", "")
     };
-    let power = s
-        .power
-        .map(|p| format!("{mark}{:.1} W ", p.0))
-        .unwrap_or_default();
-    // `Joules` picks J, kJ or kWh, so a laptop run is not "0.00000384 kWh".
+    let power = s.power.map(|p| format!("{mark}{p} ")).unwrap_or_default();
+    // `Joules` picks J, kJ, Wh or kWh, so a laptop run is not "0.00000384 kWh".
     parts.push(format!("{power}{mark}{}{est}", s.energy));
     if let Some((m, lo, hi)) = s.forecast {
         parts.push(format!("final {} [{}, {}]", sig3(m), sig3(lo), sig3(hi)));
@@ -247,21 +233,6 @@ fn new_bar(name: &str, planned: Option<u64>) -> indicatif::ProgressBar {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn sig3_rows() {
-        for (v, want) in [
-            (0.0, "0"),
-            (1.0, "1.00"),
-            (0.91234, "0.912"),
-            (123.456, "123"),
-            (0.000123456, "0.000123"),
-            (1.5e-9, "1.50e-9"),
-            (f64::NAN, "NaN"),
-        ] {
-            assert_eq!(sig3(v), want, "sig3({v})");
-        }
-    }
 
     #[test]
     fn estimated_figures_are_marked() {
