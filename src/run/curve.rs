@@ -1,7 +1,7 @@
 //! The monitored metric's history, the forecaster and its refit cadence.
 
-use crate::format::ForecastRecord;
 use snuffer_forecast::{Bounds, Forecast, ForecastConfig, Forecaster};
+use snuffer_rundir::ForecastRecord;
 
 /// When the forecaster is refitted.
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -1,9 +1,8 @@
 //! Building the records of `steps.jsonl` from the crates' types.
 
-use crate::format::{DecisionRecord, DomainRecord, EnergyRecord};
 use snuffer_energy::EnergyReport;
 use snuffer_policy::{Decision, Evidence, MarginalEvidence, Warning};
-use std::collections::BTreeMap;
+use snuffer_rundir::{Action, DecisionRecord, DomainRecord, EnergyRecord, WarningRecord};
 
 /// NaN and infinities are written as `null`.
 pub(super) fn finite(v: f64) -> Option<f64> {
@@ -33,75 +32,45 @@ pub(super) fn domain_records(r: &EnergyReport) -> Vec<DomainRecord> {
 
 pub(super) fn decision_record(d: &Decision) -> DecisionRecord {
     match d {
-        Decision::Continue => DecisionRecord {
-            action: "continue".into(),
-            policy: None,
-            message: None,
-            evidence: BTreeMap::new(),
-        },
+        Decision::Continue => DecisionRecord::proceed(),
         Decision::Stop(r) => DecisionRecord {
-            action: "stop".into(),
+            action: Action::Stop,
             policy: Some(r.policy.clone()),
             message: Some(r.message.clone()),
-            evidence: numbers(&r.evidence),
+            evidence: object(&r.evidence),
+            warnings: Vec::new(),
         },
     }
 }
 
-/// The finite numbers of typed evidence, by field name (`tau_per_kwh`, …; the fields of
-/// a nested object such as a budget's limit are taken as they are).
-fn numbers(e: &Evidence) -> BTreeMap<String, f64> {
-    fn collect(v: serde_json::Value, out: &mut BTreeMap<String, f64>) {
-        if let serde_json::Value::Object(fields) = v {
-            for (k, v) in fields {
-                match v.as_f64() {
-                    Some(x) if x.is_finite() => {
-                        out.insert(k, x);
-                    }
-                    _ => collect(v, out),
-                }
-            }
-        }
+/// Typed evidence as the flat JSON object the run directory keeps (format 2).
+fn object(e: &impl serde::Serialize) -> serde_json::Map<String, serde_json::Value> {
+    match serde_json::to_value(e) {
+        Ok(serde_json::Value::Object(fields)) => fields,
+        _ => serde_json::Map::new(),
     }
-    let mut out = BTreeMap::new();
-    if let Ok(v) = serde_json::to_value(e) {
-        collect(v, &mut out);
-    }
-    out
 }
 
 /// The eval line's decision: a stop with its reason; a continue with the
-/// marginal-gain numbers and any warnings, so the log shows the gain per kWh
-/// against τ at every evaluation.
+/// marginal-gain check made at this step, so the log shows the gain per kWh
+/// against τ at every evaluation; any warnings in their own list.
 pub(super) fn eval_decision_record(
     d: &Decision,
     gauge: Option<&MarginalEvidence>,
     warnings: &[Warning],
 ) -> DecisionRecord {
     let mut r = decision_record(d);
-    if matches!(d, Decision::Continue) {
-        if let Some(check) = gauge {
-            r.policy = Some("marginal_gain".into());
-            r.evidence.insert(
-                "optimistic_rate_per_kwh".into(),
-                check.optimistic_rate_per_kwh,
-            );
-            r.evidence.insert("tau_per_kwh".into(), check.tau_per_kwh);
-            r.evidence.retain(|_, v| v.is_finite());
-        }
-        if !warnings.is_empty() {
-            r.policy = Some(warnings[0].policy.clone());
-            r.message = Some(
-                warnings
-                    .iter()
-                    .map(|w| w.message.as_str())
-                    .collect::<Vec<_>>()
-                    .join(" "),
-            );
-            for w in warnings {
-                r.evidence.extend(numbers(&w.evidence));
-            }
-        }
+    if let (Decision::Continue, Some(check)) = (d, gauge) {
+        r.policy = Some(Evidence::MarginalGain(*check).policy().to_string());
+        r.evidence = object(&Evidence::MarginalGain(*check));
     }
+    r.warnings = warnings
+        .iter()
+        .map(|w| WarningRecord {
+            policy: w.policy.clone(),
+            message: w.message.clone(),
+            evidence: object(&w.evidence),
+        })
+        .collect();
     r
 }

@@ -89,7 +89,7 @@ fn a_stopped_tracker_run_reports_its_stop_and_writes_codecarbon_columns() -> any
     let csv = std::fs::read_to_string(dir.join("emissions.csv"))?;
     assert_eq!(
         csv.lines().next(),
-        Some(snuffer::emissions::COLUMNS.join(",").as_str())
+        Some(snuffer::rundir::emissions::COLUMNS.join(",").as_str())
     );
     Ok(())
 }

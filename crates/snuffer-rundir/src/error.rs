@@ -34,7 +34,7 @@ pub enum RunDirError {
         message: String,
     },
     /// `summary.json` does not parse.
-    #[error("{path} is not a Snuffer summary: {source}")]
+    #[error("{path} is not a Snuffer summary ({source}); fix or delete it to read the run from steps.jsonl alone")]
     BadSummary {
         /// The file.
         path: PathBuf,

@@ -93,28 +93,27 @@ pub const MEASURED_SAVING: &str = "saved (measured vs. the full run)";
 /// need minus what the run used.
 pub const FORECAST_SAVING: &str = "forecast saving";
 
-/// `forecast saving 1.50 kJ (83.3 % of the forecast full run)`: the one wording of a
-/// forecast saving, for stop lines, reports and tables.
-pub fn forecast_saving_phrase(
-    saved: snuffer_energy::Joules,
-    full: snuffer_energy::Joules,
-) -> String {
+/// `1.50 kJ (83.3 % of the forecast full run)`: the one wording of a forecast saving's
+/// figures (with [`FORECAST_SAVING`] as its label).
+pub fn forecast_saving(saved: snuffer_energy::Joules, full: snuffer_energy::Joules) -> String {
     format!(
-        "{FORECAST_SAVING} {saved} ({} of the forecast full run)",
+        "{saved} ({} of the forecast full run)",
         snuffer_energy::percent(saved.0 / full.0)
     )
 }
 
-/// `saved (measured vs. the full run) 6.20 J (82.1 %)`: the one wording of a measured
-/// saving.
-pub fn measured_saving_phrase(
+/// `forecast saving 1.50 kJ (83.3 % of the forecast full run)`, for sentences.
+pub fn forecast_saving_phrase(
     saved: snuffer_energy::Joules,
     full: snuffer_energy::Joules,
 ) -> String {
-    format!(
-        "{MEASURED_SAVING} {saved} ({})",
-        snuffer_energy::percent(saved.0 / full.0)
-    )
+    format!("{FORECAST_SAVING} {}", forecast_saving(saved, full))
+}
+
+/// `6.20 J (82.1 %)`: the one wording of a measured saving's figures (with
+/// [`MEASURED_SAVING`] as its label).
+pub fn measured_saving(saved: snuffer_energy::Joules, full: snuffer_energy::Joules) -> String {
+    format!("{saved} ({})", snuffer_energy::percent(saved.0 / full.0))
 }
 
 /// Writes `bytes` to `path` through a temp file in the same directory and a rename, so

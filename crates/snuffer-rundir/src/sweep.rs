@@ -184,8 +184,9 @@ impl Sweep {
         ))
     }
 
-    /// The runs of the sweep (subdirectories holding `steps.jsonl` or `summary.json`),
-    /// ordered by start time, then name; runs whose first line is not there yet come last.
+    /// The runs of the sweep (subdirectories holding `steps.jsonl` or `summary.json`; links
+    /// to them, such as `runs/latest`, are not runs of their own), ordered by start time,
+    /// then name; runs whose first line is not there yet come last.
     pub fn list_runs(&self) -> Result<Vec<SweepRun>, RunDirError> {
         let list_err = |source| RunDirError::ListSweep {
             path: self.dir.clone(),
@@ -195,9 +196,9 @@ impl Sweep {
         for entry in std::fs::read_dir(&self.dir).map_err(list_err)? {
             let entry = entry.map_err(list_err)?;
             let dir = entry.path();
-            if !dir.is_dir()
-                || !(dir.join(STEPS_FILE).is_file() || dir.join(SUMMARY_FILE).is_file())
-            {
+            // Links (such as `runs/latest`) point at runs listed under their own name.
+            let is_dir = entry.file_type().is_ok_and(|t| t.is_dir());
+            if !is_dir || !(dir.join(STEPS_FILE).is_file() || dir.join(SUMMARY_FILE).is_file()) {
                 continue;
             }
             runs.push(SweepRun {
