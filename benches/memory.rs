@@ -54,7 +54,7 @@ fn main() -> anyhow::Result<()> {
     }
     let summary = run.finish()?;
     let after = status_kib("VmHWM:")?;
-    let log = std::fs::metadata(dir.path().join("run").join(snuffer::format::STEPS_FILE))?.len();
+    let log = std::fs::metadata(dir.path().join("run").join(snuffer::rundir::STEPS_FILE))?.len();
     println!(
         "{} steps, {} evaluations in {:.2?}: RSS before {:.1} MiB (peak before {:.1} MiB), peak after {:.1} MiB \
          → added by the run: {:.2} MiB (goal ≤ 64 MiB); steps.jsonl {:.2} MiB on disk",

@@ -21,7 +21,7 @@ fn main() -> anyhow::Result<()> {
         .bounds(Some(0.0), Some(1.0))
         .policy(marginal_policy(common::TAU_RELATIVE)?) // divergence guard + marginal gain per kWh
         .build()?;
-    let best_path = run.dir().join(snuffer::format::BEST_WEIGHTS_FILE);
+    let best_path = run.dir().join(snuffer::rundir::BEST_WEIGHTS_FILE);
     let mut batches = Batches::new(data.n_train(), 32, 1, &dev);
     let mut saved = false;
     for step in 1..=2_000u64 {

@@ -37,24 +37,9 @@ pub enum Error {
         /// The underlying error.
         source: std::io::Error,
     },
-    /// A run file could not be read.
-    #[error("cannot read {path}: {source}; check the path (a run directory holds steps.jsonl and summary.json)")]
-    Read {
-        /// The file.
-        path: PathBuf,
-        /// The underlying error.
-        source: std::io::Error,
-    },
-    /// A line of `steps.jsonl` (other than a torn last line) is not a valid record.
-    #[error("{path}, line {line}: not a valid step record ({message}); the file was edited or written by an incompatible version")]
-    BadRecord {
-        /// The file.
-        path: PathBuf,
-        /// 1-based line number.
-        line: u64,
-        /// What the JSON parser reported.
-        message: String,
-    },
+    /// Writing or reading the run directory failed (the message names the file).
+    #[error(transparent)]
+    RunDir(#[from] snuffer_rundir::RunDirError),
     /// No energy meter could be started.
     #[error("no energy meter is available ({reasons}); pass meters explicitly with `.meters(...)`, e.g. a `ConstantMeter` with your hardware's power")]
     NoMeter {
@@ -69,6 +54,7 @@ pub enum Error {
         source: snuffer_energy::EnergyError,
     },
     /// The Prometheus exporter could not listen.
+    #[cfg(feature = "prometheus")]
     #[error("cannot start the Prometheus exporter on {addr}: {source}")]
     Prometheus {
         /// The address asked for.

@@ -41,29 +41,38 @@
 //! assert_eq!(summary.steps, 400); // 1 − 0.5/√300 = 0.971, 1 − 0.5/√400 = 0.975
 //! assert_eq!(summary.stop.as_ref().and_then(|s| s.policy.as_deref()), Some("target"));
 //! assert!(summary.energy_j > 0.0 && summary.provenance.is_estimate());
-//! assert!(dir.path().join("doc/steps.jsonl").exists());
+//! assert!(dir.path().join("doc").join(snuffer::rundir::STEPS_FILE).exists());
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
 //! # Modules
 //!
 //! * [`run`]: the tracker ([`Run`], [`RunBuilder`], [`Action`]).
-//! * [`format`](mod@format): the run directory's files as types, and [`format::read_steps`].
-//! * [`progress`]: the live display ([`Progress`]).
-//! * [`emissions`]: CodeCarbon-compatible `emissions.csv`.
-//! * [`prometheus`]: an optional exporter of the run's state.
-//! * Re-exports: [`energy`] (meters and sampler), [`forecast`] (learning
-//!   curves), [`policy`] (stop policies), [`footprint`] (CO2e and water).
+//! * [`sink`]: where the run's events go ([`sink::Sink`]): the log
+//!   (`steps.jsonl`, `summary.json`), the progress display ([`progress`]),
+//!   `emissions.csv`, and `prometheus` (an exporter of the run's state,
+//!   behind the cargo feature `prometheus`, off by default).
+//! * Re-exports: [`rundir`] (the run directory's files as types, their reader
+//!   and writer, sweeps), [`energy`] (meters and sampler), [`forecast`]
+//!   (learning curves), [`policy`] (stop policies), [`footprint`] (CO2e and
+//!   water).
+//!
+//! # Features
+//!
+//! * `candle` (default): the [`candle`] module (optimizer wrapper,
+//!   trainer, best weights).
+//! * `prometheus`: `RunBuilder::prometheus` and the `prometheus` module (brings
+//!   `tiny_http`).
 #![deny(missing_docs)]
 
 #[cfg(feature = "candle")]
 pub mod candle;
-pub mod emissions;
 mod error;
-pub mod format;
 pub mod progress;
+#[cfg(feature = "prometheus")]
 pub mod prometheus;
 pub mod run;
+pub mod sink;
 
 pub use error::Error;
 pub use progress::Progress;
@@ -73,3 +82,4 @@ pub use snuffer_energy as energy;
 pub use snuffer_footprint as footprint;
 pub use snuffer_forecast as forecast;
 pub use snuffer_policy as policy;
+pub use snuffer_rundir as rundir;

@@ -2,15 +2,17 @@
 //! periodic lines otherwise, nothing when quiet.
 //!
 //! The bar shows step / planned steps, the latest loss and metric, power (W)
-//! and energy (kWh) — prefixed with `~` and followed by `(est.)` when they
+//! and energy (J, kJ, Wh or kWh) — prefixed with `~` and followed by `(est.)` when they
 //! come from a model rather than a meter — the forecast final metric with its
 //! 80 % interval, and the forecast marginal gain per kWh against τ when known.
+//! [`ProgressSink`] is the [`Sink`] that shows it.
 //!
 //! Nothing here runs in [`Run::step`](crate::Run::step)'s fast path: the bar's
 //! position moves when the run reaches a step-log mark (a step count, never a
 //! clock check), and everything else is refreshed at evaluations.
 
-use snuffer_energy::{Joules, Watts};
+use crate::sink::{Eval, Sink};
+use snuffer_energy::{significant, Joules, Watts};
 use std::io::IsTerminal;
 use std::time::{Duration, Instant};
 
@@ -35,7 +37,7 @@ const PLAIN_EVERY: Duration = Duration::from_secs(30);
 
 /// What the display shows, as of an evaluation.
 #[derive(Debug, Clone, Default)]
-pub(crate) struct Status {
+struct Status {
     pub(crate) step: u64,
     pub(crate) loss: Option<f64>,
     pub(crate) metric_name: String,
@@ -50,24 +52,30 @@ pub(crate) struct Status {
     pub(crate) tau: Option<f64>,
 }
 
-/// Three significant digits without scientific notation for ordinary values.
+/// Three significant digits: the one formatter ([`snuffer_energy::significant`]).
 pub(crate) fn sig3(v: f64) -> String {
-    if !v.is_finite() {
-        return "NaN".into();
+    significant(v, 3)
+}
+
+impl Status {
+    fn of(e: &Eval<'_>) -> Status {
+        Status {
+            step: e.line.step,
+            loss: e.loss,
+            metric_name: e.metric_name.to_string(),
+            metric: Some(e.metric),
+            power: e.power.map(|p| p.total),
+            energy: e.energy.total,
+            estimated: e.energy.provenance.is_estimate(),
+            forecast: e.forecast.map(|f| (f.median, f.lo, f.hi)),
+            gain_per_kwh: e.gain_per_kwh,
+            tau: e.tau_per_kwh,
+        }
     }
-    if v == 0.0 {
-        return "0".into();
-    }
-    let mag = v.abs().log10().floor() as i32;
-    if !(-6..=6).contains(&mag) {
-        return format!("{v:.2e}");
-    }
-    let decimals = (2 - mag).max(0) as usize;
-    format!("{v:.decimals$}")
 }
 
 /// The status as one line (also the bar's message).
-pub(crate) fn status_line(s: &Status) -> String {
+fn status_line(s: &Status) -> String {
     let mut parts = Vec::with_capacity(6);
     if let Some(l) = s.loss {
         parts.push(format!("loss {}", sig3(l)));
@@ -80,11 +88,8 @@ pub(crate) fn status_line(s: &Status) -> String {
     } else {
         ("", "")
     };
-    let power = s
-        .power
-        .map(|p| format!("{mark}{:.1} W ", p.0))
-        .unwrap_or_default();
-    // `Joules` picks J, kJ or kWh, so a laptop run is not "0.00000384 kWh".
+    let power = s.power.map(|p| format!("{mark}{p} ")).unwrap_or_default();
+    // `Joules` picks J, kJ, Wh or kWh, so a laptop run is not "0.00000384 kWh".
     parts.push(format!("{power}{mark}{}{est}", s.energy));
     if let Some((m, lo, hi)) = s.forecast {
         parts.push(format!("final {} [{}, {}]", sig3(m), sig3(lo), sig3(hi)));
@@ -104,8 +109,8 @@ enum Out {
     Quiet,
 }
 
-/// The live display of one run.
-pub(crate) struct Display {
+/// The live display of one run: a [`Sink`] that draws the bar or prints plain lines.
+pub struct ProgressSink {
     out: Out,
     name: String,
     planned: Option<u64>,
@@ -116,8 +121,37 @@ pub(crate) struct Display {
     last_plain: Instant,
 }
 
-impl Display {
-    pub(crate) fn new(mode: Progress, name: &str, planned: Option<u64>) -> Display {
+impl std::fmt::Debug for ProgressSink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ProgressSink")
+            .field("name", &self.name)
+            .field("planned", &self.planned)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Sink for ProgressSink {
+    fn mark(&mut self, step: u64, at: Instant) {
+        self.on_step(step, at);
+    }
+    fn eval(&mut self, e: &Eval<'_>) -> Result<(), crate::Error> {
+        self.on_eval(&Status::of(e));
+        Ok(())
+    }
+    fn say(&mut self, sentence: &str) {
+        self.say_line(sentence);
+    }
+}
+
+impl Drop for ProgressSink {
+    fn drop(&mut self) {
+        self.close();
+    }
+}
+
+impl ProgressSink {
+    /// The display of run `name` in `mode` (`planned` steps, if known, size the bar).
+    pub fn new(mode: Progress, name: &str, planned: Option<u64>) -> ProgressSink {
         let tty = std::io::stderr().is_terminal();
         let out = match mode {
             Progress::Quiet => Out::Quiet,
@@ -125,7 +159,7 @@ impl Display {
             Progress::Auto if !tty => Out::Plain,
             Progress::Auto | Progress::Bar => Out::Bar(new_bar(name, planned)),
         };
-        Display {
+        ProgressSink {
             out,
             name: name.to_string(),
             planned,
@@ -137,16 +171,11 @@ impl Display {
         }
     }
 
-    /// Whether anything is shown.
-    pub(crate) fn is_quiet(&self) -> bool {
-        matches!(self.out, Out::Quiet)
-    }
-
     /// Move the bar (called at step-log marks, not every step).
     ///
     /// In plain mode, when evaluations are far apart, a position-only line
     /// keeps showing life every 30 s (the figures wait for the next evaluation).
-    pub(crate) fn on_step(&mut self, step: u64, now: Instant) {
+    fn on_step(&mut self, step: u64, now: Instant) {
         match &self.out {
             Out::Bar(bar) if step >= self.next_bar_step => {
                 bar.set_position(step);
@@ -161,7 +190,7 @@ impl Display {
     }
 
     /// Refresh after an evaluation.
-    pub(crate) fn on_eval(&mut self, s: &Status) {
+    fn on_eval(&mut self, s: &Status) {
         match &self.out {
             Out::Quiet => {}
             Out::Bar(bar) => {
@@ -191,7 +220,7 @@ impl Display {
     }
 
     /// Print one sentence above the bar (or as a plain line).
-    pub(crate) fn say(&self, sentence: &str) {
+    fn say_line(&self, sentence: &str) {
         match &self.out {
             Out::Quiet => {}
             Out::Bar(bar) => bar.println(format!("[{}] {sentence}", self.name)),
@@ -199,11 +228,12 @@ impl Display {
         }
     }
 
-    /// Leave the bar where it is, with its last message.
-    pub(crate) fn finish(&mut self) {
+    /// Leave the bar where it is, with its last message (once).
+    fn close(&mut self) {
         if let Out::Bar(bar) = &self.out {
             bar.abandon();
         }
+        self.out = Out::Quiet;
     }
 }
 
@@ -247,21 +277,6 @@ fn new_bar(name: &str, planned: Option<u64>) -> indicatif::ProgressBar {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn sig3_rows() {
-        for (v, want) in [
-            (0.0, "0"),
-            (1.0, "1.00"),
-            (0.91234, "0.912"),
-            (123.456, "123"),
-            (0.000123456, "0.000123"),
-            (1.5e-9, "1.50e-9"),
-            (f64::NAN, "NaN"),
-        ] {
-            assert_eq!(sig3(v), want, "sig3({v})");
-        }
-    }
 
     #[test]
     fn estimated_figures_are_marked() {

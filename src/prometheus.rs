@@ -6,7 +6,11 @@
 //! `"9184"` means `127.0.0.1:9184`): energy figures of a machine are not for
 //! the whole network by default. It runs one small thread that answers
 //! `GET /metrics` with the latest [`MetricsSnapshot`] rendered as text
-//! (format 0.0.4); it stops when the [`Exporter`] is dropped.
+//! (format 0.0.4); it stops when the [`Exporter`] is dropped. [`PrometheusSink`] feeds it
+//! a run's events ([`RunBuilder::prometheus`](crate::RunBuilder::prometheus)).
+//!
+//! Behind the cargo feature `prometheus` (off by default), so a training binary that does
+//! not export carries no HTTP server.
 //!
 //! ```
 //! use snuffer::prometheus::{DomainSnapshot, Exporter, MetricsSnapshot};
@@ -35,7 +39,7 @@
 //! ```
 
 use crate::energy::{Joules, Provenance, Sampler, Watts};
-use crate::format::ForecastRecord;
+use snuffer_rundir::ForecastRecord;
 use std::fmt::Write as _;
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -419,6 +423,62 @@ impl Drop for Exporter {
         if let Some(t) = self.thread.take() {
             let _ = t.join();
         }
+    }
+}
+
+/// The [`Sink`](crate::sink::Sink) that serves a run's state: energy and power per
+/// domain, step, metric, best, forecast and stop, updated at every evaluation.
+#[derive(Debug)]
+pub struct PrometheusSink {
+    exporter: Exporter,
+}
+
+impl PrometheusSink {
+    /// Serves on `addr` (see [`Exporter::serve`]).
+    pub fn serve(addr: &str) -> std::io::Result<PrometheusSink> {
+        Ok(PrometheusSink {
+            exporter: Exporter::serve(addr)?,
+        })
+    }
+
+    /// The address it listens on.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.exporter.local_addr()
+    }
+}
+
+impl crate::sink::Sink for PrometheusSink {
+    fn eval(&mut self, e: &crate::sink::Eval<'_>) -> Result<(), crate::Error> {
+        let domains = e
+            .energy
+            .domains
+            .iter()
+            .map(|d| DomainSnapshot {
+                name: d.domain.clone(),
+                energy: d.joules,
+                power: e.power.and_then(|p| {
+                    p.domains
+                        .iter()
+                        .find(|q| q.domain == d.domain)
+                        .map(|q| q.power)
+                }),
+                provenance: d.provenance.clone(),
+                uncertainty: d.uncertainty,
+            })
+            .collect();
+        self.exporter.update(&MetricsSnapshot {
+            run: e.name.to_string(),
+            step: e.line.step,
+            elapsed: e.elapsed,
+            domains,
+            metric_name: Some(e.metric_name.to_string()),
+            metric: Some(e.metric),
+            best_metric: e.best.map(|(_, m)| m),
+            forecast: e.forecast.cloned(),
+            stopped: e.stop.is_some(),
+            stop_policy: e.stop.map(|r| r.policy.clone()),
+        });
+        Ok(())
     }
 }
 

@@ -7,10 +7,10 @@ use candle_core::{DType, Device, Module, Tensor};
 use candle_nn::{Linear, Optimizer, VarBuilder, VarMap, SGD};
 use snuffer::energy::{ConstantMeter, Meter, Watts};
 use snuffer::forecast::Direction;
-use snuffer::format::{RecordKind, StepRecord, Summary};
 use snuffer::policy::{Decision, Observation, StopPolicy, StopReason};
+use snuffer::rundir::{RecordKind, StepRecord, Summary};
 use snuffer::{Progress, Run};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::path::Path;
 
 /// A constant 50 W meter, so the tests do not depend on the machine.
@@ -52,7 +52,7 @@ fn snapshot(varmap: &VarMap) -> Result<HashMap<String, Vec<f32>>> {
 }
 
 fn read_steps(dir: &Path) -> Result<Vec<StepRecord>> {
-    let text = std::fs::read_to_string(dir.join(snuffer::format::STEPS_FILE))?;
+    let text = std::fs::read_to_string(dir.join(snuffer::rundir::STEPS_FILE))?;
     text.lines()
         .filter(|l| !l.trim().is_empty())
         .map(|l| Ok(serde_json::from_str::<StepRecord>(l)?))
@@ -74,11 +74,11 @@ impl StopPolicy for StopAtEval {
         if self.seen < self.at {
             return Decision::Continue;
         }
-        Decision::Stop(StopReason {
-            policy: "test".into(),
-            message: format!("test stop at evaluation {}", self.seen),
-            evidence: BTreeMap::new(),
-        })
+        Decision::Stop(StopReason::other(
+            "test",
+            format!("test stop at evaluation {}", self.seen),
+            &[],
+        ))
     }
 }
 
@@ -289,5 +289,21 @@ fn the_wrapper_delegates_to_the_inner_optimizer() -> Result<()> {
         snuffer::candle::SnufferConfig::new(0.1, run2),
     )?;
     assert_eq!(via_trait.learning_rate(), 0.1);
+    Ok(())
+}
+
+/// Regression (issue 15, crashed runs): a `best.safetensors.tmp` left by a crash during a
+/// save is replaced by the next successful save, which leaves no temp file behind.
+#[test]
+fn the_next_save_cleans_up_a_left_over_weights_temp_file() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let varmap = VarMap::new();
+    let _ = model(&varmap)?;
+    let best = snuffer::candle::best_weights_path(dir.path());
+    let tmp = dir.path().join(snuffer::rundir::BEST_WEIGHTS_TMP_FILE);
+    std::fs::write(&tmp, b"half a tensor from a killed run")?;
+    snuffer::candle::save_weights(&varmap, &best)?;
+    assert!(!tmp.exists(), "the temp file is gone");
+    snuffer::candle::restore_weights(&varmap, &best)?;
     Ok(())
 }

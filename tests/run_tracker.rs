@@ -4,10 +4,10 @@
 use anyhow::{ensure, Context, Result};
 use snuffer::energy::{ConstantMeter, Meter, Provenance, Watts};
 use snuffer::forecast::Direction;
-use snuffer::format::{
+use snuffer::policy::{AnyOf, Divergence, MarginalGain, MarginalGainConfig, Target, Tau};
+use snuffer::rundir::{
     read_steps, RecordKind, StepRecord, Summary, EMISSIONS_FILE, STEPS_FILE, SUMMARY_FILE,
 };
-use snuffer::policy::{AnyOf, Divergence, MarginalGain, MarginalGainConfig, Target, Tau};
 use snuffer::{Progress, Run, RunBuilder};
 use std::path::Path;
 use std::time::Duration;
@@ -129,14 +129,14 @@ fn short_run_writes_parseable_steps_and_a_consistent_summary() -> Result<()> {
     ensure!(summary.best_step == Some(200) && summary.best_metric == Some(acc(200)));
     ensure!(summary.stop.is_none(), "ran to the end");
     ensure!(
-        summary.estimated_saved_j == Some(0.0),
+        summary.forecast_saved_j == Some(0.0),
         "nothing saved by running to the end"
     );
     ensure!(summary.forecast_full_metric.is_some());
     ensure!(summary
         .footprint
         .as_ref()
-        .is_some_and(|f| f["operational"]["co2e_g"].is_number()));
+        .is_some_and(|f| f.operational.value.0 > 0.0));
     let emissions = std::fs::read_to_string(dir.join(EMISSIONS_FILE))?;
     ensure!(
         emissions.lines().count() == 2 && emissions.starts_with("timestamp,"),
@@ -154,7 +154,7 @@ fn short_run_writes_parseable_steps_and_a_consistent_summary() -> Result<()> {
     let grams = summary
         .footprint
         .as_ref()
-        .and_then(|f| f["operational"]["co2e_g"].as_f64())
+        .map(|f| f.operational.value.0)
         .context("co2e_g")?;
     ensure!(
         (kg * 1000.0 - grams).abs() <= 1e-9 * grams.max(1.0),
@@ -178,7 +178,7 @@ fn measured_provenance_is_kept_through_the_summary() -> Result<()> {
     ensure!(s.provenance == Provenance::Counter && s.domains[0].provenance == Provenance::Counter);
     ensure!((s.energy_uncertainty - 0.02).abs() < 1e-12);
     ensure!(
-        s.planned_steps.is_none() && s.estimated_saved_j.is_none(),
+        s.planned_steps.is_none() && s.forecast_saved_j.is_none(),
         "no plan, no savings claim"
     );
     Ok(())
@@ -210,11 +210,11 @@ fn a_policy_stop_is_reported_with_its_reason() -> Result<()> {
     ensure!(run.stop_reason().is_some_and(|r| r.policy == "target"));
     let summary = run.finish()?;
     let stop = summary.stop.context("summary has the stop")?;
-    ensure!(stop.action == "stop" && stop.policy.as_deref() == Some("target"));
+    ensure!(stop.is_stop() && stop.policy.as_deref() == Some("target"));
     ensure!(stop.message.is_some_and(|m| !m.is_empty()));
     ensure!(summary.steps == stop_step);
     ensure!(
-        summary.estimated_saved_j.is_some_and(|s| s > 0.0),
+        summary.forecast_saved_j.is_some_and(|s| s > 0.0),
         "stopping early saves energy"
     );
     ensure!(summary
@@ -222,9 +222,7 @@ fn a_policy_stop_is_reported_with_its_reason() -> Result<()> {
         .is_some_and(|f| f > summary.energy_j));
     let log = read_steps(tmp.path().join(STEPS_FILE))?;
     let end = log.records.last().context("end line")?;
-    ensure!(
-        end.kind == RecordKind::End && end.decision.as_ref().is_some_and(|d| d.action == "stop")
-    );
+    ensure!(end.kind == RecordKind::End && end.decision.as_ref().is_some_and(|d| d.is_stop()));
     Ok(())
 }
 
@@ -303,14 +301,13 @@ fn marginal_gain_stops_a_saturated_run_and_logs_gain_against_tau() -> Result<()>
         let stop_step = stop.context("the curve saturates long before 3000 steps")?;
         ensure!(stop_step < 3000, "stopped at {stop_step}");
         ensure!(summary.stop.as_ref().and_then(|s| s.policy.as_deref()) == Some("marginal_gain"));
-        ensure!(summary.estimated_saved_j.is_some_and(|s| s > 0.0));
+        ensure!(summary.forecast_saved_j.is_some_and(|s| s > 0.0));
         let log = read_steps(tmp.path().join(STEPS_FILE))?;
         ensure!(
-            log.evals().any(
-                |e| e.decision.as_ref().is_some_and(|d| d.action == "continue"
-                    && d.evidence.contains_key("tau_per_kwh")
-                    && d.evidence.contains_key("optimistic_rate_per_kwh"))
-            ),
+            log.evals()
+                .any(|e| e.decision.as_ref().is_some_and(|d| !d.is_stop()
+                    && d.number("tau_per_kwh").is_some()
+                    && d.number("optimistic_rate_per_kwh").is_some())),
             "continue lines carry the gain per kWh against τ (wrapped: {wrapped})"
         );
     }
@@ -430,7 +427,9 @@ fn a_torn_last_line_is_skipped_and_a_damaged_middle_line_is_an_error() -> Result
     lines[3] = "{\"kind\":\"step\",\"step\":";
     std::fs::write(&path, lines.join("\n") + "\n")?;
     match read_steps(&path) {
-        Err(snuffer::Error::BadRecord { line, .. }) => ensure!(line == 4, "line {line}"),
+        Err(snuffer::rundir::RunDirError::BadLine { line, .. }) => {
+            ensure!(line == 4, "line {line}")
+        }
         other => anyhow::bail!("expected BadRecord, got {other:?}"),
     }
     Ok(())
@@ -464,6 +463,7 @@ fn invalid_settings_are_named() -> Result<()> {
     Ok(())
 }
 
+#[cfg(feature = "prometheus")]
 #[test]
 fn prometheus_exporter_serves_the_run_state() -> Result<()> {
     use std::io::{Read, Write};
@@ -562,7 +562,11 @@ fn a_nan_training_loss_stops_with_divergence_even_when_the_metric_is_finite() ->
     let action = run.eval(0.31)?;
     let reason = action.reason().context("a NaN loss stops")?;
     ensure!(
-        reason.policy == "divergence" && reason.evidence["step"] == 2.0,
+        reason.policy == "divergence"
+            && matches!(
+                &reason.evidence,
+                snuffer::policy::Evidence::Divergence(d) if d.step == 2 && d.value.is_nan()
+            ),
         "{reason:?}"
     );
     ensure!(action.is_new_best(), "the finite metric is still tracked");

@@ -128,7 +128,7 @@ impl<O: Optimizer> SnufferOptimizer<O> {
     }
 
     /// Finish the run (writes `summary.json`); the inner optimizer is dropped.
-    pub fn finish(self) -> Result<crate::format::Summary, crate::Error> {
+    pub fn finish(self) -> Result<snuffer_rundir::Summary, crate::Error> {
         self.run.finish()
     }
 

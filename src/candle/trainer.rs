@@ -3,11 +3,11 @@
 
 use super::weights::{best_weights_path, restore_weights, save_weights};
 use super::SnufferOptimizer;
-use crate::format::Summary;
 use crate::policy::StopReason;
 use crate::Error;
 use candle_core::{DType, Tensor};
 use candle_nn::{Optimizer, VarMap};
+use snuffer_rundir::Summary;
 use std::path::PathBuf;
 
 /// Runs a candle training loop under a [`Run`](crate::Run): calls the training

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 
 /// The path of the best weights inside a run directory.
 pub fn best_weights_path(run_dir: &Path) -> PathBuf {
-    run_dir.join(crate::format::BEST_WEIGHTS_FILE)
+    run_dir.join(snuffer_rundir::BEST_WEIGHTS_FILE)
 }
 
 /// Snapshot the tensors of a [`VarMap`] (cheap handles, no copy of the data).

@@ -28,7 +28,9 @@ pub struct RunBuilder {
     pub(crate) refit: Refit,
     pub(crate) progress: Progress,
     pub(crate) log_every: Option<u64>,
+    #[cfg_attr(not(feature = "prometheus"), allow(dead_code))]
     pub(crate) prometheus: Option<String>,
+    pub(crate) sinks: Vec<Box<dyn crate::sink::Sink>>,
     pub(crate) footprint: Option<FootprintConfig>,
     pub(crate) emissions: bool,
     pub(crate) stop_on_nonfinite_loss: bool,
@@ -76,6 +78,7 @@ impl RunBuilder {
             progress: Progress::default(),
             log_every: None,
             prometheus: None,
+            sinks: Vec::new(),
             footprint: None,
             emissions: true,
             stop_on_nonfinite_loss: true,
@@ -84,7 +87,8 @@ impl RunBuilder {
 
     /// Run directory (created if needed; `steps.jsonl`, `summary.json`,
     /// `emissions.csv` and `best.safetensors` left there by an earlier run are
-    /// replaced). Default: `runs/<name>-<UTC timestamp>`.
+    /// replaced). Default: `runs/<name>-<UTC timestamp>`, with the link
+    /// `runs/latest` pointing at it.
     pub fn out_dir(mut self, dir: impl Into<PathBuf>) -> RunBuilder {
         self.out_dir = Some(dir.into());
         self
@@ -107,7 +111,10 @@ impl RunBuilder {
     }
 
     /// Known bounds of the metric (an accuracy in [0, 1], a loss ≥ 0): the
-    /// forecaster never predicts beyond them.
+    /// forecaster never predicts beyond them. Without them (and without bounds in
+    /// [`forecast_config`](Self::forecast_config)) they are inferred from the metric's
+    /// name and first finite value by [`Bounds::infer`], as `snuffer forecast` and
+    /// `snuffer replay` do, and dropped if a later value falls outside them.
     pub fn bounds(mut self, lower: Option<f64>, upper: Option<f64>) -> RunBuilder {
         self.bounds = Bounds { lower, upper };
         self
@@ -199,9 +206,18 @@ impl RunBuilder {
     }
 
     /// Serve the run's state for Prometheus at `addr` (`HOST:PORT`, or a bare
-    /// port for localhost), updated at every evaluation.
+    /// port for localhost), updated at every evaluation (a
+    /// `prometheus::PrometheusSink`). Needs the cargo feature `prometheus`.
+    #[cfg(feature = "prometheus")]
     pub fn prometheus(mut self, addr: impl Into<String>) -> RunBuilder {
         self.prometheus = Some(addr.into());
+        self
+    }
+
+    /// Send the run's events to one more [`Sink`](crate::sink::Sink) (after the
+    /// built-in ones: the log, the progress display, `emissions.csv`, Prometheus).
+    pub fn sink(mut self, sink: impl crate::sink::Sink + 'static) -> RunBuilder {
+        self.sinks.push(Box::new(sink));
         self
     }
 

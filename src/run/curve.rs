@@ -1,7 +1,7 @@
 //! The monitored metric's history, the forecaster and its refit cadence.
 
-use crate::format::ForecastRecord;
-use snuffer_forecast::{Forecast, ForecastConfig, Forecaster};
+use snuffer_forecast::{Bounds, Forecast, ForecastConfig, Forecaster};
+use snuffer_rundir::ForecastRecord;
 
 /// When the forecaster is refitted.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -39,6 +39,11 @@ const PATH_POINTS: usize = 12;
 /// The metric's finite observations and the latest forecast.
 pub(crate) struct Curve {
     forecaster: Forecaster,
+    /// The metric's name while its bounds are still to be inferred from the first finite
+    /// value ([`Bounds::infer`]); `None` once they are known or were given.
+    infer_bounds: Option<String>,
+    /// Bounds inferred (not given), dropped if a later value falls outside them.
+    pub(crate) inferred: Option<Bounds>,
     refit: Refit,
     steps: Vec<f64>,
     values: Vec<f64>,
@@ -52,9 +57,13 @@ pub(crate) struct Curve {
 }
 
 impl Curve {
-    pub(crate) fn new(config: ForecastConfig, refit: Refit) -> Curve {
+    /// A curve; `infer_bounds` names the metric when its bounds were not given, so they are
+    /// inferred from its first finite value, as replay and `snuffer forecast` do.
+    pub(crate) fn new(config: ForecastConfig, refit: Refit, infer_bounds: Option<String>) -> Curve {
         Curve {
             forecaster: Forecaster::new(config),
+            infer_bounds,
+            inferred: None,
             refit,
             steps: Vec::new(),
             values: Vec::new(),
@@ -71,6 +80,14 @@ impl Curve {
     pub(crate) fn push(&mut self, step: u64, value: f64) {
         self.evals_since_fit += 1;
         if value.is_finite() {
+            if let Some(name) = self.infer_bounds.take() {
+                let config = self.forecaster.config().clone();
+                let bounds = Bounds::infer(&name, config.direction, &[value]);
+                if bounds != Bounds::default() {
+                    self.inferred = Some(bounds);
+                    self.forecaster = Forecaster::new(config.with_bounds(bounds));
+                }
+            }
             self.steps.push(step as f64);
             self.values.push(value);
         }
@@ -100,7 +117,14 @@ impl Curve {
         }
         self.evals_since_fit = 0;
         self.points_at_fit = n;
-        match self.forecaster.fit(&self.steps, &self.values) {
+        let mut result = self.forecaster.fit(&self.steps, &self.values);
+        if result.is_err() && self.inferred.take().is_some() {
+            // A value left the inferred bounds: they were a guess, so drop them.
+            let config = self.forecaster.config().clone();
+            self.forecaster = Forecaster::new(config.with_bounds(Bounds::default()));
+            result = self.forecaster.fit(&self.steps, &self.values);
+        }
+        match result {
             Ok(f) => {
                 self.latest = Some(f);
                 self.fits += 1;
@@ -165,7 +189,7 @@ mod tests {
 
     /// Evaluation counts at which a forecast was refitted, over `n` evaluations.
     fn fits(refit: Refit, n: u64) -> Vec<usize> {
-        let mut c = Curve::new(ForecastConfig::new(Direction::HigherIsBetter), refit);
+        let mut c = Curve::new(ForecastConfig::new(Direction::HigherIsBetter), refit, None);
         let mut at = Vec::new();
         for i in 1..=n {
             c.push(i * 10, 0.9 - 0.5 / (i as f64).sqrt());
@@ -204,6 +228,7 @@ mod tests {
         let mut c = Curve::new(
             ForecastConfig::new(Direction::LowerIsBetter),
             Refit::Every(1),
+            None,
         );
         for (i, v) in [2.0, f64::NAN, 1.5, f64::INFINITY, 1.2, 1.1, 1.05, 1.0]
             .into_iter()
@@ -221,5 +246,28 @@ mod tests {
             Some(700.0),
             "path starts at the last observation"
         );
+    }
+
+    #[test]
+    fn bounds_are_inferred_and_dropped_when_a_value_leaves_them() {
+        let mut c = Curve::new(
+            ForecastConfig::new(Direction::HigherIsBetter),
+            Refit::Every(1),
+            Some("val_acc".into()),
+        );
+        for i in 1..=8u64 {
+            c.push(i * 10, 0.9 - 0.5 / (i as f64).sqrt());
+            c.maybe_refit(false);
+        }
+        assert_eq!(
+            c.inferred.and_then(|b| b.upper),
+            Some(1.0),
+            "an accuracy ≤ 1"
+        );
+        // Not an accuracy after all: the guess goes, the forecast stays.
+        c.push(90, 1.7);
+        assert!(c.maybe_refit(false), "refitted without the bounds");
+        assert_eq!(c.inferred, None);
+        assert!(c.record(200.0).is_some());
     }
 }

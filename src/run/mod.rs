@@ -27,25 +27,36 @@
 //!   sampler and writes its end line and a summary with `finished: false`;
 //!   `Drop` never panics.
 //!
+//! Everything the run writes or shows goes through its [`Sink`]s
+//! ([`crate::sink`]): the log, the progress display, `emissions.csv`, the
+//! Prometheus exporter and any sink of yours.
+//!
 //! # What the free-form fields hold
 //!
 //! * Start line `meta`: `format_version`, `run_name`, `started_at`,
 //!   `metric_name`, `direction`, `higher_is_better`, `bounds {lower, upper}`,
 //!   `planned_steps`, `policy` (its name or description), `tau`, `refit`,
 //!   `log_every`, `log_every_doubles`, `sample_interval_s`, `meters`,
-//!   `domains`, `skipped` (`[{source, reason}]`).
+//!   `domains`, `skipped` (`[{source, reason}]`), `pid` and `host` (so a
+//!   reader can tell a crashed run from one still running).
 //! * End line `meta`: `finished` (false when dropped without
 //!   [`Run::finish`]) and `stop_step` when a policy stopped the run; its
 //!   `decision` is the stop, its `forecast` the full-run forecast.
-//! * Eval line `decision.evidence` on a continue: `optimistic_rate_per_kwh`
-//!   and `tau_per_kwh` when the policy (or a member of an `AnyOf`) checked
-//!   them at this step ([`snuffer_policy::StopPolicy::gain_check`]),
-//!   plus the numbers of any policy warning (its sentence in `message`).
+//! * Eval line `decision.evidence`: on a stop, the policy's typed evidence
+//!   ([`snuffer_policy::Evidence`]); on a continue, the marginal-gain check
+//!   (`optimistic_rate_per_kwh` against `tau_per_kwh`, …) when the policy (or a
+//!   member of an `AnyOf`) made one at this step
+//!   ([`snuffer_policy::StopPolicy::gain_check`]). Policy warnings go to
+//!   `decision.warnings`.
 //! * `summary.json` `extra`: `stop_step`, `evaluations`, `forecast_fits`,
-//!   `forecast_points`, `forecast_error`, `policy`, `policy_note`, `tau`,
-//!   `meters`, `skipped`, `sample_interval_s`, `sampler_errors`,
-//!   `last_sampler_error`, `footprint_error`, `log_every`, `step_lines`,
-//!   `steps_file`.
+//!   `forecast_points`, `forecast_error`, `forecast_bounds_inferred`, `policy`,
+//!   `policy_note`, `tau`, `meters`, `skipped`, `sample_interval_s`,
+//!   `sampler_errors`, `last_sampler_error`, `footprint_error`, `log_every`,
+//!   `step_lines`, `steps_file`, `energy_at_stop_j`.
+//! * `summary.json` `forecast_full_energy_j` and `forecast_saved_j` are the
+//!   figures of the stop sentence, computed when the policy stopped the run
+//!   (energy so far plus the remaining planned steps at the recent energy per
+//!   step); without a stop they are computed at the end.
 //!
 //! # Decisions documented here
 //!
@@ -76,7 +87,6 @@
 mod builder;
 mod curve;
 mod energy;
-mod log;
 mod records;
 mod report;
 mod stamps;
@@ -85,15 +95,14 @@ mod summary;
 pub use builder::RunBuilder;
 pub use curve::Refit;
 
-use crate::format::{EnergyRecord, RecordKind, StepRecord, Summary, STEPS_FILE};
-use crate::progress::Display;
+use crate::sink::{Finish, Sink, Start};
 use crate::Error;
 use energy::EnergySource;
-use log::StepLog;
 use records::{decision_record, energy_record, eval_decision_record, finite};
 use snuffer_energy::EnergyReport;
 use snuffer_forecast::{Direction, ForecastConfig};
 use snuffer_policy::{Decision, Observation, StopPolicy, StopReason};
+use snuffer_rundir::{EnergyRecord, RecordKind, StepRecord, Summary};
 use stamps::{LogStamp, StampBuffer};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -147,11 +156,14 @@ struct EvalPoint {
     energy_j: f64,
 }
 
-/// The first stop the policy called.
+/// The first stop the policy called, with the energy and the forecast saving then.
 #[derive(Debug, Clone)]
 struct StopAt {
     step: u64,
     reason: StopReason,
+    energy_j: f64,
+    /// (forecast full-run energy, forecast saving), J.
+    savings: Option<(f64, f64)>,
 }
 
 /// A training run being tracked; see the [module docs](self).
@@ -174,7 +186,9 @@ pub struct Run {
     metric_name: String,
     direction: Direction,
     energy: EnergySource,
-    log: StepLog,
+    sinks: Vec<Box<dyn Sink>>,
+    /// Lines passed to the sinks (the length of `steps.jsonl`).
+    lines: u64,
     curve: curve::Curve,
     policy: Option<Box<dyn StopPolicy>>,
     policy_name: Option<String>,
@@ -183,13 +197,11 @@ pub struct Run {
     last_metric: Option<f64>,
     evals: Vec<EvalPoint>,
     stop: Option<StopAt>,
-    last_evidence: BTreeMap<String, f64>,
-    /// The marginal-gain policy's latest (optimistic rate, τ) per kWh, when it exposes them.
-    gauge: Option<(f64, f64)>,
-    display: Display,
-    exporter: Option<crate::prometheus::Exporter>,
+    last_evidence: Option<snuffer_policy::Evidence>,
+    /// The marginal-gain policy's latest check, when it exposes one.
+    gauge: Option<snuffer_policy::MarginalEvidence>,
+    prometheus_addr: Option<std::net::SocketAddr>,
     footprint: snuffer_footprint::FootprintConfig,
-    emissions: bool,
     stop_on_bad_loss: bool,
     /// An error from a step-line write inside `step`, reported by the next `eval`.
     deferred: Option<Error>,
@@ -216,53 +228,64 @@ impl Run {
         RunBuilder::new(name)
     }
 
-    fn start(b: RunBuilder) -> Result<Run, Error> {
+    fn start(mut b: RunBuilder) -> Result<Run, Error> {
         let now_utc = chrono::Utc::now();
         let dir = match &b.out_dir {
-            Some(d) => d.clone(),
-            None => default_dir(&b.name, &now_utc),
+            Some(d) => {
+                std::fs::create_dir_all(d).map_err(|source| Error::CreateDir {
+                    path: d.clone(),
+                    source,
+                })?;
+                d.clone()
+            }
+            None => default_dir(&b.name, &now_utc)?,
         };
-        std::fs::create_dir_all(&dir).map_err(|source| Error::CreateDir {
-            path: dir.clone(),
-            source,
-        })?;
         for stale in [
-            crate::format::SUMMARY_FILE,
-            crate::format::EMISSIONS_FILE,
-            crate::format::BEST_WEIGHTS_FILE,
+            snuffer_rundir::SUMMARY_FILE,
+            snuffer_rundir::EMISSIONS_FILE,
+            snuffer_rundir::BEST_WEIGHTS_FILE,
+            snuffer_rundir::BEST_WEIGHTS_TMP_FILE,
         ] {
             let p = dir.join(stale);
             if p.exists() {
                 std::fs::remove_file(&p).map_err(|e| Error::write(&p, e))?;
             }
         }
-        let mut log = StepLog::create(&dir.join(STEPS_FILE))?;
+        let mut sinks: Vec<Box<dyn Sink>> = vec![Box::new(crate::sink::LogSink::create(&dir)?)];
 
         let mut forecast = b
             .forecast
             .clone()
             .unwrap_or_else(|| ForecastConfig::new(b.direction));
         forecast.direction = b.direction;
-        if b.bounds.lower.is_some() || b.bounds.upper.is_some() {
+        let given = b.bounds.lower.is_some() || b.bounds.upper.is_some();
+        if given {
             forecast.bounds = b.bounds;
         }
-        let exporter = match &b.prometheus {
-            Some(addr) => Some(crate::prometheus::Exporter::serve(addr).map_err(|source| {
+        // Neither `.bounds(..)` nor bounds in `.forecast_config(..)`: infer them.
+        let infer = (!given && forecast.bounds == snuffer_forecast::Bounds::default())
+            .then(|| b.metric_name.clone());
+        #[cfg_attr(not(feature = "prometheus"), allow(unused_mut))]
+        let mut prometheus_addr = None;
+        #[cfg(feature = "prometheus")]
+        if let Some(addr) = &b.prometheus {
+            let sink = crate::prometheus::PrometheusSink::serve(addr).map_err(|source| {
                 Error::Prometheus {
                     addr: addr.clone(),
                     source,
                 }
-            })?),
-            None => None,
-        };
-        let energy = EnergySource::start(b.meters, b.sample_interval)?;
+            })?;
+            prometheus_addr = Some(sink.local_addr());
+            sinks.push(Box::new(sink));
+        }
+        let energy = EnergySource::start(b.meters.take(), b.sample_interval)?;
         let (log_every, adaptive_log) = match (b.log_every, b.planned_steps) {
             (Some(n), _) => (n, false),
             (None, Some(p)) => ((p / 1000).max(1), false),
             (None, None) => (100, true),
         };
         let meta = serde_json::json!({
-            "format_version": crate::format::FORMAT_VERSION,
+            "format_version": snuffer_rundir::FORMAT_VERSION,
             "run_name": b.name,
             "started_at": now_utc.to_rfc3339(),
             "metric_name": b.metric_name,
@@ -279,21 +302,37 @@ impl Run {
             "meters": energy.meters,
             "domains": energy.domains,
             "skipped": energy.skipped,
+            "pid": std::process::id(),
+            "host": snuffer_rundir::this_host(),
         });
+        if b.progress != crate::Progress::Quiet {
+            sinks.push(Box::new(crate::progress::ProgressSink::new(
+                b.progress,
+                &b.name,
+                b.planned_steps,
+            )));
+        }
+        if b.emissions {
+            sinks.push(Box::new(crate::sink::EmissionsSink));
+        }
+        sinks.append(&mut b.sinks);
         let origin = energy.origin();
-        log.append(&StepRecord {
-            kind: RecordKind::Start,
-            step: 0,
-            time_s: 0.0,
-            energy: EnergyRecord::default(),
-            metrics: BTreeMap::new(),
-            forecast: None,
-            decision: None,
-            meta: Some(meta),
+        sinks.start(&Start {
+            name: &b.name,
+            dir: &dir,
+            planned_steps: b.planned_steps,
+            line: &StepRecord {
+                kind: RecordKind::Start,
+                step: 0,
+                time_s: 0.0,
+                energy: EnergyRecord::default(),
+                metrics: BTreeMap::new(),
+                forecast: None,
+                decision: None,
+                meta: Some(meta),
+            },
         })?;
-        log.flush()?;
-        let display = Display::new(b.progress, &b.name, b.planned_steps);
-        display.say(&meters_sentence(&energy, &dir));
+        sinks.say(&meters_sentence(&energy, &dir));
         Ok(Run {
             steps: 0,
             last_at: origin,
@@ -310,8 +349,9 @@ impl Run {
             metric_name: b.metric_name,
             direction: b.direction,
             energy,
-            log,
-            curve: curve::Curve::new(forecast, b.refit),
+            sinks,
+            lines: 1,
+            curve: curve::Curve::new(forecast, b.refit, infer),
             policy: b.policy,
             policy_name: b.policy_name,
             tau: b.tau,
@@ -319,12 +359,10 @@ impl Run {
             last_metric: None,
             evals: Vec::new(),
             stop: None,
-            last_evidence: BTreeMap::new(),
+            last_evidence: None,
             gauge: None,
-            display,
-            exporter,
+            prometheus_addr,
             footprint: b.footprint.unwrap_or_default(),
-            emissions: b.emissions,
             stop_on_bad_loss: b.stop_on_nonfinite_loss,
             deferred: None,
             done: false,
@@ -357,7 +395,7 @@ impl Run {
             at: now,
             loss: self.loss,
         });
-        self.display.on_step(self.steps, now);
+        self.sinks.mark(self.steps, now);
         if full {
             if let Err(e) = self.write_pending() {
                 self.deferred.get_or_insert(e);
@@ -382,7 +420,8 @@ impl Run {
             if let Some(l) = s.loss {
                 metrics.insert("loss".to_string(), finite(l));
             }
-            self.log.append(&StepRecord {
+            self.lines += 1;
+            self.sinks.step(&StepRecord {
                 kind: RecordKind::Step,
                 step: s.step,
                 time_s: s.at.saturating_duration_since(origin).as_secs_f64(),
@@ -469,9 +508,13 @@ impl Run {
                 if !loss.is_finite() && self.policy.is_some() && self.stop_on_bad_loss =>
             {
                 Decision::Stop(StopReason::new(
-                    "divergence",
                     format!("the training loss is {loss} at step {step}: the run diverged"),
-                    &[("step", step as f64), ("loss", loss)],
+                    snuffer_policy::Evidence::Divergence(snuffer_policy::DivergenceEvidence {
+                        step,
+                        cause: snuffer_policy::DivergenceCause::NonFiniteLoss,
+                        value: loss,
+                        bound: None,
+                    }),
                 ))
             }
             (d, _) => d,
@@ -482,11 +525,13 @@ impl Run {
             self.gauge = gauge;
         }
         if let Decision::Stop(r) = &decision {
-            self.last_evidence = r.evidence.clone();
+            self.last_evidence = Some(r.evidence.clone());
             if self.stop.is_none() {
                 self.stop = Some(StopAt {
                     step,
                     reason: r.clone(),
+                    energy_j: report.total.0,
+                    savings: self.savings(step, report.total.0),
                 });
                 first_stop = true;
             }
@@ -503,29 +548,45 @@ impl Run {
         if let Some(l) = self.loss {
             metrics.insert("loss".to_string(), finite(l));
         }
-        self.log.append(&StepRecord {
+        let line = StepRecord {
             kind: RecordKind::Eval,
             step,
             time_s: elapsed.as_secs_f64(),
             energy: energy_record(&report),
             metrics,
             forecast: forecast.clone(),
-            decision: Some(eval_decision_record(&decision, gauge, &warnings)),
+            decision: Some(eval_decision_record(&decision, gauge.as_ref(), &warnings)),
             meta: None,
-        })?;
-        self.log.flush()?;
+        };
+        self.lines += 1;
+        let latest = forecast.or_else(|| self.curve.record(target));
+        let event = crate::sink::Eval {
+            name: &self.name,
+            planned_steps: self.planned,
+            line: &line,
+            energy: &report,
+            power: power.as_ref(),
+            elapsed,
+            metric_name: &self.metric_name,
+            metric,
+            loss: self.loss,
+            best: self.best,
+            forecast: latest.as_ref(),
+            gain_per_kwh: self.display_gain_per_kwh(step, report.total.0),
+            tau_per_kwh: self.latest_marginal().map(|m| m.tau_per_kwh).or(self.tau),
+            stop: self.stop.as_ref().map(|s| &s.reason),
+        };
+        let written = self.sinks.eval(&event);
         for w in &warnings {
-            self.display
+            self.sinks
                 .say(&format!("{} warns: {}", w.policy, w.message));
         }
-
-        self.publish(&report, power.as_ref(), metric, forecast);
-        self.show(step, &report, power.as_ref().map(|p| p.total), metric);
         if first_stop {
-            if let Some(sentence) = self.stop_sentence_at(report.total) {
-                self.display.say(&sentence);
+            if let Some(sentence) = self.stop_sentence() {
+                self.sinks.say(&sentence);
             }
         }
+        written?;
         Ok(Action {
             decision,
             new_best,
@@ -537,9 +598,7 @@ impl Run {
     /// The address the Prometheus exporter listens on, when one was asked for
     /// (useful with port 0).
     pub fn prometheus_addr(&self) -> Option<std::net::SocketAddr> {
-        self.exporter
-            .as_ref()
-            .map(crate::prometheus::Exporter::local_addr)
+        self.prometheus_addr
     }
 
     /// The best evaluation so far: `(step, metric)` (finite values only).
@@ -589,7 +648,7 @@ impl Run {
 
     /// The latest forecast of the metric at the planned end (or at twice the
     /// steps done when the plan is unknown), at 80 %.
-    pub fn forecast(&self) -> Option<crate::format::ForecastRecord> {
+    pub fn forecast(&self) -> Option<snuffer_rundir::ForecastRecord> {
         self.curve.record(self.forecast_target(self.steps))
     }
 
@@ -601,7 +660,7 @@ impl Run {
     /// the sampler's preallocated ring and the 64 KiB log buffer.
     pub fn heap_bytes(&self) -> usize {
         self.pending.heap_bytes()
-            + self.log.heap_bytes()
+            + self.sinks.heap_bytes()
             + self.curve.heap_bytes()
             + self.evals.capacity() * std::mem::size_of::<EvalPoint>()
             + self.energy.approx_heap_bytes(self.elapsed())
@@ -612,9 +671,7 @@ impl Run {
     /// closing sentence.
     pub fn finish(mut self) -> Result<Summary, Error> {
         self.done = true;
-        let result = self.close(true);
-        self.display.finish();
-        result
+        self.close(true)
     }
 
     /// Shared by `finish` and `Drop`.
@@ -630,7 +687,7 @@ impl Run {
         if let Some(s) = &self.stop {
             meta["stop_step"] = s.step.into();
         }
-        if let Err(e) = self.log.append(&StepRecord {
+        let line = StepRecord {
             kind: RecordKind::End,
             step: self.steps,
             time_s: summary.duration_s,
@@ -643,21 +700,17 @@ impl Run {
             forecast: summary.forecast_full_metric.clone(),
             decision: summary.stop.clone(),
             meta: Some(meta),
+        };
+        self.lines += 1;
+        if let Err(e) = self.sinks.finish(&Finish {
+            dir: &self.dir,
+            line: &line,
+            summary: &summary,
         }) {
             first_err.get_or_insert(e);
         }
-        if let Err(e) = self.log.flush() {
-            first_err.get_or_insert(e);
-        }
-        if let Err(e) = summary::write(&self.dir, &summary) {
-            first_err.get_or_insert(e);
-        }
-        if self.emissions {
-            if let Err(e) = summary::write_emissions(&self.dir, &summary) {
-                first_err.get_or_insert(e);
-            }
-        }
-        self.display.say(&self.closing_sentence(&summary, finished));
+        let sentence = self.closing_sentence(&summary, finished);
+        self.sinks.say(&sentence);
         match first_err {
             Some(e) => Err(e),
             None => Ok(summary),
@@ -675,31 +728,42 @@ impl Drop for Run {
         // loop that forgot `finish`) still leaves valid logs. Errors are
         // ignored: there is nobody to report them to, and Drop must not panic.
         let _ = self.close(false);
-        self.display.finish();
     }
 }
 
-/// `runs/<name>-<UTC timestamp>`, with `-2`, `-3`, … when two runs of the
-/// same name start within the same second (never reuse another run's files).
-fn default_dir(name: &str, now: &chrono::DateTime<chrono::Utc>) -> PathBuf {
-    let safe: String = name
-        .chars()
-        .map(|c| {
-            if c.is_alphanumeric() || c == '-' || c == '_' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    let base = format!("{safe}-{}", now.format("%Y%m%d-%H%M%S"));
-    let mut dir = PathBuf::from("runs").join(&base);
-    let mut n = 2;
-    while dir.exists() {
-        dir = PathBuf::from("runs").join(format!("{base}-{n}"));
-        n += 1;
+/// Where runs go when no `out_dir` is given.
+pub const RUNS_DIR: &str = "runs";
+/// The link in [`RUNS_DIR`] to the latest run started without an `out_dir`.
+pub const LATEST_LINK: &str = "latest";
+
+/// `runs/<name>-<UTC timestamp>`, claimed atomically (`-2`, `-3`, … when two runs of the
+/// same name start within the same second: never another run's files), and
+/// `runs/latest` pointing at it.
+fn default_dir(name: &str, now: &chrono::DateTime<chrono::Utc>) -> Result<PathBuf, Error> {
+    let runs = snuffer_rundir::Sweep::create(RUNS_DIR)?;
+    let dir = runs.new_run_dir(&format!("{name}-{}", now.format("%Y%m%d-%H%M%S")))?;
+    link_latest(runs.dir(), &dir);
+    Ok(dir)
+}
+
+/// Points `<runs>/latest` at `dir` (a relative symbolic link, replaced atomically). Best
+/// effort: a file system without links keeps the run, only the shortcut is missing.
+fn link_latest(runs: &Path, dir: &Path) {
+    #[cfg(unix)]
+    {
+        let Some(target) = dir.file_name() else {
+            return;
+        };
+        let tmp = runs.join(format!(".{LATEST_LINK}-{}", std::process::id()));
+        let _ = std::fs::remove_file(&tmp);
+        if std::os::unix::fs::symlink(target, &tmp).is_ok()
+            && std::fs::rename(&tmp, runs.join(LATEST_LINK)).is_err()
+        {
+            let _ = std::fs::remove_file(&tmp);
+        }
     }
-    dir
+    #[cfg(not(unix))]
+    let _ = (runs, dir);
 }
 
 /// What measures the run, said once at the start.
@@ -719,4 +783,28 @@ fn meters_sentence(energy: &EnergySource, dir: &Path) -> String {
     }
     s.push_str(&format!("; writing {}", dir.display()));
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[cfg(unix)]
+    #[test]
+    fn latest_points_at_the_newest_run() -> Result<(), Box<dyn std::error::Error>> {
+        let tmp = tempfile::tempdir()?;
+        let runs = snuffer_rundir::Sweep::create(tmp.path())?;
+        for name in ["a", "b"] {
+            let dir = runs.new_run_dir(name)?;
+            std::fs::write(dir.join(snuffer_rundir::STEPS_FILE), "")?;
+            link_latest(runs.dir(), &dir);
+            let target = std::fs::read_link(tmp.path().join(LATEST_LINK))?;
+            assert_eq!(target, Path::new(name), "relative link to the run");
+        }
+        assert!(tmp.path().join(LATEST_LINK).join("..").exists());
+        // The link is not a run of its own.
+        let listed: Vec<String> = runs.list_runs()?.into_iter().map(|r| r.name).collect();
+        assert_eq!(listed, ["a", "b"]);
+        Ok(())
+    }
 }

@@ -1,9 +1,8 @@
 //! Building the records of `steps.jsonl` from the crates' types.
 
-use crate::format::{DecisionRecord, DomainRecord, EnergyRecord};
 use snuffer_energy::EnergyReport;
-use snuffer_policy::{Decision, Warning};
-use std::collections::BTreeMap;
+use snuffer_policy::{Decision, Evidence, MarginalEvidence, Warning};
+use snuffer_rundir::{Action, DecisionRecord, DomainRecord, EnergyRecord, WarningRecord};
 
 /// NaN and infinities are written as `null`.
 pub(super) fn finite(v: f64) -> Option<f64> {
@@ -33,60 +32,45 @@ pub(super) fn domain_records(r: &EnergyReport) -> Vec<DomainRecord> {
 
 pub(super) fn decision_record(d: &Decision) -> DecisionRecord {
     match d {
-        Decision::Continue => DecisionRecord {
-            action: "continue".into(),
-            policy: None,
-            message: None,
-            evidence: BTreeMap::new(),
-        },
+        Decision::Continue => DecisionRecord::proceed(),
         Decision::Stop(r) => DecisionRecord {
-            action: "stop".into(),
+            action: Action::Stop,
             policy: Some(r.policy.clone()),
             message: Some(r.message.clone()),
-            evidence: r
-                .evidence
-                .iter()
-                .filter(|(_, v)| v.is_finite())
-                .map(|(k, v)| (k.clone(), *v))
-                .collect(),
+            evidence: object(&r.evidence),
+            warnings: Vec::new(),
         },
     }
 }
 
+/// Typed evidence as the flat JSON object the run directory keeps (format 2).
+fn object(e: &impl serde::Serialize) -> serde_json::Map<String, serde_json::Value> {
+    match serde_json::to_value(e) {
+        Ok(serde_json::Value::Object(fields)) => fields,
+        _ => serde_json::Map::new(),
+    }
+}
+
 /// The eval line's decision: a stop with its reason; a continue with the
-/// marginal-gain numbers and any warnings, so the log shows the gain per kWh
-/// against τ at every evaluation.
+/// marginal-gain check made at this step, so the log shows the gain per kWh
+/// against τ at every evaluation; any warnings in their own list.
 pub(super) fn eval_decision_record(
     d: &Decision,
-    gauge: Option<(f64, f64)>,
+    gauge: Option<&MarginalEvidence>,
     warnings: &[Warning],
 ) -> DecisionRecord {
     let mut r = decision_record(d);
-    if matches!(d, Decision::Continue) {
-        if let Some((rate, tau)) = gauge {
-            r.policy = Some("marginal_gain".into());
-            r.evidence.insert("optimistic_rate_per_kwh".into(), rate);
-            r.evidence.insert("tau_per_kwh".into(), tau);
-            r.evidence.retain(|_, v| v.is_finite());
-        }
-        if !warnings.is_empty() {
-            r.policy = Some(warnings[0].policy.clone());
-            r.message = Some(
-                warnings
-                    .iter()
-                    .map(|w| w.message.as_str())
-                    .collect::<Vec<_>>()
-                    .join(" "),
-            );
-            for w in warnings {
-                r.evidence.extend(
-                    w.evidence
-                        .iter()
-                        .filter(|(_, v)| v.is_finite())
-                        .map(|(k, v)| (k.clone(), *v)),
-                );
-            }
-        }
+    if let (Decision::Continue, Some(check)) = (d, gauge) {
+        r.policy = Some(Evidence::MarginalGain(*check).policy().to_string());
+        r.evidence = object(&Evidence::MarginalGain(*check));
     }
+    r.warnings = warnings
+        .iter()
+        .map(|w| WarningRecord {
+            policy: w.policy.clone(),
+            message: w.message.clone(),
+            evidence: object(&w.evidence),
+        })
+        .collect();
     r
 }

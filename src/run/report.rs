@@ -1,11 +1,11 @@
-//! What the run tells people while it runs: the progress status, the
-//! Prometheus snapshot, the stop sentence, and the energy figures behind them
-//! (recent energy per step, forecast savings).
+//! What the run tells people while it runs: the gain per kWh shown at each
+//! evaluation, the stop sentence and the closing sentence, and the energy
+//! figures behind them (recent energy per step, forecast savings).
 
 use super::{curve, EvalPoint, Run};
-use crate::format::Summary;
-use crate::progress::Status;
-use snuffer_energy::{EnergyReport, Joules, JOULES_PER_KWH};
+use snuffer_energy::{significant, Joules, JOULES_PER_KWH};
+use snuffer_policy::MarginalEvidence;
+use snuffer_rundir::Summary;
 
 impl Run {
     /// Where forecasts are evaluated: the planned end, else twice the steps done.
@@ -32,20 +32,23 @@ impl Run {
 
     /// The policy's gain-per-kWh check at this step, if it made one (a
     /// `MarginalGain`, alone or inside an `AnyOf`).
-    pub(super) fn policy_gauge(&self, step: u64) -> Option<(f64, f64)> {
+    pub(super) fn policy_gauge(&self, step: u64) -> Option<MarginalEvidence> {
         let check = self.policy.as_ref()?.gain_check()?;
-        (check.step == step as f64).then_some((check.rate_per_kwh, check.tau_per_kwh))
+        (check.step == step as f64).then_some(check)
+    }
+
+    /// The latest marginal-gain numbers: this step's check, else the stop's.
+    pub(super) fn latest_marginal(&self) -> Option<&MarginalEvidence> {
+        self.gauge
+            .as_ref()
+            .or_else(|| self.last_evidence.as_ref()?.marginal())
     }
 
     /// The optimistic gain per kWh for display: the policy's own figure when
     /// it reports one, else the forecast's optimistic gain to the planned end
     /// over the energy the rest of the run will cost.
     pub(super) fn display_gain_per_kwh(&self, step: u64, energy_j: f64) -> Option<f64> {
-        if let Some(g) = self
-            .gauge
-            .map(|(rate, _)| rate)
-            .or_else(|| self.last_evidence.get("optimistic_rate_per_kwh").copied())
-        {
+        if let Some(g) = self.latest_marginal().map(|m| m.optimistic_rate_per_kwh) {
             return Some(g);
         }
         let f = self.curve.latest()?;
@@ -56,91 +59,12 @@ impl Run {
         (kwh > 0.0 && gain.is_finite()).then(|| gain / kwh)
     }
 
-    pub(super) fn show(
-        &mut self,
-        step: u64,
-        report: &EnergyReport,
-        power: Option<snuffer_energy::Watts>,
-        metric: f64,
-    ) {
-        if self.display.is_quiet() {
-            return;
-        }
-        let target = self.forecast_target(step);
-        let forecast = self.curve.latest().map(|f| {
-            let (lo, hi) = f.interval(target, curve::LEVEL);
-            (f.quantile(target, 0.5), lo, hi)
-        });
-        let status = Status {
-            step,
-            loss: self.loss,
-            metric_name: self.metric_name.clone(),
-            metric: Some(metric),
-            power,
-            energy: report.total,
-            estimated: report.provenance.is_estimate(),
-            forecast,
-            gain_per_kwh: self.display_gain_per_kwh(step, report.total.0),
-            tau: self
-                .gauge
-                .map(|(_, tau)| tau)
-                .or_else(|| self.last_evidence.get("tau_per_kwh").copied())
-                .or(self.tau),
-        };
-        self.display.on_eval(&status);
-    }
-
-    pub(super) fn publish(
-        &self,
-        report: &EnergyReport,
-        power: Option<&snuffer_energy::PowerReport>,
-        metric: f64,
-        forecast: Option<crate::format::ForecastRecord>,
-    ) {
-        let Some(exporter) = &self.exporter else {
-            return;
-        };
-        let domains = report
-            .domains
-            .iter()
-            .map(|d| crate::prometheus::DomainSnapshot {
-                name: d.domain.clone(),
-                energy: d.joules,
-                power: power.and_then(|p| {
-                    p.domains
-                        .iter()
-                        .find(|q| q.domain == d.domain)
-                        .map(|q| q.power)
-                }),
-                provenance: d.provenance.clone(),
-                uncertainty: d.uncertainty,
-            })
-            .collect();
-        let forecast = forecast.or_else(|| self.curve.record(self.forecast_target(self.steps)));
-        exporter.update(&crate::prometheus::MetricsSnapshot {
-            run: self.name.clone(),
-            step: self.steps,
-            elapsed: self.last_at.saturating_duration_since(self.energy.origin()),
-            domains,
-            metric_name: Some(self.metric_name.clone()),
-            metric: Some(metric),
-            best_metric: self.best.map(|(_, m)| m),
-            forecast,
-            stopped: self.stop.is_some(),
-            stop_policy: self.stop.as_ref().map(|s| s.reason.policy.clone()),
-        });
-    }
-
     /// Why the run stopped, in one sentence with the numbers (the progress
     /// display prints it when the policy first says stop): the step, the
-    /// policy and its reason, the energy used and the estimated saving.
+    /// policy and its reason, the energy used by then and the forecast saving
+    /// (the same figures as `summary.json`'s `forecast_saved_j`).
     /// `None` while no policy has said stop.
     pub fn stop_sentence(&self) -> Option<String> {
-        let energy = self.energy.cumulative_at(self.last_at).total;
-        self.stop_sentence_at(energy)
-    }
-
-    pub(super) fn stop_sentence_at(&self, energy: Joules) -> Option<String> {
         let stop = self.stop.as_ref()?;
         let of = self.planned.map(|p| format!(" of {p}")).unwrap_or_default();
         let mut s = format!(
@@ -149,13 +73,12 @@ impl Run {
             stop.reason.policy,
             stop.reason.message.trim_end_matches('.')
         );
-        s.push_str(&format!("; {energy} used"));
-        if let Some((full, saved)) = self.savings(stop.step, energy.0) {
+        s.push_str(&format!("; {} used by then", Joules(stop.energy_j)));
+        if let Some((full, saved)) = stop.savings {
             if full > 0.0 {
                 s.push_str(&format!(
-                    ", about {} ({:.0} %) saved versus the full run",
-                    Joules(saved),
-                    100.0 * saved / full
+                    "; {}",
+                    snuffer_rundir::forecast_saving_phrase(Joules(saved), Joules(full))
                 ));
             }
         }
@@ -186,7 +109,7 @@ impl Run {
             (Some(st), Some(m)) => format!(
                 ", best {} {} at step {st}",
                 self.metric_name,
-                crate::progress::sig3(m)
+                significant(m, 3)
             ),
             _ => String::new(),
         };
@@ -196,10 +119,10 @@ impl Run {
             (None, true) => "finished",
         };
         format!(
-            "{how} after {} steps: {}{est}{best}; summary in {}",
+            "{how} after {} steps: {} in total{est}{best}; summary in {}",
             s.steps,
             Joules(s.energy_j),
-            self.dir.join(crate::format::SUMMARY_FILE).display()
+            self.dir.join(snuffer_rundir::SUMMARY_FILE).display()
         )
     }
 }
@@ -274,20 +197,25 @@ mod tests {
         });
         r.stop = Some(StopAt {
             step: 250,
-            reason: StopReason::new(
+            reason: StopReason::other(
                 "marginal_gain",
                 "gain 0.01/kWh is below τ 0.5/kWh.".into(),
                 &[],
             ),
+            energy_j: 300.0,
+            savings: r.savings(250, 300.0),
         });
-        let s = r.stop_sentence_at(Joules(300.0)).expect("a sentence");
+        let s = r.stop_sentence().expect("a sentence");
         assert!(
             s.starts_with(
                 "stopped at step 250 of 1000 by marginal_gain: gain 0.01/kWh is below τ 0.5/kWh;"
             ),
             "{s}"
         );
-        assert!(s.contains("; 300.00 J used"), "{s}");
-        assert!(s.contains("(83 %) saved"), "{s}");
+        assert!(s.contains("; 300 J used by then"), "{s}");
+        assert!(
+            s.contains("forecast saving 1.50 kJ (83.3 % of the forecast full run)"),
+            "{s}"
+        );
     }
 }

@@ -221,7 +221,7 @@ fn fit_prefix(run: &CurveRun, k: usize, s: &Settings) -> anyhow::Result<(f64, f6
         .with_method(s.method)
         .with_interval_scale(s.interval_scale)
         .with_tuning(s.tuning)
-        .with_bounds(infer_bounds(run.direction(), &values));
+        .with_bounds(Bounds::infer(&run.metric_name, run.direction(), &values));
     // Refit along the prefix as a run would have, so the forecast is calibrated on how its
     // own earlier forecasts fared.
     let mut forecaster = Forecaster::new(config);
@@ -269,23 +269,6 @@ fn prepare(
         anyhow::bail!("no finite metric among the observed points");
     }
     Ok((out_s, out_v))
-}
-
-/// Bounds a curves file does not state but its values imply: a higher-is-better metric whose
-/// values all lie in [0, 1] is a fraction (accuracy, AUC, win rate); a lower-is-better metric
-/// that is never negative is a loss, error rate or perplexity, with floor 0.
-fn infer_bounds(direction: Direction, values: &[f64]) -> Bounds {
-    match direction {
-        Direction::HigherIsBetter if values.iter().all(|v| (0.0..=1.0).contains(v)) => Bounds {
-            lower: Some(0.0),
-            upper: Some(1.0),
-        },
-        Direction::LowerIsBetter if values.iter().all(|&v| v >= 0.0) => Bounds {
-            lower: Some(0.0),
-            upper: None,
-        },
-        _ => Bounds::default(),
-    }
 }
 
 fn summarise(results: &[RunResult]) -> Summary {
@@ -403,19 +386,5 @@ mod tests {
         assert_eq!(s, vec![1.0, 2.0, 3.0]);
         assert!((v[1] - 0.2).abs() < 1e-12);
         assert_eq!(v[2], 0.1);
-    }
-
-    #[test]
-    fn bounds_are_inferred_from_values() {
-        let b = infer_bounds(Direction::HigherIsBetter, &[0.1, 0.9]);
-        assert_eq!(b.upper, Some(1.0));
-        assert_eq!(
-            infer_bounds(Direction::HigherIsBetter, &[0.1, 1.5]),
-            Bounds::default()
-        );
-        assert_eq!(
-            infer_bounds(Direction::LowerIsBetter, &[3.0, 1.0]).lower,
-            Some(0.0)
-        );
     }
 }

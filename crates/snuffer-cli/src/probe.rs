@@ -78,7 +78,12 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
     if args.json {
         println!("{}", serde_json::to_string_pretty(&out)?);
     } else {
-        println!("meters: {}", out.meters.join(", "));
+        let domains: Vec<&str> = out.domains.iter().map(|d| d.name.as_str()).collect();
+        println!(
+            "meters: {} (domains: {})",
+            out.meters.join(", "),
+            domains.join(", ")
+        );
         println!("power over {:.1} s:", out.window_s);
         for d in &out.domains {
             println!(

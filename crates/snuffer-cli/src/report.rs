@@ -6,8 +6,9 @@ use std::path::PathBuf;
 /// Arguments of `snuffer report`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Run directory (holds steps.jsonl and, once finished, summary.json).
-    #[arg(value_name = "RUN_DIR")]
+    /// Run directory (holds steps.jsonl and, once finished, summary.json); runs/latest is
+    /// the latest run started without an output directory.
+    #[arg(value_name = "RUN_DIR", default_value = "runs/latest")]
     run_dir: PathBuf,
     /// Where to write report.html and the SVG charts [default: RUN_DIR/report].
     #[arg(long, value_name = "DIR")]

@@ -225,3 +225,28 @@ fn measure_rejects_empty_and_unrunnable_commands() -> Result<()> {
     }
     Ok(())
 }
+
+/// Regression: probe listed `ram-estimate` while its header named only `cpu-estimate`.
+#[test]
+fn probe_header_names_every_domain_it_shows() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let out = snuffer(
+        &dir.path().join("no-powercap"),
+        &["probe", "--window-ms", "200"],
+    )?;
+    let text = String::from_utf8(out.stdout)?;
+    let header = text.lines().next().unwrap_or_default();
+    let shown: Vec<&str> = text
+        .lines()
+        .skip_while(|l| !l.starts_with("power over"))
+        .skip(1)
+        .take_while(|l| l.starts_with("  "))
+        .filter_map(|l| l.split_whitespace().next())
+        .filter(|d| *d != "total")
+        .collect();
+    assert!(!shown.is_empty(), "{text}");
+    for d in shown {
+        assert!(header.contains(d), "{d} missing from the header {header:?}");
+    }
+    Ok(())
+}

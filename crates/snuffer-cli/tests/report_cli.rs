@@ -89,7 +89,7 @@ fn report_of_a_directory_that_is_not_a_run_fails_clearly() -> anyhow::Result<()>
 }
 
 #[test]
-fn compare_prints_a_table_json_and_writes_the_overlay() -> anyhow::Result<()> {
+fn compare_prints_a_table_json_and_writes_the_overlay_when_asked() -> anyhow::Result<()> {
     let tmp = tempfile::tempdir()?;
     let (a, b) = (tmp.path().join("a"), tmp.path().join("b"));
     SyntheticRun {
@@ -113,8 +113,11 @@ fn compare_prints_a_table_json_and_writes_the_overlay() -> anyhow::Result<()> {
     let table = text(&out.stdout);
     assert!(table.starts_with("run"), "{table}");
     assert!(table.contains("full") && table.contains("early") && table.contains("stopped early"));
-    let svg = std::fs::read_to_string(tmp.path().join("compare.svg"))?;
-    assert!(svg.contains("<svg") && svg.contains("full") && svg.contains("early"));
+    // Regression: compare wrote compare.svg into the working directory unasked.
+    let written: Vec<_> = std::fs::read_dir(tmp.path())?
+        .map(|e| e.map(|e| e.file_name()))
+        .collect::<Result<_, _>>()?;
+    assert_eq!(written.len(), 2, "only the two runs: {written:?}");
 
     let plot = tmp.path().join("overlay.svg");
     let out = snuffer(
@@ -137,7 +140,8 @@ fn compare_prints_a_table_json_and_writes_the_overlay() -> anyhow::Result<()> {
         .as_f64()
         .unwrap_or(f64::NAN);
     assert!((share - 0.5).abs() < 0.02, "early run saved {share}");
-    assert!(plot.is_file());
+    let svg = std::fs::read_to_string(&plot)?;
+    assert!(svg.contains("<svg") && svg.contains("full") && svg.contains("early"));
     Ok(())
 }
 

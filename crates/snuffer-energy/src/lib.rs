@@ -89,5 +89,5 @@ pub use replay::{ReplayMeter, Trace, TraceKind};
 pub use report::{DomainPower, EnergyReport, PowerReport};
 pub use sampler::{Sampler, SamplerConfig, DEFAULT_CAPACITY, DEFAULT_INTERVAL};
 pub use stamp::{Stamp, StepClock};
-pub use units::{Joules, Watts, JOULES_PER_KWH};
+pub use units::{percent, significant, Joules, Watts, DEFAULT_SIGNIFICANT, JOULES_PER_KWH};
 pub use wrap::{WrapCounter, DEFAULT_MAX_ZONE_POWER};

@@ -70,6 +70,7 @@
 //!   correction or cap, full trust).
 #![deny(missing_docs)]
 
+mod bounds;
 mod ensemble;
 mod error;
 mod families;

@@ -93,7 +93,7 @@ fn classify_file(
             format: Format::TensorBoard,
             files: vec![path.to_path_buf()],
         })
-    } else if name == snuffer::format::STEPS_FILE {
+    } else if name == snuffer_rundir::STEPS_FILE {
         path.parent().map(|d| Candidate {
             path: d.to_path_buf(),
             format: Format::SnufferRun,

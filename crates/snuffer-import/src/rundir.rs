@@ -10,29 +10,27 @@
 use crate::metric;
 use crate::run::{Format, ImportedRun, RecordedEnergy, Timing};
 use crate::{ImportError, ImportOptions};
-use snuffer::format::{StepsLog, STEPS_FILE};
+use snuffer_rundir::{StepsLog, STEPS_FILE};
 use snuffer_energy::Provenance;
 use std::path::Path;
 
 const FORMAT: &str = "Snuffer steps.jsonl";
 
-// The one place that reads a run directory's log. When the `snuffer-rundir` crate lands,
-// these two functions are what switch to it.
+// The one place that reads a run directory's log, through `snuffer-rundir`.
 
 /// Reads `DIR/steps.jsonl`.
 fn steps_log(dir: &Path) -> Result<StepsLog, ImportError> {
     let path = dir.join(STEPS_FILE);
-    snuffer::format::read_steps(&path).map_err(|e| match e {
-        snuffer::Error::Read { path, source } => ImportError::Io { path, source },
+    snuffer_rundir::read_steps(&path).map_err(|e| match e {
+        snuffer_rundir::RunDirError::Read { path, source } => ImportError::Io { path, source },
         other => ImportError::malformed(&path, FORMAT, other.to_string()),
     })
 }
 
 /// Parses the bytes of a `steps.jsonl` file.
 fn steps_log_from(bytes: &[u8], path: &Path) -> Result<StepsLog, ImportError> {
-    snuffer::format::parse_steps(bytes).map_err(|(line, message)| {
-        ImportError::malformed(path, FORMAT, format!("line {line}: {message}"))
-    })
+    snuffer_rundir::parse_steps(bytes)
+        .map_err(|e| ImportError::malformed(path, FORMAT, e.to_string()))
 }
 
 /// Whether `dir` is a Snuffer run directory (it holds `steps.jsonl`).

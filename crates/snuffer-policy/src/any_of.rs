@@ -1,6 +1,6 @@
 //! [`AnyOf`]: stop as soon as any member policy says so, reporting the first reason.
 
-use crate::{Decision, GainCheck, Observation, StopPolicy, Warning};
+use crate::{Decision, MarginalEvidence, Observation, StopPolicy, Warning};
 
 /// Composition: every member sees every observation (so each keeps its history), and the
 /// first member, in insertion order, that says stop gives the reason.
@@ -78,10 +78,10 @@ impl StopPolicy for AnyOf {
     }
 
     /// The most recent check among the members (the first member's on a tie).
-    fn gain_check(&self) -> Option<GainCheck> {
+    fn gain_check(&self) -> Option<MarginalEvidence> {
         self.members.iter().filter_map(|m| m.gain_check()).fold(
             None,
-            |acc: Option<GainCheck>, c| match acc {
+            |acc: Option<MarginalEvidence>, c| match acc {
                 Some(a) if a.step >= c.step => Some(a),
                 _ => Some(c),
             },

@@ -1,9 +1,11 @@
 //! [`Budget`]: stop when the run has spent its energy, carbon or time budget, and warn in
 //! advance when the forecast energy to finish the plan exceeds the energy budget.
 
-use crate::{Decision, Observation, PolicyError, StopPolicy, StopReason, Warning};
+use crate::{
+    BudgetEvidence, BudgetLimit, Decision, Evidence, Observation, PolicyError, StopPolicy,
+    StopReason, Warning,
+};
 use snuffer_energy::Joules;
-use std::collections::BTreeMap;
 use std::time::Duration;
 
 /// Limits of a run; any that is set can stop it.
@@ -91,19 +93,23 @@ fn check(name: &str, v: f64) -> Result<(), PolicyError> {
 impl StopPolicy for Budget {
     fn observe(&mut self, obs: &Observation<'_>) -> Decision {
         let step = obs.step as f64;
+        let evidence = |limit| {
+            Evidence::Budget(BudgetEvidence {
+                step: obs.step,
+                limit,
+            })
+        };
         if let Some(limit) = self.energy {
             if obs.energy.0 >= limit.0 {
                 return Decision::Stop(StopReason::new(
-                    "budget",
                     format!(
                         "energy {} reached the budget of {limit} at step {}",
                         obs.energy, obs.step
                     ),
-                    &[
-                        ("step", step),
-                        ("energy_j", obs.energy.0),
-                        ("budget_j", limit.0),
-                    ],
+                    evidence(BudgetLimit::Energy {
+                        used_j: obs.energy.0,
+                        budget_j: limit.0,
+                    }),
                 ));
             }
         }
@@ -111,30 +117,31 @@ impl StopPolicy for Budget {
             let used = obs.energy.kwh() * intensity;
             if used >= grams {
                 return Decision::Stop(StopReason::new(
-                    "budget",
                     format!(
                         "emissions {used:.1} gCO2e (at {intensity} g/kWh) reached the budget of {grams} g at step {}",
                         obs.step
                     ),
-                    &[("step", step), ("co2e_g", used), ("budget_g", grams), ("intensity_g_per_kwh", intensity)],
+                    evidence(BudgetLimit::Carbon {
+                        used_g: used,
+                        budget_g: grams,
+                        intensity_g_per_kwh: intensity,
+                    }),
                 ));
             }
         }
         if let Some(wall) = self.wall {
             if obs.elapsed >= wall {
                 return Decision::Stop(StopReason::new(
-                    "budget",
                     format!(
                         "wall time {:.0} s reached the budget of {:.0} s at step {}",
                         obs.elapsed.as_secs_f64(),
                         wall.as_secs_f64(),
                         obs.step
                     ),
-                    &[
-                        ("step", step),
-                        ("elapsed_s", obs.elapsed.as_secs_f64()),
-                        ("budget_s", wall.as_secs_f64()),
-                    ],
+                    evidence(BudgetLimit::WallTime {
+                        elapsed_s: obs.elapsed.as_secs_f64(),
+                        budget_s: wall.as_secs_f64(),
+                    }),
                 ));
             }
         }
@@ -147,10 +154,11 @@ impl StopPolicy for Budget {
                 let projected = obs.energy.0 + per_step * (planned - obs.step) as f64;
                 if projected > limit.0 {
                     self.warned = true;
-                    let mut evidence = BTreeMap::new();
-                    evidence.insert("step".to_string(), step);
-                    evidence.insert("projected_j".to_string(), projected);
-                    evidence.insert("budget_j".to_string(), limit.0);
+                    let evidence = evidence(BudgetLimit::EnergyToFinish {
+                        projected_j: projected,
+                        budget_j: limit.0,
+                        planned_steps: planned,
+                    });
                     self.warnings.push(Warning {
                         policy: "budget".into(),
                         message: format!(
@@ -223,7 +231,19 @@ mod tests {
             "{}",
             w[0].message
         );
-        assert!(w[0].evidence["projected_j"] > w[0].evidence["budget_j"]);
+        let Evidence::Budget(BudgetEvidence {
+            step: 1,
+            limit:
+                BudgetLimit::EnergyToFinish {
+                    projected_j,
+                    budget_j,
+                    planned_steps: 100,
+                },
+        }) = w[0].evidence
+        else {
+            panic!("{:?}", w[0].evidence);
+        };
+        assert!(projected_j > budget_j);
         assert!(!b.observe(&obs(2, 0.1, 2.0, 100, Up)).is_stop());
         assert!(b.take_warnings().is_empty(), "warned only once");
         // A plan that fits never warns.

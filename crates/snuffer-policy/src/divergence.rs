@@ -1,7 +1,10 @@
 //! [`Divergence`]: stop when the metric or the training loss is NaN/infinite, or the metric
 //! crosses a bound on its bad side.
 
-use crate::{Decision, Observation, PolicyError, StopPolicy, StopReason};
+use crate::{
+    Decision, DivergenceCause, DivergenceEvidence, Evidence, Observation, PolicyError, StopPolicy,
+    StopReason,
+};
 
 /// Stops on a non-finite metric or training loss (when `check_finite`, the default) or, with
 /// a bound, on a metric worse than the bound (Lightning's `divergence_threshold`: a loss above it, an
@@ -49,15 +52,21 @@ impl Divergence {
 
 impl StopPolicy for Divergence {
     fn observe(&mut self, obs: &Observation<'_>) -> Decision {
-        let step = obs.step as f64;
+        let evidence = |cause, value, bound| {
+            Evidence::Divergence(DivergenceEvidence {
+                step: obs.step,
+                cause,
+                value,
+                bound,
+            })
+        };
         if let Some(loss) = obs.loss.filter(|l| !l.is_finite() && self.check_finite) {
             return Decision::Stop(StopReason::new(
-                "divergence",
                 format!(
                     "the training loss is {loss} at step {}: the run diverged",
                     obs.step
                 ),
-                &[("step", step), ("loss", loss)],
+                evidence(DivergenceCause::NonFiniteLoss, loss, None),
             ));
         }
         let Some(m) = obs.metric else {
@@ -68,20 +77,18 @@ impl StopPolicy for Divergence {
                 return Decision::Continue;
             }
             return Decision::Stop(StopReason::new(
-                "divergence",
                 format!("the metric is {m} at step {}: the run diverged", obs.step),
-                &[("step", step), ("metric", m)],
+                evidence(DivergenceCause::NonFiniteMetric, m, None),
             ));
         }
         match self.bound {
             Some(b) if obs.direction.orient(m) < obs.direction.orient(b) => {
                 Decision::Stop(StopReason::new(
-                    "divergence",
                     format!(
                         "the metric {m} at step {} is past the divergence bound {b}",
                         obs.step
                     ),
-                    &[("step", step), ("metric", m), ("bound", b)],
+                    evidence(DivergenceCause::PastBound, m, Some(b)),
                 ))
             }
             _ => Decision::Continue,
@@ -148,7 +155,10 @@ mod tests {
             };
             assert_eq!(r.policy, "divergence");
             assert!(r.message.contains("training loss"), "{}", r.message);
-            assert_eq!(r.evidence.get("step"), Some(&7.0));
+            let Evidence::Divergence(e) = r.evidence else {
+                panic!("divergence evidence: {:?}", r.evidence);
+            };
+            assert_eq!((e.step, e.cause), (7, DivergenceCause::NonFiniteLoss));
         }
         assert!(!Divergence::non_finite().observe(&with_loss(2.5)).is_stop());
         let off = Divergence::non_finite().with_check_finite(false);

@@ -2,12 +2,13 @@
 //!
 //! A policy looks at each [`Observation`] of a run (step, cumulative energy, the metric if
 //! this step was evaluated, the latest forecast) and answers a [`Decision`]; every stop
-//! carries a [`StopReason`] with the numbers that justified it. The heart is
+//! carries a [`StopReason`] with the numbers that justified it, typed per policy
+//! ([`Evidence`]). The heart is
 //! [`MarginalGain`]: stop when even an optimistic forecast of the best metric says the rest
 //! of the run buys less than τ metric units per kWh, which maximises
 //! `U = best metric − τ · energy`. [`Patience`], [`Target`], [`Divergence`] and [`Budget`]
 //! are the classic rules; [`AnyOf`] composes them. [`replay`] runs the same code over
-//! recorded curves ([`curves`]) and scores it against the hindsight oracle.
+//! recorded curves ([`curves`]) and scores it against the hindsight [`Oracle`].
 //!
 //! ```
 //! use snuffer_energy::{Joules, Provenance};
@@ -61,8 +62,10 @@ mod budget;
 pub mod curves;
 mod divergence;
 mod error;
+mod evidence;
 mod history;
 mod marginal;
+mod oracle;
 mod patience;
 mod policy;
 pub mod replay;
@@ -73,12 +76,17 @@ pub use any_of::AnyOf;
 pub use budget::Budget;
 pub use divergence::Divergence;
 pub use error::PolicyError;
+pub use evidence::{
+    BudgetEvidence, BudgetLimit, DivergenceCause, DivergenceEvidence, Evidence, MarginalEvidence,
+    PatienceEvidence, TargetEvidence,
+};
 pub use marginal::{
     Check, Horizon, MarginalGain, MarginalGainConfig, Warmup, DEFAULT_AGREE_SPAN_FRACTION,
     DEFAULT_CONSECUTIVE, DEFAULT_IDLE_WARMUP_FRACTION, DEFAULT_LEVEL, DEFAULT_MIN_EVALUATIONS,
     DEFAULT_WARMUP_FRACTION,
 };
+pub use oracle::{Oracle, OracleStop};
 pub use patience::{MinDelta, Patience, PatienceConfig};
-pub use policy::{Decision, GainCheck, Never, Observation, StopPolicy, StopReason, Warning};
+pub use policy::{Decision, Never, Observation, StopPolicy, StopReason, Warning};
 pub use target::Target;
 pub use tau::Tau;

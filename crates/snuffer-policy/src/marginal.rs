@@ -14,8 +14,10 @@
 //! evaluations were seen): a pre-learning phase that costs little is not evidence.
 
 use crate::history::History;
-use crate::{Decision, GainCheck, Observation, PolicyError, StopPolicy, StopReason, Tau};
-use snuffer_energy::JOULES_PER_KWH;
+use crate::{
+    Decision, Evidence, MarginalEvidence, Observation, PolicyError, StopPolicy, StopReason, Tau,
+};
+use snuffer_energy::{significant, JOULES_PER_KWH};
 use snuffer_forecast::{Direction, Forecast};
 
 /// How far ahead the policy looks.
@@ -259,6 +261,23 @@ impl MarginalGain {
         self.last_check.as_ref()
     }
 
+    /// A check as typed evidence (what a stop carries and [`StopPolicy::gain_check`]
+    /// returns).
+    fn evidence(&self, c: &Check) -> MarginalEvidence {
+        MarginalEvidence {
+            step: c.step,
+            best: c.best,
+            tau_per_kwh: c.tau_per_kwh,
+            optimistic_rate_per_kwh: c.best_rate_per_kwh,
+            optimistic_gain: c.optimistic_gain,
+            horizon_step: c.horizon_step,
+            horizon_kwh: c.horizon_kwh,
+            energy_share: c.energy_share,
+            level: self.config.level,
+            consecutive: c.agreeing,
+        }
+    }
+
     /// Estimated share of the planned energy spent at `step` with `energy_j` so far.
     fn energy_share(&self, step: f64, energy_j: f64, planned: Option<f64>) -> Option<f64> {
         let planned = planned?;
@@ -408,33 +427,21 @@ impl StopPolicy for MarginalGain {
         }
         let c = check;
         Decision::Stop(StopReason::new(
-            "marginal_gain",
             format!(
                 "at step {} the optimistic forecast ({:.0} % interval) gains at most {} over the best {} by step {:.0}, \
                  {} per kWh for {}, below τ = {} per kWh ({} checks in a row; {:.0} % of the planned energy spent)",
                 c.step,
                 100.0 * self.config.level,
-                significant(c.optimistic_gain),
-                significant(c.best),
+                significant(c.optimistic_gain, 4),
+                significant(c.best, 4),
                 c.horizon_step,
-                significant(c.best_rate_per_kwh),
+                significant(c.best_rate_per_kwh, 4),
                 snuffer_energy::Joules::from_kwh(c.horizon_kwh),
-                significant(c.tau_per_kwh),
+                significant(c.tau_per_kwh, 4),
                 c.agreeing,
                 100.0 * c.energy_share
             ),
-            &[
-                ("step", c.step),
-                ("best", c.best),
-                ("tau_per_kwh", c.tau_per_kwh),
-                ("optimistic_rate_per_kwh", c.best_rate_per_kwh),
-                ("optimistic_gain", c.optimistic_gain),
-                ("horizon_step", c.horizon_step),
-                ("horizon_kwh", c.horizon_kwh),
-                ("energy_share", c.energy_share),
-                ("level", self.config.level),
-                ("consecutive", f64::from(c.agreeing)),
-            ],
+            Evidence::MarginalGain(self.evidence(&c)),
         ))
     }
 
@@ -442,12 +449,8 @@ impl StopPolicy for MarginalGain {
         "marginal_gain"
     }
 
-    fn gain_check(&self) -> Option<GainCheck> {
-        self.last_check.as_ref().map(|c| GainCheck {
-            step: c.step,
-            rate_per_kwh: c.best_rate_per_kwh,
-            tau_per_kwh: c.tau_per_kwh,
-        })
+    fn gain_check(&self) -> Option<MarginalEvidence> {
+        self.last_check.as_ref().map(|c| self.evidence(c))
     }
 
     fn reset(&mut self) {
@@ -476,15 +479,6 @@ impl StopPolicy for MarginalGain {
         }
         None
     }
-}
-
-/// `x` with four significant digits: readable whether a rate is 0.0012 or 36 557 per kWh.
-fn significant(x: f64) -> String {
-    if x == 0.0 || !x.is_finite() {
-        return format!("{x}");
-    }
-    let decimals = (3 - x.abs().log10().floor() as i32).clamp(0, 12) as usize;
-    format!("{x:.decimals$}")
 }
 
 #[cfg(test)]
@@ -681,19 +675,6 @@ mod tests {
         assert!((p.last_check().unwrap().tau_per_kwh - 0.05).abs() < 1e-12);
         let mut r = MarginalGain::new(MarginalGainConfig::new(Tau::Relative(0.5))).unwrap();
         assert!(run(&mut r, &saturating(80), 0.05, true).is_some());
-    }
-
-    #[test]
-    fn stop_messages_keep_four_significant_digits() {
-        for (x, want) in [
-            (36_556.8, "36557"),
-            (0.012_003, "0.01200"),
-            (0.982, "0.9820"),
-            (0.0, "0"),
-            (-1.5, "-1.500"),
-        ] {
-            assert_eq!(significant(x), want, "significant({x})");
-        }
     }
 }
 

@@ -14,7 +14,9 @@
 //! `restore_best_weights` ask for (Keras only restores when the stop fires); nothing here
 //! depends on whether a stop happened.
 
-use crate::{Decision, Observation, PolicyError, StopPolicy, StopReason};
+use crate::{
+    Decision, Evidence, Observation, PatienceEvidence, PolicyError, StopPolicy, StopReason,
+};
 use snuffer_forecast::Direction;
 
 /// How much better than the best an evaluation must be to count as an improvement.
@@ -171,7 +173,6 @@ impl StopPolicy for Patience {
         }
         let (best_step, best) = self.best.unwrap_or((0, f64::NAN));
         Decision::Stop(StopReason::new(
-            "patience",
             format!(
                 "no improvement{} for {} evaluation(s) (patience {}); best {best} at step {best_step}",
                 match self.config.baseline {
@@ -181,13 +182,14 @@ impl StopPolicy for Patience {
                 self.wait,
                 self.config.patience
             ),
-            &[
-                ("step", obs.step as f64),
-                ("wait", f64::from(self.wait)),
-                ("patience", f64::from(self.config.patience)),
-                ("best", best),
-                ("best_step", best_step as f64),
-            ],
+            Evidence::Patience(PatienceEvidence {
+                step: obs.step,
+                wait: self.wait,
+                patience: self.config.patience,
+                best: self.best.map(|(_, b)| b),
+                best_step: self.best.map(|(s, _)| s),
+                baseline: self.config.baseline,
+            }),
         ))
     }
 

@@ -1,10 +1,10 @@
 //! The stop-policy contract: what a policy sees ([`Observation`]) and what it answers
 //! ([`Decision`], with a [`StopReason`] for every stop).
 
+use crate::evidence::{Evidence, MarginalEvidence};
 use serde::{Deserialize, Serialize};
 use snuffer_energy::{Joules, Provenance, Watts};
 use snuffer_forecast::{Direction, Forecast};
-use std::collections::BTreeMap;
 use std::time::Duration;
 
 /// What a policy sees at one check (after an evaluation, or at any step).
@@ -35,26 +35,38 @@ pub struct Observation<'a> {
 }
 
 /// Why a run should stop, with the numbers that justified it.
+///
+/// Serialised as `{"policy": …, "message": …, "evidence": {"kind": …, …}}` (see
+/// [`Evidence`]); `snuffer replay --json` prints it as each run's `reason`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StopReason {
-    /// The policy that fired (`marginal_gain`, `patience`, `target`, `divergence`, `budget`).
+    /// The policy that fired (`marginal_gain`, `patience`, `target`, `divergence`, `budget`,
+    /// or a custom policy's name).
     pub policy: String,
     /// One sentence with the numbers, for humans.
     pub message: String,
-    /// The numbers, by name.
-    pub evidence: BTreeMap<String, f64>,
+    /// The numbers, typed per policy.
+    pub evidence: Evidence,
 }
 
 impl StopReason {
-    /// A reason from a policy name, a message and `(name, value)` evidence pairs.
-    pub fn new(policy: &str, message: String, evidence: &[(&str, f64)]) -> Self {
+    /// A reason from a message and typed evidence; the policy name is the evidence's
+    /// ([`Evidence::policy`]).
+    pub fn new(message: String, evidence: Evidence) -> Self {
+        StopReason {
+            policy: evidence.policy().to_string(),
+            message,
+            evidence,
+        }
+    }
+
+    /// A reason for a policy outside this crate: its name, a message and `(name, value)`
+    /// numbers ([`Evidence::Other`]).
+    pub fn other(policy: &str, message: String, numbers: &[(&str, f64)]) -> Self {
         StopReason {
             policy: policy.to_string(),
             message,
-            evidence: evidence
-                .iter()
-                .map(|(k, v)| ((*k).to_string(), *v))
-                .collect(),
+            evidence: Evidence::other(numbers),
         }
     }
 }
@@ -92,8 +104,8 @@ pub struct Warning {
     pub policy: String,
     /// One sentence with the numbers.
     pub message: String,
-    /// The numbers, by name.
-    pub evidence: BTreeMap<String, f64>,
+    /// The numbers, typed per policy.
+    pub evidence: Evidence,
 }
 
 /// Decides whether a run should stop. Policies decide; they do no I/O.
@@ -124,22 +136,12 @@ pub trait StopPolicy: Send {
         None
     }
 
-    /// The latest gain-per-kWh check, for progress displays: what the policy compared with
-    /// τ at its last full check. Default: none (policies that do not weigh energy).
-    fn gain_check(&self) -> Option<GainCheck> {
+    /// The latest gain-per-kWh check, for progress displays and eval lines: what the policy
+    /// compared with τ at its last full check (the evidence a stop would carry, see
+    /// [`Evidence::MarginalGain`]). Default: none (policies that do not weigh energy).
+    fn gain_check(&self) -> Option<MarginalEvidence> {
         None
     }
-}
-
-/// One gain-per-kWh comparison made by a policy (see [`StopPolicy::gain_check`]).
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct GainCheck {
-    /// Step of the check.
-    pub step: f64,
-    /// The optimistic gain per kWh the policy found (metric units per kWh, good direction).
-    pub rate_per_kwh: f64,
-    /// The threshold it was compared with (metric units per kWh).
-    pub tau_per_kwh: f64,
 }
 
 impl<P: StopPolicy + ?Sized> StopPolicy for Box<P> {
@@ -158,7 +160,7 @@ impl<P: StopPolicy + ?Sized> StopPolicy for Box<P> {
     fn note(&self) -> Option<String> {
         (**self).note()
     }
-    fn gain_check(&self) -> Option<GainCheck> {
+    fn gain_check(&self) -> Option<MarginalEvidence> {
         (**self).gain_check()
     }
 }
@@ -184,7 +186,7 @@ impl<P: StopPolicy> StopPolicy for Option<P> {
     fn note(&self) -> Option<String> {
         self.as_ref().and_then(|p| p.note())
     }
-    fn gain_check(&self) -> Option<GainCheck> {
+    fn gain_check(&self) -> Option<MarginalEvidence> {
         self.as_ref().and_then(|p| p.gain_check())
     }
 }
@@ -268,15 +270,23 @@ mod tests {
     #[test]
     fn decision_serialises_with_a_tag() {
         let d = Decision::Stop(StopReason::new(
-            "target",
             "reached".into(),
-            &[("step", 3.0)],
+            Evidence::Target(crate::TargetEvidence {
+                step: 3,
+                metric: 0.9,
+                target: 0.8,
+            }),
         ));
         let json = serde_json::to_string(&d).unwrap();
         assert!(
-            json.contains("\"decision\":\"stop\"") && json.contains("\"step\":3.0"),
+            json.contains("\"decision\":\"stop\"")
+                && json.contains("\"policy\":\"target\"")
+                && json.contains("\"kind\":\"target\"")
+                && json.contains("\"step\":3"),
             "{json}"
         );
+        let back: Decision = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, d);
         assert_eq!(d.reason().map(|r| r.policy.as_str()), Some("target"));
         assert!(!Decision::Continue.is_stop());
     }

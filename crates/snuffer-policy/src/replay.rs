@@ -15,10 +15,10 @@
 //! the policy ran to the end.
 
 use crate::curves::{CurveRun, EnergyAssumptions, EnergyBasis};
-use crate::{Decision, Observation, StopPolicy, StopReason};
+use crate::{Decision, Observation, Oracle, StopPolicy, StopReason};
 use serde::Serialize;
 use snuffer_energy::{Joules, Provenance, JOULES_PER_KWH};
-use snuffer_forecast::{Bounds, Direction, ForecastConfig, Forecaster};
+use snuffer_forecast::{Bounds, ForecastConfig, Forecaster};
 use std::time::Duration;
 
 /// Settings of a replay.
@@ -99,27 +99,22 @@ pub struct ReplaySummary {
     pub stopped: usize,
 }
 
-/// Forecast settings for a recorded run: known bounds from the metric's name (accuracy-like
-/// metrics lie in [0, 1], losses, perplexities and error rates are ≥ 0), when the first
-/// value agrees.
+/// Forecast settings for a recorded run, with the bounds [`Bounds::infer`] gives from the
+/// metric's name and its first finite value (what a live run knows when it starts: no look
+/// ahead). A later value outside them makes the fit fail, and the replay refits unbounded.
 pub fn forecast_config_for(run: &CurveRun) -> ForecastConfig {
-    let name = run.metric_name.to_ascii_lowercase();
-    let first = run.metrics.iter().copied().find(|v| v.is_finite());
-    let unit = ["acc", "auc", "win_rate", "f1", "precision", "recall"]
+    let first: Vec<f64> = run
+        .metrics
         .iter()
-        .any(|k| name.contains(k));
-    let bounds = match (run.direction(), first) {
-        (Direction::HigherIsBetter, Some(v)) if unit && (0.0..=1.0).contains(&v) => Bounds {
-            lower: Some(0.0),
-            upper: Some(1.0),
-        },
-        (Direction::LowerIsBetter, Some(v)) if v >= 0.0 => Bounds {
-            lower: Some(0.0),
-            upper: None,
-        },
-        _ => Bounds::default(),
-    };
-    ForecastConfig::new(run.direction()).with_bounds(bounds)
+        .copied()
+        .find(|v| v.is_finite())
+        .into_iter()
+        .collect();
+    ForecastConfig::new(run.direction()).with_bounds(Bounds::infer(
+        &run.metric_name,
+        run.direction(),
+        &first,
+    ))
 }
 
 /// Integer steps for the policy: recorded steps may be fractional (MLPerf epochs), so they
@@ -270,8 +265,12 @@ fn score(
     let best_at = |k: usize| b.as_ref().map(|b| dir.orient(b[k]));
     let (oracle_step, capture) = match (&b, config.tau_per_kwh) {
         (Some(b), Some(tau)) if n > 0 => {
-            let u = |k: usize| b[k] - tau * e(k) / JOULES_PER_KWH;
-            let oracle = (0..n).fold(0, |o, k| if u(k) > u(o) { k } else { o });
+            let mut scan = Oracle::new(tau);
+            for (k, best) in b.iter().enumerate() {
+                scan.push_best(*best, e(k) / JOULES_PER_KWH);
+            }
+            let oracle = scan.result().map_or(last, |o| o.index);
+            let u = |k: usize| scan.utility(b[k], e(k) / JOULES_PER_KWH);
             let denom = u(oracle) - u(last);
             let num = u(stop_row) - u(last);
             let scale = 1e-12 * (1.0 + u(last).abs());

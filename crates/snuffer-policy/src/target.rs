@@ -1,6 +1,6 @@
 //! [`Target`]: stop once the metric reaches a value (MLPerf-style time-to-quality).
 
-use crate::{Decision, Observation, PolicyError, StopPolicy, StopReason};
+use crate::{Decision, Evidence, Observation, PolicyError, StopPolicy, StopReason, TargetEvidence};
 
 /// Stops at the first evaluation that reaches `target` in the metric's good direction.
 #[derive(Debug, Clone, PartialEq)]
@@ -35,16 +35,15 @@ impl StopPolicy for Target {
                     && obs.direction.orient(m) >= obs.direction.orient(self.target) =>
             {
                 Decision::Stop(StopReason::new(
-                    "target",
                     format!(
                         "the metric reached {m} at step {}, target {}",
                         obs.step, self.target
                     ),
-                    &[
-                        ("step", obs.step as f64),
-                        ("metric", m),
-                        ("target", self.target),
-                    ],
+                    Evidence::Target(TargetEvidence {
+                        step: obs.step,
+                        metric: m,
+                        target: self.target,
+                    }),
                 ))
             }
             _ => Decision::Continue,

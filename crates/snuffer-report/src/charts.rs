@@ -12,7 +12,7 @@ use plotters::coord::Shift;
 type BackendCoord = (i32, i32);
 use plotters::element::DashedPathElement;
 use plotters::prelude::*;
-use snuffer_energy::JOULES_PER_KWH;
+use snuffer_energy::{Joules, JOULES_PER_KWH};
 
 pub(crate) mod replayed;
 
@@ -82,23 +82,22 @@ fn span_from_zero(values: impl IntoIterator<Item = f64>) -> (f64, f64) {
     }
 }
 
-/// Tick label with about four significant digits and no trailing noise
-/// (plotters' default prints `500.0` for steps and long tails for kWh).
+/// Tick label: four significant digits of the one formatter
+/// ([`snuffer_energy::significant`]) without trailing zeros (plotters' default prints
+/// `500.0` for steps and long tails for kWh).
 fn tick(v: &f64) -> String {
     let v = *v;
     if v == 0.0 || !v.is_finite() {
         return "0".into();
     }
-    let mag = v.abs().log10().floor() as i32;
-    if !(-3..6).contains(&mag) {
-        return format!("{v:.2e}");
-    }
-    let decimals = (3 - mag).max(0) as usize;
-    let s = format!("{v:.decimals$}");
-    if s.contains('.') {
-        s.trim_end_matches('0').trim_end_matches('.').to_string()
-    } else {
-        s
+    let s = snuffer_energy::significant(v, 4);
+    match s.split_once('e') {
+        Some((mantissa, exp)) if mantissa.contains('.') => format!(
+            "{}e{exp}",
+            mantissa.trim_end_matches('0').trim_end_matches('.')
+        ),
+        None if s.contains('.') => s.trim_end_matches('0').trim_end_matches('.').to_string(),
+        _ => s,
     }
 }
 
@@ -186,6 +185,17 @@ impl MetricAxis {
     }
 }
 
+/// The unit an energy axis whose largest value is `max_kwh` reads best in (the one
+/// formatter's choice, [`snuffer_energy::Joules::scaled`]), as (units per kWh, name).
+fn energy_unit(max_kwh: f64) -> (f64, &'static str) {
+    let (value, unit) = Joules::from_kwh(max_kwh).scaled();
+    if max_kwh > 0.0 && value.is_finite() {
+        (value / max_kwh, unit)
+    } else {
+        (1.0, "kWh")
+    }
+}
+
 /// The metric over steps or energy, with forecast band, stop, best and oracle.
 pub(crate) fn metric_chart(run: &RunData, axis: MetricAxis) -> Result<String, ReportError> {
     let name = match axis {
@@ -226,11 +236,28 @@ pub(crate) fn metric_chart(run: &RunData, axis: MetricAxis) -> Result<String, Re
     .flatten()
     .filter(|p| p.metric.is_finite())
     .collect();
+    // Energy in the unit that reads best (J for a laptop run, kWh for a cluster's).
+    let (scale, unit) = match axis {
+        MetricAxis::Steps => (1.0, ""),
+        MetricAxis::Energy => energy_unit(
+            points
+                .iter()
+                .map(|p| p.0)
+                .chain(marks.iter().map(|p| p.kwh()))
+                .fold(0.0, f64::max),
+        ),
+    };
+    let points: Vec<(f64, f64)> = points.iter().map(|p| (p.0 * scale, p.1)).collect();
+    let forecast: Vec<[f64; 4]> = forecast
+        .into_iter()
+        .map(|r| [r[0] * scale, r[1], r[2], r[3]])
+        .collect();
+    let mark_x = |p: &EvalPoint| axis.x(p) * scale;
     let xs = points
         .iter()
         .map(|p| p.0)
         .chain(forecast.iter().map(|r| r[0]))
-        .chain(marks.iter().map(|p| axis.x(p)));
+        .chain(marks.iter().map(mark_x));
     let (x0, x1) = span_from_zero(xs);
     let ys = points
         .iter()
@@ -239,8 +266,8 @@ pub(crate) fn metric_chart(run: &RunData, axis: MetricAxis) -> Result<String, Re
         .chain(marks.iter().map(|p| p.metric));
     let (y0, y1) = span(ys);
     let x_desc = match axis {
-        MetricAxis::Steps => "optimizer steps",
-        MetricAxis::Energy => "energy (kWh)",
+        MetricAxis::Steps => "optimizer steps".to_string(),
+        MetricAxis::Energy => format!("energy ({unit})"),
     };
     render(name, |root| {
         let mut chart = Frame {
@@ -248,7 +275,7 @@ pub(crate) fn metric_chart(run: &RunData, axis: MetricAxis) -> Result<String, Re
             caption: format!("{} — {metric} over {}", run.run_name, x_desc),
             x: (x0, x1),
             y: (y0, y1),
-            x_desc,
+            x_desc: &x_desc,
             y_desc: metric.as_str(),
             y_label_area: 70,
         }
@@ -295,7 +322,7 @@ pub(crate) fn metric_chart(run: &RunData, axis: MetricAxis) -> Result<String, Re
         if let Some(s) = run.stop.as_ref().filter(|s| s.at.metric.is_finite()) {
             chart
                 .draw_series(std::iter::once(Cross::new(
-                    (axis.x(&s.at), s.at.metric),
+                    (mark_x(&s.at), s.at.metric),
                     8,
                     STOP.stroke_width(3),
                 )))
@@ -306,25 +333,30 @@ pub(crate) fn metric_chart(run: &RunData, axis: MetricAxis) -> Result<String, Re
         if let Some(b) = run.best.filter(|b| b.metric.is_finite()) {
             chart
                 .draw_series(std::iter::once(TriangleMarker::new(
-                    (axis.x(&b), b.metric),
+                    (mark_x(&b), b.metric),
                     8,
                     BEST.filled(),
                 )))
                 .map_err(|e| ReportError::plot(name, e))?
-                .label(format!("best: {:.4} at step {}", b.metric, b.step))
+                .label(format!(
+                    "best: {} at step {}",
+                    snuffer_energy::significant(b.metric, 4),
+                    b.step
+                ))
                 .legend(|(x, y)| TriangleMarker::new((x + 9, y), 6, BEST.filled()));
         }
         if let Some(o) = &run.oracle {
             chart
                 .draw_series(std::iter::once(Circle::new(
-                    (axis.x(&o.at), o.at.metric),
+                    (mark_x(&o.at), o.at.metric),
                     7,
                     ORACLE.stroke_width(3),
                 )))
                 .map_err(|e| ReportError::plot(name, e))?
                 .label(format!(
                     "hindsight oracle (τ = {} /kWh) at step {}",
-                    o.tau_per_kwh, o.at.step
+                    snuffer_energy::significant(o.tau_per_kwh, 4),
+                    o.at.step
                 ))
                 .legend(|(x, y)| Circle::new((x + 9, y), 5, ORACLE.stroke_width(3)));
         }
@@ -462,8 +494,22 @@ pub(crate) fn overlay_chart(runs: &[RunData]) -> Result<String, ReportError> {
             )
         })
         .collect();
+    let (scale, unit) = energy_unit(
+        series
+            .iter()
+            .flat_map(|s| s.1.iter().map(|p| p.0))
+            .fold(0.0, f64::max),
+    );
+    let series: Vec<RunLine> = series
+        .into_iter()
+        .map(|(name, pts, stop)| {
+            let pts = pts.into_iter().map(|(x, y)| (x * scale, y)).collect();
+            (name, pts, stop)
+        })
+        .collect();
     let (x0, x1) = span_from_zero(series.iter().flat_map(|s| s.1.iter().map(|p| p.0)));
     let (y0, y1) = span(series.iter().flat_map(|s| s.1.iter().map(|p| p.1)));
+    let x_desc = format!("energy ({unit})");
     let metric = runs
         .iter()
         .find_map(|r| r.metric_name.clone())
@@ -474,7 +520,7 @@ pub(crate) fn overlay_chart(runs: &[RunData]) -> Result<String, ReportError> {
             caption: format!("{metric} against energy"),
             x: (x0, x1),
             y: (y0, y1),
-            x_desc: "energy (kWh)",
+            x_desc: &x_desc,
             y_desc: metric.as_str(),
             y_label_area: 70,
         }
@@ -489,7 +535,7 @@ pub(crate) fn overlay_chart(runs: &[RunData]) -> Result<String, ReportError> {
             if let Some(s) = stop.filter(|s| s.metric.is_finite()) {
                 chart
                     .draw_series(std::iter::once(Cross::new(
-                        (s.kwh(), s.metric),
+                        (s.kwh() * scale, s.metric),
                         7,
                         c.stroke_width(3),
                     )))
@@ -527,9 +573,9 @@ mod tests {
             (500.0, "500"),
             (0.5, "0.5"),
             (0.001_234, "0.001234"),
-            (0.000_123_4, "1.23e-4"),
+            (0.000_123_4, "0.0001234"),
             (12_345.0, "12345"),
-            (2.5e7, "2.50e7"),
+            (2.5e9, "2.5e9"),
             (0.0, "0"),
             (-1.25, "-1.25"),
         ];

@@ -5,7 +5,7 @@ use crate::error::ReportError;
 use crate::load::RunData;
 use crate::table;
 use serde::Serialize;
-use snuffer_energy::JOULES_PER_KWH;
+use snuffer_energy::{Joules, JOULES_PER_KWH};
 use std::path::{Path, PathBuf};
 
 /// One run in a comparison.
@@ -29,23 +29,32 @@ pub struct CompareRow {
     pub best_metric: Option<f64>,
     /// Step of the best metric.
     pub best_step: Option<u64>,
-    /// What happened: `stopped early by …`, `ran to its end`, `did not finish …`.
+    /// What happened: `stopped early by …`, `ran to its end`, `crashed at step …`
+    /// ([`snuffer_rundir::RunState`]).
     pub status: String,
+    /// Whether the run ended through `finish()`, so its energy is complete.
+    pub finished: bool,
     /// The stop decision's message, if the run was stopped.
     pub stop_reason: Option<String>,
-    /// Energy saved versus the longest run (joules; 0 for the longest itself).
-    pub saved_vs_longest_j: f64,
-    /// The same as a share of the longest run's energy (0..1), if it used any.
+    /// Energy saved, measured: the longest finished run's energy minus this run's
+    /// (joules; 0 for that run itself; `None` for a run that did not finish, whose energy
+    /// is incomplete).
+    pub saved_vs_longest_j: Option<f64>,
+    /// The same as a share of the longest finished run's energy (0..1).
     pub saved_vs_longest_share: Option<f64>,
+    /// The run's own forecast saving versus its planned length (from its summary).
+    pub forecast_saved_j: Option<f64>,
 }
 
 /// A comparison of run directories.
 #[derive(Debug, Clone)]
 pub struct Comparison {
-    /// One row per run, in the order given.
+    /// One row per run, in the order given (a directory given twice, or through a link
+    /// such as `runs/latest`, once).
     pub rows: Vec<CompareRow>,
-    /// Index of the longest run (most steps; energy breaks ties).
-    pub longest: usize,
+    /// Index of the longest finished run (most steps; energy breaks ties), the reference
+    /// of the measured savings; `None` when no run finished.
+    pub longest: Option<usize>,
     runs: Vec<RunData>,
 }
 
@@ -55,8 +64,10 @@ impl Comparison {
         if dirs.is_empty() {
             return Err(ReportError::NoRuns);
         }
+        let mut seen = std::collections::HashSet::new();
         let runs = dirs
             .iter()
+            .filter(|d| seen.insert(std::fs::canonicalize(d).unwrap_or_else(|_| d.as_ref().into())))
             .map(|d| RunData::load_with(d, 500))
             .collect::<Result<Vec<_>, _>>()?;
         Ok(Self::from_runs(runs))
@@ -67,18 +78,22 @@ impl Comparison {
         let longest = runs
             .iter()
             .enumerate()
+            .filter(|(_, r)| r.status.state.is_finished())
             .max_by(|(_, a), (_, b)| {
                 a.steps()
                     .cmp(&b.steps())
                     .then(a.energy_j().total_cmp(&b.energy_j()))
             })
-            .map_or(0, |(i, _)| i);
-        let longest_j = runs.get(longest).map_or(0.0, |r| r.energy_j());
+            .map(|(i, _)| i);
+        let longest_j = longest.map(|i| runs[i].energy_j());
         let rows = runs
             .iter()
             .map(|r| {
                 let best = r.best_metric();
-                let saved = longest_j - r.energy_j();
+                // Only a finished run's energy is complete: a crash at step 0 saved nothing.
+                let saved = longest_j
+                    .filter(|_| r.status.state.is_finished())
+                    .map(|l| l - r.energy_j());
                 CompareRow {
                     run: r.run_name.clone(),
                     dir: r.dir.clone(),
@@ -90,6 +105,7 @@ impl Comparison {
                     best_metric: best.map(|b| b.1),
                     best_step: best.map(|b| b.0),
                     status: table::status(r),
+                    finished: r.status.state.is_finished(),
                     stop_reason: r.stop.as_ref().map(|s| {
                         s.decision
                             .message
@@ -98,7 +114,10 @@ impl Comparison {
                             .unwrap_or_else(|| "stop".into())
                     }),
                     saved_vs_longest_j: saved,
-                    saved_vs_longest_share: (longest_j > 0.0).then(|| saved / longest_j),
+                    saved_vs_longest_share: saved
+                        .zip(longest_j.filter(|l| *l > 0.0))
+                        .map(|(s, l)| s / l),
+                    forecast_saved_j: r.summary.as_ref().and_then(|s| s.forecast_saved_j),
                 }
             })
             .collect();
@@ -114,7 +133,12 @@ impl Comparison {
         &self.runs
     }
 
-    /// A plain-text table for a terminal.
+    /// Header of the measured-saving column.
+    pub const SAVED_HEADER: &'static str = "saved (measured vs. longest finished run)";
+
+    /// A plain-text table for a terminal. Energies use the one formatter (J, kJ, Wh, kWh);
+    /// the measured saving compares with the longest finished run and is `-` for runs
+    /// that did not finish.
     pub fn table(&self) -> String {
         let header = [
             "run",
@@ -123,7 +147,7 @@ impl Comparison {
             "time",
             "best",
             "status",
-            "saved vs longest",
+            Self::SAVED_HEADER,
         ];
         let cells: Vec<[String; 7]> = self
             .rows
@@ -132,20 +156,24 @@ impl Comparison {
                 [
                     r.run.clone(),
                     r.steps.to_string(),
-                    format!("{:.6} kWh", r.energy_kwh),
+                    Joules(r.energy_j).to_string(),
                     table::duration(r.duration_s),
                     match (r.best_metric, r.best_step) {
-                        (Some(m), Some(s)) => format!("{m:.4} @ {s}"),
+                        (Some(m), Some(s)) => {
+                            format!("{} @ {s}", snuffer_energy::significant(m, 4))
+                        }
                         _ => "-".into(),
                     },
                     r.status.clone(),
-                    match r.saved_vs_longest_share {
-                        Some(s) => format!(
-                            "{:.6} kWh ({:.1} %)",
-                            r.saved_vs_longest_j / JOULES_PER_KWH,
-                            s * 100.0
-                        ),
-                        None => "-".into(),
+                    match (r.saved_vs_longest_j, self.longest) {
+                        (Some(s), Some(l)) if self.rows[l].energy_j > 0.0 => {
+                            snuffer_rundir::measured_saving(
+                                Joules(s),
+                                Joules(self.rows[l].energy_j),
+                            )
+                        }
+                        (Some(s), _) => Joules(s).to_string(),
+                        _ => "-".into(),
                     },
                 ]
             })

@@ -9,7 +9,7 @@ pub enum ReportError {
     /// The directory holds neither `steps.jsonl` nor `summary.json`.
     #[error(
         "{} is not a Snuffer run directory (no steps.jsonl or summary.json in it); \
-         pass the directory a run wrote, e.g. runs/<name>-<timestamp>",
+         pass the directory a run wrote, e.g. runs/latest",
         path.display()
     )]
     NotARunDir {
@@ -25,33 +25,11 @@ pub enum ReportError {
         #[source]
         source: std::io::Error,
     },
-    /// A line of `steps.jsonl` that is not the last one does not parse.
-    #[error(
-        "{}:{line}: not a valid step record ({source}); only the last line of a crashed run \
-         may be torn, so this file was damaged after it was written",
-        path.display()
-    )]
-    BadLine {
-        /// The steps file.
-        path: PathBuf,
-        /// 1-based line number.
-        line: u64,
-        /// The JSON error.
-        #[source]
-        source: serde_json::Error,
-    },
-    /// `summary.json` exists but does not parse.
-    #[error(
-        "{}: not a valid run summary ({source}); delete it to report from steps.jsonl alone",
-        path.display()
-    )]
-    BadSummary {
-        /// The summary file.
-        path: PathBuf,
-        /// The JSON error.
-        #[source]
-        source: serde_json::Error,
-    },
+    /// Reading the run directory failed: a damaged line of `steps.jsonl` (other than a
+    /// torn last one), a `summary.json` that does not parse or is newer than this
+    /// version, a file that cannot be read. The message names the file.
+    #[error(transparent)]
+    RunDir(#[from] snuffer_rundir::RunDirError),
     /// The run directory has no records to plot.
     #[error("{}: the run has no step or evaluation records yet; report it once it has logged something", path.display())]
     Empty {

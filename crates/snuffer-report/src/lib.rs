@@ -1,7 +1,7 @@
 //! Reports for Snuffer run directories: a self-contained HTML page with SVG
 //! charts, and side-by-side comparisons of runs.
 //!
-//! A run directory (see [`snuffer::format`]) is read in one streaming pass:
+//! A run directory (see [`snuffer_rundir`]) is read in one streaming pass:
 //! every plotted series goes through a min/max [`Downsampler`], so a
 //! million-step run reports in bounded memory and the charts keep its spikes.
 //!
@@ -26,7 +26,6 @@ mod compare;
 mod downsample;
 mod error;
 mod html;
-mod line;
 mod load;
 pub mod synthetic;
 mod table;

@@ -1,13 +1,13 @@
-//! Reading a run directory in one streaming pass, with bounded memory.
+//! Reading a run directory in one streaming pass, with bounded memory, through
+//! [`snuffer_rundir`]'s one reader.
 
 use crate::downsample::Downsampler;
 use crate::error::ReportError;
-use crate::line::LineView;
-use snuffer::format::{
-    DecisionRecord, ForecastRecord, RecordKind, Summary, STEPS_FILE, SUMMARY_FILE,
-};
 use snuffer_energy::{Provenance, JOULES_PER_KWH};
-use std::io::{BufRead, BufReader};
+use snuffer_rundir::{
+    DecisionRecord, ForecastRecord, LogFacts, RecordKind, RunStatus, StartMeta, StepView, Summary,
+    STEPS_FILE, SUMMARY_FILE,
+};
 use std::path::{Path, PathBuf};
 
 /// Buckets per plotted series (each keeps up to 4 points): enough for a
@@ -43,7 +43,8 @@ pub struct StopPoint {
     pub decision: DecisionRecord,
 }
 
-/// The hindsight optimum of a run that went to its end: argmax of M − τ·E.
+/// The hindsight optimum of a run that went to its end: the earliest argmax of
+/// best-so-far − τ·E ([`snuffer_policy::Oracle`]).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Oracle {
     /// The step, energy and best metric reached there.
@@ -72,6 +73,8 @@ pub struct DomainSeries {
     /// Mean power between consecutive records (time_s, W), downsampled.
     pub power: Downsampler,
     last: Option<(f64, f64)>,
+    /// The provenance as last written, to parse it only when it changes.
+    provenance_text: String,
 }
 
 /// Everything a report needs from a run directory, gathered in one pass.
@@ -93,9 +96,9 @@ pub struct RunData {
     pub tau_per_kwh: Option<f64>,
     /// Planned steps, if known.
     pub planned_steps: Option<u64>,
-    /// Lines read from `steps.jsonl` (including a torn one).
+    /// Whole lines read from `steps.jsonl`.
     pub lines: u64,
-    /// The last line was torn (the run crashed while writing it).
+    /// The last line was torn (the run crashed while writing it, or is writing it).
     pub truncated: bool,
     /// An `end` line was seen.
     pub ended: bool,
@@ -127,7 +130,12 @@ pub struct RunData {
     pub total_energy: Downsampler,
     /// Per-domain series.
     pub domains: Vec<DomainSeries>,
-    /// Things the reader of the report should know (torn line, missing summary, …).
+    /// How the run ended, told once from all its files ([`RunStatus`]).
+    pub status: RunStatus,
+    /// What `steps.jsonl` said about how the run went.
+    pub log: LogFacts,
+    /// Things the reader of the report should know (a file that disagrees with the
+    /// status, a left-over temp file, no τ for the oracle, …).
     pub notes: Vec<String>,
 }
 
@@ -145,30 +153,26 @@ impl RunData {
     pub fn load_with(dir: impl AsRef<Path>, buckets: usize) -> Result<RunData, ReportError> {
         let dir = dir.as_ref().to_path_buf();
         let steps_path = dir.join(STEPS_FILE);
-        let summary_path = dir.join(SUMMARY_FILE);
-        if !dir.is_dir() || (!steps_path.is_file() && !summary_path.is_file()) {
+        if !dir.is_dir() || (!steps_path.is_file() && !dir.join(SUMMARY_FILE).is_file()) {
             return Err(ReportError::NotARunDir { path: dir });
         }
-        let summary = if summary_path.is_file() {
-            let text = std::fs::read_to_string(&summary_path)
-                .map_err(|e| ReportError::io(&summary_path, e))?;
-            Some(serde_json::from_str::<Summary>(&text).map_err(|source| {
-                ReportError::BadSummary {
-                    path: summary_path.clone(),
-                    source,
-                }
-            })?)
-        } else {
-            None
-        };
+        let summary = snuffer_rundir::read_summary(&dir)?;
         let mut data = RunData::empty(dir.clone(), summary, buckets);
-        if steps_path.is_file() {
-            data.read_steps(&steps_path, buckets)?;
-        } else {
-            data.notes.push(
-                "steps.jsonl is missing: only the summary can be reported, without plots".into(),
-            );
+        let mut oracle = OracleScan::default();
+        let has_log = steps_path.is_file();
+        if has_log {
+            let end = snuffer_rundir::read_steps_with(&steps_path, |line| {
+                data.absorb(&line, buckets, &mut oracle);
+            })?;
+            data.log.torn_line = end.torn_line;
+            data.truncated = end.torn_line.is_some();
+            if data.stop.is_none()
+                && (data.ended || data.summary.as_ref().is_some_and(|s| s.finished))
+            {
+                data.oracle = oracle.result();
+            }
         }
+        data.status = RunStatus::assess(&dir, data.summary.as_ref(), has_log.then_some(&data.log));
         data.finish();
         if data.lines == 0 && data.summary.is_none() {
             return Err(ReportError::Empty { path: dir });
@@ -186,6 +190,7 @@ impl RunData {
             metric_name: summary.as_ref().map(|s| s.metric_name.clone()),
             higher_is_better: summary.as_ref().map(|s| s.higher_is_better).unwrap_or(true),
             planned_steps: summary.as_ref().and_then(|s| s.planned_steps),
+            status: RunStatus::assess(&dir, summary.as_ref(), None),
             summary,
             meta: None,
             run_name,
@@ -207,63 +212,15 @@ impl RunData {
             oracle: None,
             total_energy: Downsampler::new(buckets),
             domains: Vec::new(),
+            log: LogFacts::default(),
             notes: Vec::new(),
             dir,
         }
     }
 
-    fn read_steps(&mut self, path: &Path, buckets: usize) -> Result<(), ReportError> {
-        let file = std::fs::File::open(path).map_err(|e| ReportError::io(path, e))?;
-        let mut reader = BufReader::with_capacity(1 << 16, file);
-        // Bytes, not `String`: a crash can cut a line inside a multi-byte
-        // character, which must read as a torn line, not as an I/O error.
-        let mut line: Vec<u8> = Vec::new();
-        let mut pending: Option<(u64, serde_json::Error)> = None;
-        let mut oracle = OracleScan::default();
-        let mut line_no = 0u64;
-        loop {
-            line.clear();
-            let n = reader
-                .read_until(b'\n', &mut line)
-                .map_err(|e| ReportError::io(path, e))?;
-            if n == 0 {
-                break;
-            }
-            line_no += 1;
-            let text = line.trim_ascii();
-            if text.is_empty() {
-                continue;
-            }
-            // A bad line is only forgivable if nothing follows it.
-            if let Some((bad, source)) = pending.take() {
-                return Err(ReportError::BadLine {
-                    path: path.to_path_buf(),
-                    line: bad,
-                    source,
-                });
-            }
-            self.lines += 1;
-            match serde_json::from_slice::<LineView<'_>>(text) {
-                Ok(rec) => self.absorb(rec, buckets, &mut oracle),
-                Err(e) => pending = Some((line_no, e)),
-            }
-        }
-        if let Some((bad, _)) = pending {
-            self.truncated = true;
-            self.notes.push(format!(
-                "line {bad} of steps.jsonl is torn: the run did not finish (it crashed or was \
-                 killed while writing); the report covers the {} complete lines before it",
-                self.lines - 1
-            ));
-        }
-        if self.stop.is_none() && (self.ended || self.summary.as_ref().is_some_and(|s| s.finished))
-        {
-            self.oracle = oracle.result(self.tau_per_kwh);
-        }
-        Ok(())
-    }
-
-    fn absorb(&mut self, rec: LineView<'_>, buckets: usize, oracle: &mut OracleScan) {
+    fn absorb(&mut self, rec: &StepView<'_>, buckets: usize, oracle: &mut OracleScan) {
+        self.lines += 1;
+        self.log.absorb(rec);
         if rec.kind == RecordKind::Start {
             if let Some(meta) = &rec.meta {
                 self.read_meta(meta);
@@ -284,19 +241,26 @@ impl RunData {
                 None => {
                     self.domains.push(DomainSeries {
                         name: d.name.to_string(),
-                        provenance: d.provenance.to_owned(),
+                        provenance: Provenance::Estimated {
+                            model: "unknown (unreadable provenance)".into(),
+                        },
                         uncertainty: d.uncertainty,
                         last_joules: 0.0,
                         energy: Downsampler::new(buckets),
                         power: Downsampler::new(buckets),
                         last: None,
+                        provenance_text: String::new(),
                     });
                     let last = self.domains.len() - 1;
                     &mut self.domains[last]
                 }
             };
-            if !d.provenance.same_as(&series.provenance) {
-                series.provenance = d.provenance.to_owned();
+            // Compare the text: parsing (and allocating) only when it changes.
+            if series.provenance_text != d.provenance.get() {
+                series.provenance_text = d.provenance.get().to_string();
+                if let Ok(p) = d.provenance() {
+                    series.provenance = p;
+                }
             }
             series.uncertainty = d.uncertainty;
             series.last_joules = d.joules;
@@ -313,11 +277,11 @@ impl RunData {
             }
         }
         if rec.kind == RecordKind::Eval || rec.kind == RecordKind::End {
-            self.absorb_eval(&rec, oracle);
+            self.absorb_eval(rec, oracle);
         }
     }
 
-    fn absorb_eval(&mut self, rec: &LineView<'_>, oracle: &mut OracleScan) {
+    fn absorb_eval(&mut self, rec: &StepView<'_>, oracle: &mut OracleScan) {
         let name = match &self.metric_name {
             Some(n) => Some(n.clone()),
             // No declared metric: the first non-loss metric of the first eval.
@@ -331,8 +295,8 @@ impl RunData {
         if self.metric_name.is_none() {
             self.metric_name = name.clone();
         }
-        let value = name.and_then(|n| rec.metrics.get(n.as_str()).copied().flatten());
-        let stopping = rec.decision.as_ref().is_some_and(|d| d.action == "stop");
+        let value = name.and_then(|n| rec.metric(&n));
+        let stopping = rec.decision.as_ref().is_some_and(DecisionRecord::is_stop);
         // Keep the latest forecast of an evaluation up to (and including) the
         // stop. The end line repeats the full-run forecast: it only counts
         // when no evaluation carried one.
@@ -347,13 +311,7 @@ impl RunData {
             self.tau_per_kwh = rec
                 .decision
                 .as_ref()
-                .and_then(|d| {
-                    d.evidence
-                        .get("tau_per_kwh")
-                        .or_else(|| d.evidence.get("tau"))
-                })
-                .copied()
-                .filter(|t| t.is_finite());
+                .and_then(|d| d.number("tau_per_kwh").or_else(|| d.number("tau")));
         }
         let at = |metric: f64| EvalPoint {
             step: rec.step,
@@ -390,46 +348,45 @@ impl RunData {
         }
     }
 
-    /// Reads the keys the run tracker writes on the start line (several
-    /// spellings are accepted so older and hand-written runs report too).
+    /// Reads the settings the run tracker writes on the start line ([`StartMeta`]
+    /// accepts older spellings too).
     fn read_meta(&mut self, meta: &serde_json::Value) {
-        let get = |keys: &[&str]| keys.iter().find_map(|k| meta.get(*k));
+        let m = StartMeta::from_value(meta);
         if self.summary.is_none() {
-            if let Some(n) = get(&["run_name", "name"]).and_then(|v| v.as_str()) {
-                self.run_name = n.to_string();
+            if let Some(n) = m.run_name {
+                self.run_name = n;
             }
-            if let Some(m) = get(&["metric", "metric_name"]).and_then(|v| v.as_str()) {
-                self.metric_name = Some(m.to_string());
+            if m.metric_name.is_some() {
+                self.metric_name = m.metric_name;
             }
-            if let Some(h) = get(&["higher_is_better"]).and_then(|v| v.as_bool()) {
+            if let Some(h) = m.higher_is_better {
                 self.higher_is_better = h;
-            } else if let Some(d) = get(&["direction"]).and_then(|v| v.as_str()) {
-                self.higher_is_better = !d.to_ascii_lowercase().starts_with("lower");
             }
         }
         if self.planned_steps.is_none() {
-            self.planned_steps = get(&["planned_steps"]).and_then(|v| v.as_u64());
+            self.planned_steps = m.planned_steps;
         }
-        self.tau_per_kwh = get(&["tau_per_kwh", "tau"])
-            .and_then(|v| v.as_f64())
-            .filter(|t| t.is_finite());
+        self.tau_per_kwh = m.tau_per_kwh;
     }
 
     fn finish(&mut self) {
+        self.notes.extend(self.status.notes().cloned());
+        if self.truncated && !self.status.disagreements.iter().any(|d| d.contains("torn")) {
+            self.notes.push(format!(
+                "steps.jsonl ends in a torn line: the run did not finish (it crashed or was \
+                 killed while writing, or is writing now); the report covers the {} whole \
+                 lines before it",
+                self.lines
+            ));
+        }
         if let Some(s) = &self.summary {
-            if !s.finished {
-                self.notes.push(
-                    "summary.json says the run did not finish (it was dropped before finish())"
-                        .into(),
-                );
-            }
             // A stop recorded only in the summary (e.g. an older log without
             // decisions on eval lines): place it at the run's last step.
             if self.stop.is_none() {
                 if let Some(d) = &s.stop {
                     self.stop = Some(StopPoint {
                         at: EvalPoint {
-                            step: s.steps,
+                            step: s.stop_step().unwrap_or(s.steps),
                             time_s: s.duration_s,
                             energy_j: s.energy_j,
                             metric: f64::NAN,
@@ -442,12 +399,6 @@ impl RunData {
             if self.stop.is_some() {
                 self.oracle = None;
             }
-        } else if self.lines > 0 && !self.truncated {
-            self.notes.push(
-                "no summary.json: the run did not finish (still running, or it crashed); \
-                 totals come from the last line of steps.jsonl"
-                    .into(),
-            );
         }
         if self.oracle.is_none() && self.stop.is_none() && self.evals > 0 {
             if self.tau_per_kwh.is_none() {
@@ -455,7 +406,7 @@ impl RunData {
                     "no τ on the start line: the hindsight oracle (argmax M − τ·E) is not drawn"
                         .into(),
                 );
-            } else if !(self.ended || self.summary.as_ref().is_some_and(|s| s.finished)) {
+            } else if !self.status.state.is_finished() {
                 self.notes
                     .push("the run did not reach its end, so no hindsight oracle is drawn".into());
             }
@@ -509,40 +460,41 @@ impl RunData {
     }
 }
 
-/// Running argmax of U = best-so-far − τ·E (kWh) over evaluations; O(1) memory.
+/// The hindsight oracle over evaluations as they stream by (O(1) memory): the policy
+/// crate's [`snuffer_policy::Oracle`], created once τ is known, plus the point it chose.
 #[derive(Debug, Default)]
 struct OracleScan {
-    best_signed: Option<f64>,
-    argmax: Option<(EvalPoint, f64)>,
-    end: Option<f64>,
+    scan: Option<snuffer_policy::Oracle>,
+    pushed: usize,
+    at: Option<EvalPoint>,
 }
 
 impl OracleScan {
     fn push(&mut self, p: EvalPoint, higher_is_better: bool, tau: Option<f64>) {
         let Some(tau) = tau else { return };
-        // Losses are sign-flipped so that "more is better" holds for U.
-        let signed = if higher_is_better {
-            p.metric
-        } else {
-            -p.metric
-        };
-        let best = self.best_signed.map_or(signed, |b| b.max(signed));
-        self.best_signed = Some(best);
-        let u = best - tau * p.kwh();
-        if self.argmax.is_none_or(|(_, top)| u > top) {
-            let metric = if higher_is_better { best } else { -best };
-            self.argmax = Some((EvalPoint { metric, ..p }, u));
+        let scan = self
+            .scan
+            .get_or_insert_with(|| snuffer_policy::Oracle::new(tau));
+        scan.push_metric(p.metric, higher_is_better, p.kwh());
+        self.pushed += 1;
+        if let Some(top) = scan.result().filter(|t| t.index + 1 == self.pushed) {
+            let metric = if higher_is_better {
+                top.best
+            } else {
+                -top.best
+            };
+            self.at = Some(EvalPoint { metric, ..p });
         }
-        self.end = Some(u);
     }
 
-    fn result(&self, tau: Option<f64>) -> Option<Oracle> {
-        let (at, utility) = self.argmax?;
+    fn result(&self) -> Option<Oracle> {
+        let scan = self.scan.as_ref()?;
+        let top = scan.result()?;
         Some(Oracle {
-            at,
-            tau_per_kwh: tau?,
-            utility,
-            utility_at_end: self.end?,
+            at: self.at?,
+            tau_per_kwh: scan.tau_per_kwh(),
+            utility: top.utility,
+            utility_at_end: top.utility_at_end,
         })
     }
 }
@@ -568,7 +520,7 @@ mod tests {
         for (i, m) in [0.5, 0.6, 0.65].into_iter().enumerate() {
             o.push(p(i as u64 + 1, i as f64 + 1.0, m), true, Some(0.2));
         }
-        let r = o.result(Some(0.2)).unwrap();
+        let r = o.result().unwrap();
         assert_eq!(r.at.step, 1);
         assert!((r.utility - 0.3).abs() < 1e-12);
         assert!((r.utility_at_end - 0.05).abs() < 1e-12);
@@ -581,7 +533,7 @@ mod tests {
         for (i, m) in [1.0, 0.5, 0.9, 0.4].into_iter().enumerate() {
             o.push(p(i as u64, i as f64, m), false, Some(0.01));
         }
-        let r = o.result(Some(0.01)).unwrap();
+        let r = o.result().unwrap();
         assert_eq!(r.at.step, 3);
         assert_eq!(r.at.metric, 0.4);
     }
@@ -590,6 +542,6 @@ mod tests {
     fn no_tau_no_oracle() {
         let mut o = OracleScan::default();
         o.push(p(1, 1.0, 1.0), true, None);
-        assert!(o.result(None).is_none());
+        assert!(o.result().is_none());
     }
 }

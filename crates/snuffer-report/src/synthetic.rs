@@ -6,13 +6,14 @@
 //! with deterministic pseudo-noise; power is a constant per domain with a
 //! slow wobble, so the charts look like a real run.
 
-use snuffer::format::{
-    DecisionRecord, DomainRecord, DomainTotal, EnergyRecord, ForecastRecord, RecordKind,
-    StepRecord, Summary, FORMAT_VERSION, STEPS_FILE, SUMMARY_FILE,
-};
 use snuffer_energy::Provenance;
+use snuffer_footprint::RunFootprint;
+use snuffer_rundir::{
+    Action, DecisionRecord, DomainRecord, DomainTotal, EnergyRecord, ForecastRecord, RecordKind,
+    RunDirError, StepRecord, StepsWriter, Summary, FORMAT_VERSION, STEPS_FILE,
+};
 use std::collections::BTreeMap;
-use std::io::{BufWriter, Write};
+use std::io::Write;
 use std::path::Path;
 
 /// Shape of a synthetic run.
@@ -39,7 +40,7 @@ pub struct SyntheticRun {
     /// Leave a torn last line and no summary (a crash).
     pub crash: bool,
     /// Footprint block in the summary.
-    pub footprint: Option<serde_json::Value>,
+    pub footprint: Option<RunFootprint>,
 }
 
 impl Default for SyntheticRun {
@@ -141,24 +142,30 @@ impl SyntheticRun {
     }
 
     fn stop_decision(&self) -> DecisionRecord {
+        let evidence = serde_json::json!({
+            "kind": "marginal_gain",
+            "optimistic_rate_per_kwh": 3.2,
+            "tau_per_kwh": self.tau_per_kwh.unwrap_or(0.0),
+        });
         DecisionRecord {
-            action: "stop".into(),
-            policy: Some("marginal-gain".into()),
+            action: Action::Stop,
+            policy: Some("marginal_gain".into()),
             message: Some("forecast gain per kWh below τ within the horizon".into()),
-            evidence: BTreeMap::from([
-                ("gain_per_kwh_upper".into(), 3.2),
-                ("tau".into(), self.tau_per_kwh.unwrap_or(0.0)),
-            ]),
+            evidence: evidence.as_object().cloned().unwrap_or_default(),
+            warnings: Vec::new(),
         }
     }
 
-    /// Writes `steps.jsonl` (streaming) and, unless crashed, `summary.json` into `dir`.
-    pub fn write(&self, dir: &Path) -> std::io::Result<()> {
-        std::fs::create_dir_all(dir)?;
-        let mut out = BufWriter::new(std::fs::File::create(dir.join(STEPS_FILE))?);
-        fn line(out: &mut impl Write, rec: &StepRecord) -> std::io::Result<()> {
-            serde_json::to_writer(&mut *out, rec)?;
-            out.write_all(b"\n")
+    /// Writes `steps.jsonl` (streaming, with the run tracker's writer) and, unless
+    /// crashed, `summary.json` into `dir`.
+    pub fn write(&self, dir: &Path) -> Result<(), RunDirError> {
+        std::fs::create_dir_all(dir).map_err(|source| RunDirError::Write {
+            path: dir.to_path_buf(),
+            source,
+        })?;
+        let mut out = StepsWriter::create(dir.join(STEPS_FILE))?;
+        fn line(out: &mut StepsWriter, rec: &StepRecord) -> Result<(), RunDirError> {
+            out.append(rec)
         }
         let mut start = self.record(RecordKind::Start, 0);
         start.meta = Some(serde_json::json!({
@@ -187,12 +194,7 @@ impl SyntheticRun {
                 rec.decision = Some(if self.stopped && step == last_eval {
                     self.stop_decision()
                 } else {
-                    DecisionRecord {
-                        action: "continue".into(),
-                        policy: None,
-                        message: None,
-                        evidence: BTreeMap::new(),
-                    }
+                    DecisionRecord::proceed()
                 });
                 line(&mut out, &rec)?;
             } else if step % self.log_every.max(1) == 0 {
@@ -203,8 +205,13 @@ impl SyntheticRun {
             }
         }
         if self.crash {
-            out.write_all(br#"{"kind":"step","step":"#)?;
-            return out.flush();
+            out.flush()?;
+            let path = dir.join(STEPS_FILE);
+            let torn = std::fs::OpenOptions::new()
+                .append(true)
+                .open(&path)
+                .and_then(|mut f| f.write_all(br#"{"kind":"step","step":"#));
+            return torn.map_err(|source| RunDirError::Write { path, source });
         }
         line(&mut out, &self.record(RecordKind::End, self.steps))?;
         out.flush()?;
@@ -243,11 +250,10 @@ impl SyntheticRun {
             stop: self.stopped.then(|| self.stop_decision()),
             forecast_full_metric: Some(self.forecast(last_eval)),
             forecast_full_energy_j: Some(full),
-            estimated_saved_j: Some(full - energy.total_j),
+            forecast_saved_j: Some(full - energy.total_j),
             footprint: self.footprint.clone(),
             extra: None,
         };
-        let text = serde_json::to_string_pretty(&summary).map_err(std::io::Error::other)?;
-        std::fs::write(dir.join(SUMMARY_FILE), text)
+        snuffer_rundir::write_summary(dir, &summary).map(|_| ())
     }
 }

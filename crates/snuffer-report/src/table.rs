@@ -1,7 +1,7 @@
 //! The summary table: plain rows of text, rendered by the HTML page.
 
 use crate::load::RunData;
-use snuffer_energy::{Joules, JOULES_PER_KWH};
+use snuffer_energy::{significant, Joules};
 
 /// One row of the summary table.
 #[derive(Debug, Clone, PartialEq)]
@@ -24,9 +24,9 @@ impl Row {
     }
 }
 
-/// Energy as `1.23 kJ (0.000342 kWh)`.
+/// Energy with the one energy formatter (`1.23 kJ`, `312 Wh`, `1.25 kWh`).
 pub fn energy(j: f64) -> String {
-    format!("{} ({:.6} kWh)", Joules(j), j / JOULES_PER_KWH)
+    Joules(j).to_string()
 }
 
 /// A duration in seconds as `1 h 02 min 03.4 s`.
@@ -46,28 +46,14 @@ pub fn duration(s: f64) -> String {
     }
 }
 
+/// Metric values and other numbers: four significant digits, the one formatter.
 fn number(v: f64) -> String {
-    if v != 0.0 && (v.abs() >= 1e5 || v.abs() < 1e-3) {
-        format!("{v:.4e}")
-    } else {
-        format!("{v:.4}")
-    }
+    significant(v, 4)
 }
 
-/// What happened to the run, in words.
+/// What happened to the run, in words ([`snuffer_rundir::RunState`]).
 pub fn status(run: &RunData) -> String {
-    if run.truncated {
-        "did not finish (crashed: steps.jsonl ends in a torn line)".into()
-    } else if let Some(s) = &run.stop {
-        format!(
-            "stopped early by {}",
-            s.decision.policy.as_deref().unwrap_or("the stop policy")
-        )
-    } else if run.summary.as_ref().is_some_and(|s| s.finished) || run.ended {
-        "ran to its end".into()
-    } else {
-        "did not finish (no summary.json)".into()
-    }
+    run.status.state.to_string()
 }
 
 /// The rows of the summary table.
@@ -143,12 +129,7 @@ pub fn rows(run: &RunData) -> Vec<Row> {
                     s.decision.message.as_deref().unwrap_or("(no message)")
                 ),
             );
-            row.details = s
-                .decision
-                .evidence
-                .iter()
-                .map(|(k, v)| (k.clone(), number(*v)))
-                .collect();
+            row.details = s.decision.evidence_pairs();
             rows.push(row);
         }
         None => rows.push(Row::new("Stop reason", "none: the policy never stopped it")),
@@ -183,16 +164,13 @@ pub fn rows(run: &RunData) -> Vec<Row> {
         if let Some(e) = s.forecast_full_energy_j {
             rows.push(Row::new("Forecast energy of the full run", energy(e)));
         }
-        if let Some(saved) = s.estimated_saved_j {
-            let share = s
-                .forecast_full_energy_j
-                .filter(|e| *e > 0.0)
-                .map(|e| format!(" ({:.1} % of the full run)", 100.0 * saved / e))
-                .unwrap_or_default();
-            rows.push(Row::new(
-                "Estimated energy saved",
-                format!("{}{share}", energy(saved)),
-            ));
+        match (s.forecast_saved_j, s.forecast_full_energy_j) {
+            (Some(saved), Some(full)) if full > 0.0 => rows.push(Row::new(
+                "Forecast saving",
+                snuffer_rundir::forecast_saving(Joules(saved), Joules(full)),
+            )),
+            (Some(saved), _) => rows.push(Row::new("Forecast saving", energy(saved))),
+            _ => {}
         }
     }
     if let Some(o) = &run.oracle {
@@ -205,13 +183,24 @@ pub fn rows(run: &RunData) -> Vec<Row> {
                 energy(o.at.energy_j),
                 number(o.utility),
                 number(o.utility_at_end),
-                o.tau_per_kwh
+                number(o.tau_per_kwh)
             ),
         ));
     }
     if let Some(fp) = run.summary.as_ref().and_then(|s| s.footprint.as_ref()) {
-        let mut row = Row::new("Footprint", "");
-        flatten("", fp, &mut row.details);
+        let mut row = Row::new(
+            "Footprint",
+            format!(
+                "{} g CO2e operational ± {} g ({}; {})",
+                number(fp.operational.value.0),
+                number(fp.operational.sd.0),
+                fp.intensity.source,
+                fp.intensity.data
+            ),
+        );
+        if let Ok(v) = serde_json::to_value(fp) {
+            flatten("", &v, &mut row.details);
+        }
         rows.push(row);
     }
     rows
@@ -266,7 +255,7 @@ mod tests {
             out,
             vec![
                 ("co2e_kg".to_string(), "0.5000".to_string()),
-                ("grid.g_per_kwh".to_string(), "56.0000".to_string()),
+                ("grid.g_per_kwh".to_string(), "56.00".to_string()),
                 ("grid.zone".to_string(), "FR".to_string()),
             ]
         );

@@ -130,10 +130,11 @@ fn stopped_run_shows_stop_evidence_forecast_and_savings() -> anyhow::Result<()> 
     let html = report.html();
     for needle in [
         "Stop reason",
-        "marginal-gain at step 1200",
-        "gain_per_kwh_upper",
+        "marginal_gain at step 1200",
+        "optimistic_rate_per_kwh",
         "Forecast of the full run",
-        "Estimated energy saved",
+        "Forecast saving",
+        "of the forecast full run",
     ] {
         assert!(html.contains(needle), "missing {needle:?}");
     }
@@ -164,7 +165,10 @@ fn crashed_run_with_torn_last_line_still_reports() -> anyhow::Result<()> {
         html.contains("the run did not finish"),
         "note about the crash"
     );
-    assert!(html.contains("did not finish (crashed"));
+    assert!(
+        html.contains("crashed at step 800 (steps.jsonl ends in a torn line)"),
+        "one status for the crash"
+    );
     Ok(())
 }
 
@@ -196,7 +200,9 @@ fn a_damaged_middle_line_names_its_line_number() -> anyhow::Result<()> {
     std::fs::write(&path, lines.join("\n"))?;
     let err = RunData::load(tmp.path()).expect_err("damaged file");
     match err {
-        ReportError::BadLine { line, .. } => assert_eq!(line, 4),
+        ReportError::RunDir(snuffer_rundir::RunDirError::BadLine { line, .. }) => {
+            assert_eq!(line, 4)
+        }
         other => anyhow::bail!("wrong error {other:?}"),
     }
     Ok(())
@@ -214,7 +220,13 @@ fn bad_summary_is_a_clear_error() -> anyhow::Result<()> {
     )?;
     std::fs::write(tmp.path().join("summary.json"), "{}")?;
     let err = RunData::load(tmp.path()).expect_err("bad summary");
-    assert!(matches!(err, ReportError::BadSummary { .. }), "{err:?}");
+    assert!(
+        matches!(
+            err,
+            ReportError::RunDir(snuffer_rundir::RunDirError::BadSummary { .. })
+        ),
+        "{err:?}"
+    );
     assert!(err.to_string().contains("delete it"));
     Ok(())
 }
@@ -272,16 +284,22 @@ fn compare_puts_runs_side_by_side() -> anyhow::Result<()> {
         &early,
     )?;
     let cmp = Comparison::load(&[&early, &full])?;
-    assert_eq!(cmp.longest, 1);
+    assert_eq!(cmp.longest, Some(1));
     let (e, f) = (&cmp.rows[0], &cmp.rows[1]);
     assert_eq!((e.steps, f.steps), (1_000, 3_000));
-    assert_eq!(f.saved_vs_longest_j, 0.0);
+    assert_eq!(f.saved_vs_longest_j, Some(0.0));
     let share = e.saved_vs_longest_share.context("share")?;
     assert!((share - 2.0 / 3.0).abs() < 0.02, "saved share {share}");
     assert!(e.status.starts_with("stopped early"));
     assert_eq!(f.status, "ran to its end");
     let table = cmp.table();
     assert!(table.lines().count() == 3 && table.contains("early") && table.contains("%"));
+    assert!(
+        table.contains("saved (measured vs. longest finished run)"),
+        "{table}"
+    );
+    // Joule-sized runs read in J, kJ or Wh, never "0.000000 kWh".
+    assert!(!table.contains("0.000000"), "{table}");
     let svg = cmp.overlay_svg()?;
     parse_xml(&svg, "overlay")?;
     assert!(inked_pixels(&svg)? > 500);

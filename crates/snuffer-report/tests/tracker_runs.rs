@@ -15,11 +15,11 @@ struct Reach(f64);
 impl StopPolicy for Reach {
     fn observe(&mut self, obs: &Observation<'_>) -> Decision {
         match obs.metric {
-            Some(m) if m >= self.0 => Decision::Stop(StopReason {
-                policy: "target".into(),
-                message: format!("val_acc {m:.3} reached {:.2}", self.0),
-                evidence: [("metric".to_string(), m)].into(),
-            }),
+            Some(m) if m >= self.0 => Decision::Stop(StopReason::other(
+                "target",
+                format!("val_acc {m:.3} reached {:.2}", self.0),
+                &[("metric", m)],
+            )),
             _ => Decision::Continue,
         }
     }
@@ -89,7 +89,7 @@ fn a_stopped_tracker_run_reports_its_stop_and_writes_codecarbon_columns() -> any
     let csv = std::fs::read_to_string(dir.join("emissions.csv"))?;
     assert_eq!(
         csv.lines().next(),
-        Some(snuffer::emissions::COLUMNS.join(",").as_str())
+        Some(snuffer::rundir::emissions::COLUMNS.join(",").as_str())
     );
     Ok(())
 }

@@ -9,10 +9,16 @@
 //! codecarbon_version, emissions without a footprint, a GPU that was not
 //! metered, …) is left empty, never invented.
 //!
+//! Where the intensity is the world average (no region given), `country_iso_code` is
+//! `WLD` and `country_name` `World (average)`; with a fixed, mix or series intensity and no
+//! region they are `ZZZ` and `Unknown (… intensity)`: CodeCarbon's dashboard needs both
+//! columns filled, and neither names a country the run did not run in. `on_cloud` is `N`
+//! unless the caller says otherwise.
+//!
 //! ```
-//! use snuffer::emissions::{write_emissions_csv, EmissionsContext, COLUMNS};
-//! use snuffer::format::{DomainTotal, Summary, FORMAT_VERSION};
-//! use snuffer::energy::Provenance;
+//! use snuffer_rundir::emissions::{write_emissions_csv, EmissionsContext, COLUMNS};
+//! use snuffer_rundir::{DomainTotal, Summary, FORMAT_VERSION};
+//! use snuffer_energy::Provenance;
 //!
 //! let summary = Summary {
 //!     format_version: FORMAT_VERSION,
@@ -38,7 +44,7 @@
 //!     stop: None,
 //!     forecast_full_metric: None,
 //!     forecast_full_energy_j: None,
-//!     estimated_saved_j: None,
+//!     forecast_saved_j: None,
 //!     footprint: None,
 //!     extra: None,
 //! };
@@ -51,9 +57,20 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-use crate::format::{Summary, EMISSIONS_FILE};
+use crate::error::RunDirError;
+use crate::summary::Summary;
+use crate::EMISSIONS_FILE;
 use snuffer_energy::JOULES_PER_KWH;
 use std::path::{Path, PathBuf};
+
+/// `country_iso_code` written for the world-average intensity (the World Bank's code for
+/// the world aggregate).
+pub const WORLD_ISO_CODE: &str = "WLD";
+/// `country_name` written for the world-average intensity.
+pub const WORLD_NAME: &str = "World (average)";
+/// `country_iso_code` written when the intensity is not tied to a place (ISO 3166 leaves
+/// `ZZZ` to users; it names no country).
+pub const UNKNOWN_ISO_CODE: &str = "ZZZ";
 
 /// CodeCarbon 3.3's CSV columns, in its order.
 pub const COLUMNS: [&str; 38] = [
@@ -189,6 +206,42 @@ impl EmissionsContext {
     }
 }
 
+impl EmissionsContext {
+    /// The context of a finished run: what [`EmissionsContext::detect`] reads, the run
+    /// name as project, the tracking mode from the meters' provenance, and the footprint
+    /// block's emissions, water, PUE and place (see the module docs for runs without a
+    /// region). `on_cloud` is `N`.
+    pub fn for_run(summary: &Summary, run_id: impl Into<String>) -> Self {
+        let mut ctx = EmissionsContext::detect(run_id);
+        ctx.project_name = Some(summary.run_name.clone());
+        let measured = summary.domains.iter().any(|d| !d.provenance.is_estimate());
+        ctx.tracking_mode = Some(if measured { "machine" } else { "process" }.to_string());
+        ctx.on_cloud = Some(false);
+        if let Some(fp) = &summary.footprint {
+            let cc = fp.codecarbon();
+            ctx.emissions_kg = Some(cc.emissions);
+            // No water intensity configured gives 0 L: leave the column empty rather than
+            // claim zero.
+            ctx.water_litres = Some(fp.water.total.value.0).filter(|l| *l > 0.0);
+            ctx.pue = Some(fp.pue);
+            ctx.wue = cc.wue;
+            let nonempty = |s: String| (!s.is_empty()).then_some(s);
+            ctx.region = nonempty(cc.region);
+            let (iso, name) = match (nonempty(cc.country_iso_code), nonempty(cc.country_name)) {
+                (Some(iso), Some(name)) => (iso, name),
+                _ if fp.intensity.source == "world" => (WORLD_ISO_CODE.into(), WORLD_NAME.into()),
+                _ => (
+                    UNKNOWN_ISO_CODE.into(),
+                    format!("Unknown ({} intensity)", fp.intensity.source),
+                ),
+            };
+            ctx.country_iso_code = Some(iso);
+            ctx.country_name = Some(name);
+        }
+        ctx
+    }
+}
+
 fn os_name() -> &'static str {
     match std::env::consts::OS {
         "linux" => "Linux",
@@ -314,27 +367,32 @@ pub fn row(summary: &Summary, ctx: &EmissionsContext) -> Vec<String> {
 }
 
 /// Writes `<dir>/emissions.csv` (header and one row; temp file + rename) and returns its path.
-///
-/// Errors are `std::io::Error`s whose message names the file.
 pub fn write_emissions_csv(
     dir: impl AsRef<Path>,
     summary: &Summary,
     ctx: &EmissionsContext,
-) -> std::io::Result<PathBuf> {
+) -> Result<PathBuf, RunDirError> {
     let path = dir.as_ref().join(EMISSIONS_FILE);
-    let tmp = dir.as_ref().join(format!(".{EMISSIONS_FILE}.tmp"));
     let text = format!("{}\n{}\n", COLUMNS.join(","), row(summary, ctx).join(","));
-    let ctx_err =
-        |e: std::io::Error| std::io::Error::new(e.kind(), format!("{}: {e}", path.display()));
-    std::fs::write(&tmp, text).map_err(ctx_err)?;
-    std::fs::rename(&tmp, &path).map_err(ctx_err)?;
+    crate::write_atomically(&path, text.as_bytes())?;
     Ok(path)
+}
+
+/// Writes `<dir>/emissions.csv` for a finished run, with [`EmissionsContext::for_run`]
+/// (the run id is the directory's name).
+pub fn write_emissions(dir: impl AsRef<Path>, summary: &Summary) -> Result<PathBuf, RunDirError> {
+    let dir = dir.as_ref();
+    let run_id = dir
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| summary.run_name.clone());
+    write_emissions_csv(dir, summary, &EmissionsContext::for_run(summary, run_id))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::format::{DomainTotal, FORMAT_VERSION};
+    use crate::{DomainTotal, FORMAT_VERSION};
     use snuffer_energy::Provenance;
 
     /// CodeCarbon's documented CSV columns, copied from
@@ -386,7 +444,7 @@ mod tests {
             stop: None,
             forecast_full_metric: None,
             forecast_full_energy_j: None,
-            estimated_saved_j: None,
+            forecast_saved_j: None,
             footprint: None,
             extra: None,
         }
@@ -514,5 +572,46 @@ mod tests {
         assert!(
             ctx.emissions_kg.is_none() && ctx.country_iso_code.is_none() && ctx.gpu_model.is_none()
         );
+    }
+
+    /// CodeCarbon's dashboard (carbonboard) needs `country_iso_code`, `country_name` and
+    /// `on_cloud`: a run with a region names it, one on the world average says so.
+    #[test]
+    fn place_and_cloud_columns_are_filled() {
+        use snuffer_footprint::{run_footprint, FootprintConfig};
+        let cases = [
+            (FootprintConfig::default(), "WLD", "World (average)", ""),
+            (
+                FootprintConfig::default().with_region("FR").unwrap(),
+                "FRA",
+                "France",
+                "FR",
+            ),
+        ];
+        for (cfg, iso, name, region) in cases {
+            let mut s = summary(&[("cpu-estimate", 3.6e5)]);
+            s.footprint = Some(
+                run_footprint(
+                    &cfg,
+                    snuffer_energy::Joules(3.6e5),
+                    std::time::Duration::from_secs(60),
+                    None,
+                )
+                .unwrap(),
+            );
+            let values = row(&s, &EmissionsContext::for_run(&s, "r"));
+            let at = |c: &str| values[COLUMNS.iter().position(|h| *h == c).unwrap()].clone();
+            assert_eq!(
+                (at("country_iso_code"), at("country_name"), at("region")),
+                (iso.to_string(), name.to_string(), region.to_string())
+            );
+            assert_eq!(at("on_cloud"), "N");
+            assert_eq!(
+                at("tracking_mode"),
+                "machine",
+                "counters measure the machine"
+            );
+            assert!(at("emissions").parse::<f64>().unwrap() > 0.0);
+        }
     }
 }

@@ -1,0 +1,295 @@
+//! The lines of `steps.jsonl` as typed records.
+
+use serde::{Deserialize, Serialize};
+use snuffer_energy::Provenance;
+use std::collections::BTreeMap;
+
+/// One domain's cumulative energy at a step.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DomainRecord {
+    /// Domain name (`cpu-package:0`, `gpu:0`, `cpu-estimate`, …).
+    pub name: String,
+    /// Cumulative joules since the run started.
+    pub joules: f64,
+    /// How the figure was obtained.
+    pub provenance: Provenance,
+    /// Relative standard uncertainty (0.4 = ±40 %).
+    pub uncertainty: f64,
+}
+
+/// Per-domain totals in the summary: the same fields as a step's [`DomainRecord`]
+/// (the joules a domain used over the whole run).
+pub type DomainTotal = DomainRecord;
+
+/// Cumulative energy at a step: total and per domain.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct EnergyRecord {
+    /// Sum over domains (joules since the run started).
+    pub total_j: f64,
+    /// Relative uncertainty of the total.
+    #[serde(default)]
+    pub total_uncertainty: f64,
+    /// Per-domain figures.
+    #[serde(default)]
+    pub domains: Vec<DomainRecord>,
+}
+
+impl EnergyRecord {
+    /// Provenance of the total: the weakest of the domains' (`None` without domains).
+    pub fn provenance(&self) -> Option<Provenance> {
+        self.domains
+            .iter()
+            .map(|d| d.provenance.clone())
+            .reduce(|a, b| a.combine(&b))
+    }
+}
+
+/// What kind of line a [`StepRecord`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RecordKind {
+    /// The first line: run metadata in `meta` (see [`StartMeta`]).
+    Start,
+    /// A training step (logged at a cadence, not necessarily every step).
+    Step,
+    /// An evaluation: `metrics` holds the monitored metric.
+    Eval,
+    /// The last line, written when the run stops or finishes.
+    End,
+}
+
+/// A forecast as it stood at an evaluation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ForecastRecord {
+    /// Step the prediction is for (the planned end of the run, or the horizon).
+    pub target_step: f64,
+    /// Median prediction at `target_step`.
+    pub median: f64,
+    /// Lower bound of the central interval.
+    pub lo: f64,
+    /// Upper bound of the central interval.
+    pub hi: f64,
+    /// Level of the interval (0.8 = 80 %).
+    pub level: f64,
+    /// Predicted asymptote, if any.
+    #[serde(default)]
+    pub asymptote: Option<f64>,
+    /// Optional sampled path of the forecast: `(step, median, lo, hi)` rows for plotting.
+    #[serde(default)]
+    pub path: Vec<[f64; 4]>,
+}
+
+/// What the policy said at an evaluation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    /// Keep training.
+    Continue,
+    /// Stop now.
+    Stop,
+}
+
+/// A policy's advice that did not stop the run (e.g. "the plan will not fit the budget").
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WarningRecord {
+    /// The policy that warns.
+    pub policy: String,
+    /// One sentence with the numbers.
+    pub message: String,
+    /// The numbers (see [`DecisionRecord::evidence`]).
+    #[serde(default)]
+    pub evidence: serde_json::Map<String, serde_json::Value>,
+}
+
+/// The policy's decision at an evaluation (and, in the summary, the stop).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DecisionRecord {
+    /// `continue` or `stop`.
+    pub action: Action,
+    /// Policy that decided (for stops), or that made the gain-per-kWh check (continues).
+    #[serde(default)]
+    pub policy: Option<String>,
+    /// Human sentence.
+    #[serde(default)]
+    pub message: Option<String>,
+    /// The numbers behind it. Format 2: the policy's typed evidence as one flat object
+    /// tagged by `kind` (`{"kind": "marginal_gain", "tau_per_kwh": 0.5, …}`, see
+    /// `snuffer_policy::Evidence`), non-finite numbers as `"NaN"`/`"inf"`. Format 1: finite
+    /// numbers by name, with the same names.
+    #[serde(default)]
+    pub evidence: serde_json::Map<String, serde_json::Value>,
+    /// Advice that did not stop the run (format 2; format 1 folded it into `message`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<WarningRecord>,
+}
+
+impl DecisionRecord {
+    /// A decision to keep training, with nothing to say.
+    pub fn proceed() -> DecisionRecord {
+        DecisionRecord {
+            action: Action::Continue,
+            policy: None,
+            message: None,
+            evidence: serde_json::Map::new(),
+            warnings: Vec::new(),
+        }
+    }
+
+    /// Whether the policy said stop.
+    pub fn is_stop(&self) -> bool {
+        self.action == Action::Stop
+    }
+
+    /// A finite number of the evidence by name (`tau_per_kwh`, `optimistic_rate_per_kwh`,
+    /// …), in either format.
+    ///
+    /// ```
+    /// use snuffer_rundir::DecisionRecord;
+    /// let d: DecisionRecord = serde_json::from_str(
+    ///     r#"{"action":"stop","evidence":{"kind":"marginal_gain","tau_per_kwh":0.5,"energy_share":"NaN"}}"#,
+    /// )?;
+    /// assert_eq!(d.number("tau_per_kwh"), Some(0.5));
+    /// assert_eq!(d.number("energy_share"), None);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn number(&self, name: &str) -> Option<f64> {
+        self.evidence
+            .get(name)
+            .and_then(serde_json::Value::as_f64)
+            .filter(|v| v.is_finite())
+    }
+
+    /// The evidence as `(name, value)` text pairs for display, nested objects flattened as
+    /// `limit.energy.used_j`; the `kind` tag is left out.
+    pub fn evidence_pairs(&self) -> Vec<(String, String)> {
+        let mut out = Vec::new();
+        flatten("", &self.evidence, &mut out);
+        out
+    }
+}
+
+fn flatten(
+    prefix: &str,
+    map: &serde_json::Map<String, serde_json::Value>,
+    out: &mut Vec<(String, String)>,
+) {
+    use serde_json::Value;
+    for (k, v) in map {
+        if prefix.is_empty() && k == "kind" {
+            continue;
+        }
+        let key = if prefix.is_empty() {
+            k.clone()
+        } else {
+            format!("{prefix}.{k}")
+        };
+        match v {
+            Value::Object(m) => flatten(&key, m, out),
+            Value::Number(n) => out.push((
+                key,
+                n.as_f64()
+                    .map_or(n.to_string(), |x| snuffer_energy::significant(x, 4)),
+            )),
+            Value::String(s) => out.push((key, s.clone())),
+            Value::Null => {}
+            other => out.push((key, other.to_string())),
+        }
+    }
+}
+
+/// One line of `steps.jsonl`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StepRecord {
+    /// Line kind.
+    pub kind: RecordKind,
+    /// Optimizer steps done.
+    pub step: u64,
+    /// Seconds since the run started.
+    pub time_s: f64,
+    /// Cumulative energy.
+    #[serde(default)]
+    pub energy: EnergyRecord,
+    /// Metrics by name (`loss`, the monitored metric, …). NaN is written as null.
+    #[serde(default)]
+    pub metrics: BTreeMap<String, Option<f64>>,
+    /// Forecast, when refitted at this line.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub forecast: Option<ForecastRecord>,
+    /// Decision, on eval lines (and the stop on the end line).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decision: Option<DecisionRecord>,
+    /// Metadata: on the start line the run's settings ([`StartMeta`] reads them), on the
+    /// end line `finished` and `stop_step`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub meta: Option<serde_json::Value>,
+}
+
+/// The settings a run records on its start line, read leniently: every field is optional
+/// and a field of the wrong type is ignored, so older and hand-written logs read too
+/// (`name` and `metric` are accepted for `run_name` and `metric_name`, `tau_per_kwh` for
+/// `tau`).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct StartMeta {
+    /// Format version of the run directory.
+    pub format_version: Option<u32>,
+    /// Run name.
+    pub run_name: Option<String>,
+    /// RFC 3339 start time.
+    pub started_at: Option<String>,
+    /// Name of the monitored metric.
+    pub metric_name: Option<String>,
+    /// Whether higher values are better (`higher_is_better`, else `direction`).
+    pub higher_is_better: Option<bool>,
+    /// Planned steps.
+    pub planned_steps: Option<u64>,
+    /// τ in metric units per kWh, when the run stated it.
+    pub tau_per_kwh: Option<f64>,
+    /// The writing process's id (format 2).
+    pub pid: Option<u32>,
+    /// The writing machine's host name (format 2).
+    pub host: Option<String>,
+}
+
+impl StartMeta {
+    /// Reads the settings out of a start line's `meta` (see the type's docs).
+    ///
+    /// ```
+    /// use snuffer_rundir::StartMeta;
+    /// let meta = serde_json::json!({"name": "r", "direction": "lower_is_better", "planned_steps": 10});
+    /// let m = StartMeta::from_value(&meta);
+    /// assert_eq!((m.run_name.as_deref(), m.higher_is_better, m.planned_steps), (Some("r"), Some(false), Some(10)));
+    /// ```
+    pub fn from_value(meta: &serde_json::Value) -> StartMeta {
+        let get = |keys: &[&str]| keys.iter().find_map(|k| meta.get(*k));
+        let text = |keys: &[&str]| get(keys).and_then(|v| v.as_str()).map(str::to_string);
+        StartMeta {
+            format_version: get(&["format_version"])
+                .and_then(|v| v.as_u64())
+                .and_then(|v| u32::try_from(v).ok()),
+            run_name: text(&["run_name", "name"]),
+            started_at: text(&["started_at"]),
+            metric_name: text(&["metric_name", "metric"]),
+            higher_is_better: get(&["higher_is_better"])
+                .and_then(|v| v.as_bool())
+                .or_else(|| {
+                    get(&["direction"])
+                        .and_then(|v| v.as_str())
+                        .map(|d| !d.to_ascii_lowercase().starts_with("lower"))
+                }),
+            planned_steps: get(&["planned_steps"]).and_then(|v| v.as_u64()),
+            tau_per_kwh: get(&["tau_per_kwh", "tau"])
+                .and_then(|v| v.as_f64())
+                .filter(|t| t.is_finite()),
+            pid: get(&["pid"])
+                .and_then(|v| v.as_u64())
+                .and_then(|v| u32::try_from(v).ok()),
+            host: text(&["host"]),
+        }
+    }
+
+    /// The start time, parsed (`None` when missing or not RFC 3339).
+    pub fn started(&self) -> Option<chrono::DateTime<chrono::Utc>> {
+        let t = chrono::DateTime::parse_from_rfc3339(self.started_at.as_deref()?).ok()?;
+        Some(t.with_timezone(&chrono::Utc))
+    }
+}
