@@ -44,8 +44,8 @@ pub struct Forecast {
     /// Whether the user asked for a flat baseline (no allowance for surprises).
     pub(crate) baseline: bool,
     /// Misses of this forecaster's earlier forecasts of the run: `(log-step horizon,
-    /// standardised miss)`.
-    pub(crate) misses: Vec<(f64, f64)>,
+    /// standardised miss, weight)`.
+    pub(crate) misses: Vec<(f64, f64, f64)>,
 }
 
 impl Forecast {
@@ -91,9 +91,32 @@ impl Forecast {
         )
     }
 
+    /// The same forecast with `share` (0–1) of its allowance for late surprises: a stop rule
+    /// that has other evidence about surprises (a run that has not started learning after a
+    /// long while rarely starts) scales the prior allowance down.
+    pub fn with_surprise_share(&self, share: f64) -> Forecast {
+        let mut f = self.clone();
+        let share = if share.is_finite() {
+            share.clamp(0.0, 1.0)
+        } else {
+            1.0
+        };
+        f.tuning.surprise *= share;
+        f
+    }
+
     /// Oriented value of a normalised ensemble value.
     fn metric(&self, z: f64) -> f64 {
         self.direction.orient(self.scale.value(z))
+    }
+
+    /// The known bound on the metric's good side (the upper bound of an accuracy, the lower
+    /// bound of a loss), in the metric's own units.
+    pub fn good_side_bound(&self) -> Option<f64> {
+        match self.direction {
+            Direction::HigherIsBetter => self.bounds.upper,
+            Direction::LowerIsBetter => self.bounds.lower,
+        }
     }
 
     /// Oriented good-side bound, if known.
@@ -128,15 +151,15 @@ impl Forecast {
     pub(crate) fn spread_factor(&self, d: f64, upper: bool) -> f64 {
         let from = self.horizon_from(d);
         let bias = self.bias(d);
-        let (mut s2, mut n) = (0.0, 0usize);
-        for &(h, z) in &self.misses {
+        let (mut s2, mut n) = (0.0, 0.0);
+        for &(h, z, w) in &self.misses {
             let z = z - bias;
             if h >= from && (z > 0.0) == upper {
-                s2 += z * z;
-                n += 1;
+                s2 += w * z * z;
+                n += w;
             }
         }
-        let rms = (n > 0).then(|| (s2 / n as f64).sqrt());
+        let rms = (n > 0.0).then(|| (s2 / n).sqrt());
         crate::forecaster::spread_factor(&self.tuning, rms, n)
     }
 
@@ -152,10 +175,10 @@ impl Forecast {
     pub(crate) fn bias(&self, d: f64) -> f64 {
         let from = self.horizon_from(d);
         let (mut sum, mut n) = (0.0, 0.0);
-        for &(h, z) in &self.misses {
+        for &(h, z, w) in &self.misses {
             if h >= from {
-                sum += z;
-                n += 1.0;
+                sum += w * z;
+                n += w;
             }
         }
         let b = sum / (n + 0.5 * self.tuning.spread_weight);

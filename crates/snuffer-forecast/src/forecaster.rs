@@ -11,6 +11,8 @@ use crate::{Calibration, Direction, Forecast, ForecastConfig, ForecastError, Met
 const MAX_HISTORY: usize = 16;
 /// Most later points each earlier forecast is checked against.
 const MAX_CHECKS: usize = 12;
+/// Earlier forecasts back over which the weight of a forecast's misses halves.
+const HISTORY_HALF_LIFE: f64 = 3.0;
 
 /// Fits forecasts, warm-starting from its previous fit and calibrating each forecast on how
 /// its earlier forecasts of the same run fared.
@@ -90,6 +92,29 @@ impl Forecaster {
             self.history.push((n, values[n - 1], forecast.clone()));
         }
         Ok(forecast)
+    }
+
+    /// Bring the last forecast up to date with new points without refitting: the recent
+    /// trend and the noise are recomputed from `steps`/`values` (cheap: a line through the
+    /// last few points), the ensemble, its trust and the calibration stay as fitted. A stop
+    /// rule that is asked between refits then weighs the run's current trend, not the one
+    /// of the last refit. `None` before the first fit or when the points do not extend the
+    /// last fitted curve (or fail validation).
+    pub fn refresh(&self, steps: &[f64], values: &[f64]) -> Option<Forecast> {
+        let (k, last, previous) = self.history.last()?;
+        let n = steps.len();
+        if *k > n || values[*k - 1].to_bits() != last.to_bits() {
+            return None;
+        }
+        validate(&self.config, steps, values).ok()?;
+        let g: Vec<f64> = values
+            .iter()
+            .map(|&v| self.config.direction.orient(v))
+            .collect();
+        let mut f = previous.clone();
+        f.local = local_trend(steps, &g);
+        f.last_step = steps[n - 1];
+        Some(f)
     }
 
     /// Fit all points as a run that refitted along the way would have: first on the fewest
@@ -219,11 +244,11 @@ impl Forecaster {
 
 /// Spread factor on one side: the root mean square of the standardised misses there,
 /// pooled with `spread_weight` pseudo-misses at the prior (half of them on each side).
-pub(crate) fn spread_factor(t: &Tuning, rms: Option<f64>, count: usize) -> f64 {
+pub(crate) fn spread_factor(t: &Tuning, rms: Option<f64>, count: f64) -> f64 {
     let w = 0.5 * t.spread_weight;
     match rms {
-        Some(r) if r.is_finite() && count > 0 => {
-            ((w * t.spread_prior.powi(2) + count as f64 * r * r) / (w + count as f64)).sqrt()
+        Some(r) if r.is_finite() && count > 0.0 => {
+            ((w * t.spread_prior.powi(2) + count * r * r) / (w + count)).sqrt()
         }
         _ => t.spread_prior,
     }
@@ -256,11 +281,20 @@ fn history_trust(history: &[(usize, f64, Forecast)], steps: &[f64], g: &[f64]) -
 }
 
 /// Standardised misses of the earlier forecasts on the points that came after each, with
-/// the log-step horizon of each: `(ln(step / origin step), miss / the forecast's own
-/// spread on that side)`.
-fn history_misses(history: &[(usize, f64, Forecast)], steps: &[f64], g: &[f64]) -> Vec<(f64, f64)> {
+/// the log-step horizon of each and its weight: `(ln(step / origin step), miss / the
+/// forecast's own spread on that side, weight)`. Recent forecasts weigh more (the weight
+/// halves every [`HISTORY_HALF_LIFE`] forecasts back): the forecaster's reliability now is
+/// what the next forecast needs, and a fit on the first few points says little about it.
+fn history_misses(
+    history: &[(usize, f64, Forecast)],
+    steps: &[f64],
+    g: &[f64],
+) -> Vec<(f64, f64, f64)> {
     let mut out = Vec::new();
-    for (k, _, f) in history {
+    let count = history.len();
+    for (i, (k, _, f)) in history.iter().enumerate() {
+        let age = (count - 1 - i) as f64;
+        let w = 0.5f64.powf(age / HISTORY_HALF_LIFE);
         let later = steps.len() - k;
         if later == 0 {
             continue;
@@ -272,7 +306,7 @@ fn history_misses(history: &[(usize, f64, Forecast)], steps: &[f64], g: &[f64]) 
             let sd = if r > 0.0 { hi } else { lo };
             let d = f.log_horizon(steps[j]);
             if sd > 0.0 && r.is_finite() && d.is_finite() {
-                out.push((d, (r / sd).clamp(-10.0, 10.0)));
+                out.push((d, (r / sd).clamp(-10.0, 10.0), w));
             }
         }
     }
@@ -337,8 +371,8 @@ fn calibrate(
         backtests: bt.pairs.len(),
         origins: bt.origins,
         trend_trust: trend,
-        continuation_upper: spread_factor(t, up, up_n),
-        continuation_lower: spread_factor(t, down, down_n),
+        continuation_upper: spread_factor(t, up, up_n as f64),
+        continuation_lower: spread_factor(t, down, down_n as f64),
         forecast_checks: 0,
         upper: t.spread_prior,
         lower: t.spread_prior,

@@ -65,6 +65,7 @@ fn bench(c: &mut Criterion) {
                 loss: None,
                 direction: Direction::HigherIsBetter,
                 forecast: Some(&forecast),
+                sweep: None,
             };
             black_box(p.observe(&obs))
         })

@@ -28,6 +28,9 @@ pub enum Evidence {
     Divergence(DivergenceEvidence),
     /// [`crate::Budget`]: a limit reached, or (in a warning) about to be.
     Budget(BudgetEvidence),
+    /// [`crate::MarginalGain`] in a sweep: the run is not expected to beat the sweep's best
+    /// by enough to pay for its remaining energy.
+    Sweep(SweepEvidence),
     /// Numbers by name, from a policy outside this crate (finite values only survive a
     /// JSON round trip).
     Other(BTreeMap<String, f64>),
@@ -43,6 +46,7 @@ impl Evidence {
             Evidence::Target(_) => "target",
             Evidence::Divergence(_) => "divergence",
             Evidence::Budget(_) => "budget",
+            Evidence::Sweep(_) => "sweep",
             Evidence::Other(_) => "other",
         }
     }
@@ -66,7 +70,7 @@ impl Evidence {
     }
 }
 
-/// One gain-per-kWh check of [`crate::MarginalGain`]: the largest optimistic gain per kWh
+/// One gain-per-kWh check of [`crate::MarginalGain`]: the largest expected gain per kWh
 /// over the horizons it looked at, against τ.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct MarginalEvidence {
@@ -79,13 +83,14 @@ pub struct MarginalEvidence {
     /// τ resolved to metric units per kWh.
     #[serde(with = "float")]
     pub tau_per_kwh: f64,
-    /// The largest optimistic gain per kWh over the horizons (metric units per kWh, good
-    /// direction): the figure compared with τ.
-    #[serde(with = "float")]
-    pub optimistic_rate_per_kwh: f64,
-    /// Optimistic gain over the best at the horizon where that rate was found.
-    #[serde(with = "float")]
-    pub optimistic_gain: f64,
+    /// The largest expected gain per kWh over the horizons (metric units per kWh, good
+    /// direction): the figure compared with τ. (Run directories of format version 1 called
+    /// it `optimistic_rate_per_kwh`, from the optimistic quantile the rule used then.)
+    #[serde(with = "float", alias = "optimistic_rate_per_kwh")]
+    pub gain_rate_per_kwh: f64,
+    /// Expected gain over the best at the horizon where that rate was found.
+    #[serde(with = "float", alias = "optimistic_gain")]
+    pub expected_gain: f64,
     /// That horizon (a step).
     #[serde(with = "float")]
     pub horizon_step: f64,
@@ -95,18 +100,59 @@ pub struct MarginalEvidence {
     /// Estimated share of the planned energy spent (NaN without a plan).
     #[serde(with = "float")]
     pub energy_share: f64,
-    /// Probability of the central interval whose upper end is the optimistic bound.
-    #[serde(with = "float")]
-    pub level: f64,
+    /// Share of the forecast's allowance for late surprises that was counted (below 1 for a
+    /// run that has not started learning).
+    #[serde(default = "one", with = "float")]
+    pub surprise_share: f64,
     /// Consecutive agreeing checks (rate below τ) up to this one.
     pub consecutive: u32,
 }
 
+fn one() -> f64 {
+    1.0
+}
+
 impl MarginalEvidence {
-    /// Whether the optimistic rate is below τ at this check.
+    /// Whether the expected rate is below τ at this check.
     pub fn below_tau(&self) -> bool {
-        self.optimistic_rate_per_kwh < self.tau_per_kwh
+        self.gain_rate_per_kwh < self.tau_per_kwh
     }
+}
+
+/// Why [`crate::MarginalGain`] stopped a run of a sweep: what the sweep's earlier runs most
+/// like it expect of its final best, against the sweep's best.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct SweepEvidence {
+    /// Step of the stop.
+    #[serde(with = "float")]
+    pub step: f64,
+    /// The run's best so far (oriented: higher is better).
+    #[serde(with = "float")]
+    pub best: f64,
+    /// The sweep's best so far (oriented).
+    #[serde(with = "float")]
+    pub incumbent: f64,
+    /// Expected final best of the run (oriented).
+    #[serde(with = "float")]
+    pub expected_final: f64,
+    /// Expected amount by which its final best beats `max(best, incumbent)`.
+    #[serde(with = "float")]
+    pub expected_excess: f64,
+    /// What that excess had to reach to go on: the worth of the remaining energy at τ, or
+    /// the sweep's tolerance for losing its best, whichever is less.
+    #[serde(with = "float")]
+    pub threshold: f64,
+    /// Energy the rest of the plan would cost, kWh.
+    #[serde(with = "float")]
+    pub remaining_kwh: f64,
+    /// τ, metric units per kWh.
+    #[serde(with = "float")]
+    pub tau_per_kwh: f64,
+    /// Earlier runs the expectation rests on.
+    pub references: usize,
+    /// Estimated share of the planned energy spent.
+    #[serde(with = "float")]
+    pub energy_share: f64,
 }
 
 /// Why [`crate::Patience`] stopped.
@@ -309,19 +355,19 @@ mod tests {
             step: 40.0,
             best: 0.9,
             tau_per_kwh: 0.5,
-            optimistic_rate_per_kwh: 0.1,
-            optimistic_gain: 0.01,
+            gain_rate_per_kwh: 0.1,
+            expected_gain: 0.01,
             horizon_step: 60.0,
             horizon_kwh: 0.1,
             energy_share: f64::NAN,
-            level: 0.95,
+            surprise_share: 1.0,
             consecutive: 3,
         });
         let json = serde_json::to_string(&e).unwrap();
         for key in [
             "\"kind\":\"marginal_gain\"",
             "\"tau_per_kwh\":0.5",
-            "\"optimistic_rate_per_kwh\":0.1",
+            "\"gain_rate_per_kwh\":0.1",
             "\"energy_share\":\"NaN\"",
         ] {
             assert!(json.contains(key), "{key} in {json}");
@@ -330,6 +376,20 @@ mod tests {
         let m = back.marginal().copied().unwrap();
         assert!(m.energy_share.is_nan() && m.below_tau());
         assert_eq!(back.policy(), "marginal_gain");
+    }
+
+    #[test]
+    fn format_version_1_marginal_evidence_still_reads() {
+        let old = r#"{"kind":"marginal_gain","step":40.0,"best":0.9,"tau_per_kwh":0.5,
+            "optimistic_rate_per_kwh":0.1,"optimistic_gain":0.01,"horizon_step":60.0,
+            "horizon_kwh":0.1,"energy_share":0.4,"level":0.95,"consecutive":3}"#;
+        let m = serde_json::from_str::<Evidence>(old)
+            .unwrap()
+            .marginal()
+            .copied()
+            .unwrap();
+        assert_eq!((m.gain_rate_per_kwh, m.expected_gain), (0.1, 0.01));
+        assert_eq!(m.surprise_share, 1.0);
     }
 
     #[test]
@@ -366,13 +426,13 @@ mod tests {
             xs in proptest::collection::vec(any_f64(), 10),
             step in any::<u64>(),
             n in any::<u32>(),
-            which in 0usize..9,
+            which in 0usize..10,
         ) {
             let e = match which {
                 0 => Evidence::MarginalGain(MarginalEvidence {
-                    step: xs[0], best: xs[1], tau_per_kwh: xs[2], optimistic_rate_per_kwh: xs[3],
-                    optimistic_gain: xs[4], horizon_step: xs[5], horizon_kwh: xs[6],
-                    energy_share: xs[7], level: xs[8], consecutive: n,
+                    step: xs[0], best: xs[1], tau_per_kwh: xs[2], gain_rate_per_kwh: xs[3],
+                    expected_gain: xs[4], horizon_step: xs[5], horizon_kwh: xs[6],
+                    energy_share: xs[7], surprise_share: xs[8], consecutive: n,
                 }),
                 1 => Evidence::Patience(PatienceEvidence {
                     step, wait: n, patience: n / 2, best: Some(xs[0]), best_step: Some(step / 2),
@@ -393,6 +453,11 @@ mod tests {
                 }),
                 7 => Evidence::Budget(BudgetEvidence {
                     step, limit: BudgetLimit::EnergyToFinish { projected_j: xs[0], budget_j: xs[1], planned_steps: step },
+                }),
+                8 => Evidence::Sweep(SweepEvidence {
+                    step: xs[0], best: xs[1], incumbent: xs[2], expected_final: xs[3],
+                    expected_excess: xs[4], threshold: xs[5], remaining_kwh: xs[6],
+                    tau_per_kwh: xs[7], references: n as usize, energy_share: xs[8],
                 }),
                 _ => Evidence::other(&[("a", if xs[0].is_finite() { xs[0] } else { 0.0 })]),
             };

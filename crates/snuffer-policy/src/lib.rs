@@ -42,6 +42,7 @@
 //!         loss: None,
 //!         direction: Direction::HigherIsBetter,
 //!         forecast: forecast.as_ref(),
+//!         sweep: None,
 //!     };
 //!     if let Decision::Stop(reason) = policy.observe(&obs) {
 //!         println!("{}", reason.message);
@@ -69,6 +70,7 @@ mod oracle;
 mod patience;
 mod policy;
 pub mod replay;
+mod sweep;
 mod target;
 mod tau;
 
@@ -78,15 +80,16 @@ pub use divergence::Divergence;
 pub use error::PolicyError;
 pub use evidence::{
     BudgetEvidence, BudgetLimit, DivergenceCause, DivergenceEvidence, Evidence, MarginalEvidence,
-    PatienceEvidence, TargetEvidence,
+    PatienceEvidence, SweepEvidence, TargetEvidence,
 };
 pub use marginal::{
-    Check, Horizon, MarginalGain, MarginalGainConfig, Warmup, DEFAULT_AGREE_SPAN_FRACTION,
-    DEFAULT_CONSECUTIVE, DEFAULT_IDLE_WARMUP_FRACTION, DEFAULT_LEVEL, DEFAULT_MIN_EVALUATIONS,
-    DEFAULT_WARMUP_FRACTION,
+    Check, Expectation, Horizon, MarginalGain, MarginalGainConfig, Warmup, DEFAULT_AGREE_SPAN_FRACTION,
+    DEFAULT_BEST_LOSS_SHARE, DEFAULT_CONSECUTIVE, DEFAULT_IDLE_DECAY, DEFAULT_MIN_EVALUATIONS,
+    DEFAULT_MIN_REFERENCES, DEFAULT_SWEEP_WARMUP_FRACTION, DEFAULT_WARMUP_FRACTION,
 };
 pub use oracle::{Oracle, OracleStop};
 pub use patience::{MinDelta, Patience, PatienceConfig};
 pub use policy::{Decision, Never, Observation, StopPolicy, StopReason, Warning};
+pub use sweep::{Outlook, ReferenceRun, SweepReferences};
 pub use target::Target;
 pub use tau::Tau;

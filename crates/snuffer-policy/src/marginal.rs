@@ -1,21 +1,43 @@
-//! [`MarginalGain`]: stop when even an optimistic forecast says the rest of the run will
-//! not buy τ metric units per kWh.
+//! [`MarginalGain`]: stop when the rest of the run is not expected to buy τ metric units
+//! per kWh (or, in a sweep, to beat the sweep's best by enough to pay for its energy).
 //!
 //! At every evaluation after the warm-up the policy looks at several horizons between now
 //! and the end of the plan (1/8, 1/4, 1/2 and all of what is left, or of the configured
-//! horizon). For each it takes the optimistic bound of the forecast — the upper end of the
-//! central interval at the configured level, in the metric's good direction, maximised
-//! over the horizons up to it so that it bounds the *best-so-far* — subtracts the best value
-//! reached so far, and divides by the energy the horizon will cost at the recently measured
-//! energy per step. If the best of these rates is below τ at `consecutive` checks in a row,
-//! it stops. Wide intervals mean a large optimistic gain, so uncertainty keeps a run alive.
+//! horizon). For each it asks the forecast for the *expected* improvement of the value there
+//! over the best so far — `E[(Y − best)⁺]`, under the forecast's calibrated distribution, and
+//! under the recent trend continued in a straight line; the larger counts — and weighs it
+//! against τ × the energy that horizon costs at the recently measured energy per step. If no
+//! horizon pays at `consecutive` checks in a row, it stops. Maximising the expectation of
+//! `best − τ·energy` is what the user asked for; the safety margin is in the distribution
+//! itself, whose spreads come from the run's own backtests and whose good side carries an
+//! allowance for late surprises.
+//!
+//! Three things the forecast cannot see are added here:
+//!
+//! * **Runs that have not started learning.** A curve still at its first value carries no
+//!   evidence about when learning starts. Early on that is normal (a warm-up, a pre-learning
+//!   phase that costs little), but the longer a run has sat there the less likely it is to
+//!   start: the forecast's surprise allowance is scaled by `exp(−share / idle_decay)`, with
+//!   `share` the share of the planned energy spent.
+//! * **A known learning-rate schedule.** Horizons that cross a scheduled change
+//!   ([`MarginalGainConfig::with_schedule`]) add the largest gain the run made right after an
+//!   earlier change, or, before the first one, half of its gain so far: a plateau before a
+//!   planned decay is not a converged run.
+//! * **The sweep.** With earlier runs of the same sweep in the observation
+//!   ([`Observation::sweep`]), a run is also stopped when its expected final best beats the
+//!   sweep's best by less than τ × the energy it has left (or than a small share of the
+//!   best run's improvement, whichever is less: the sweep's best must survive), the
+//!   expectation coming from the earlier runs whose curves looked most like this one
+//!   (see [`crate::SweepReferences`]). Without earlier runs the rule is the single-run rule.
 //!
 //! Progress is judged by the estimated share of the planned energy spent (not by how many
 //! evaluations were seen): a pre-learning phase that costs little is not evidence.
 
 use crate::history::History;
+use crate::sweep::SweepReferences;
 use crate::{
-    Decision, Evidence, MarginalEvidence, Observation, PolicyError, StopPolicy, StopReason, Tau,
+    Decision, Evidence, MarginalEvidence, Observation, PolicyError, StopPolicy, StopReason,
+    SweepEvidence, Tau,
 };
 use snuffer_energy::{significant, JOULES_PER_KWH};
 use snuffer_forecast::{Direction, Forecast};
@@ -47,8 +69,6 @@ pub enum Warmup {
 pub struct MarginalGainConfig {
     /// The threshold.
     pub tau: Tau,
-    /// Probability of the central interval whose upper end is the optimistic bound (0–1).
-    pub level: f64,
     /// How far ahead to look.
     pub horizon: Horizon,
     /// No stop before this.
@@ -57,69 +77,113 @@ pub struct MarginalGainConfig {
     pub min_evaluations: usize,
     /// How many consecutive checks must agree before stopping (≥ 1).
     pub consecutive: u32,
-    /// A longer warm-up, as a share of the planned energy, for runs that have not started
-    /// learning yet (best within noise of the first value): a curve at chance carries no
-    /// evidence about when it will start to learn, so its flat forecast is not trusted
-    /// before this share.
-    pub idle_warmup_fraction: f64,
     /// Two or more agreeing checks in a row also suffice once they span this share of the
     /// planned energy: with sparse evaluations (say every 10 % of the plan) waiting for
     /// `consecutive` of them would cost more than the evidence is worth.
     pub agree_span_fraction: f64,
+    /// Share of the planned energy over which a run that has not started learning loses
+    /// about two thirds of its allowance for a late start (see the module docs).
+    pub idle_decay: f64,
+    /// Steps at which the learning rate is scheduled to change (a step decay, the end of a
+    /// warm-up), if known.
+    pub schedule: Vec<u64>,
+    /// Sweeps: fewest earlier runs, known as far as this one has gone, before the sweep rule
+    /// speaks.
+    pub min_references: usize,
+    /// Sweeps: the most the sweep's best may be expected to lose by one stop, as a share of
+    /// the improvement of the run that holds it.
+    pub best_loss_share: f64,
+    /// Sweeps: no stop by the sweep rule before this share of the planned energy.
+    pub sweep_warmup_fraction: f64,
+    /// Which expectations of the gain ahead count (see [`Expectation`]).
+    pub expectation: Expectation,
 }
 
-/// Default [`MarginalGainConfig::level`].
-pub const DEFAULT_LEVEL: f64 = 0.95;
+/// Which of the forecast's expectations of the gain ahead the rule weighs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Expectation {
+    /// The larger of the ensemble's and the recent trend's (the default: a run goes on when
+    /// either says the next stretch pays).
+    #[default]
+    Larger,
+    /// The recent trend continued in a straight line, calibrated by the run's backtests.
+    Continuation,
+    /// The ensemble's calibrated distribution.
+    Ensemble,
+}
+
 /// Default warm-up: 15 % of the planned energy.
 pub const DEFAULT_WARMUP_FRACTION: f64 = 0.15;
 /// Default [`MarginalGainConfig::min_evaluations`].
 pub const DEFAULT_MIN_EVALUATIONS: usize = 5;
-/// Default [`MarginalGainConfig::idle_warmup_fraction`].
-pub const DEFAULT_IDLE_WARMUP_FRACTION: f64 = 0.0;
-/// Noise levels the best must beat the first value by to count as learning.
-const LEARNING_NOISE_LEVELS: f64 = 4.0;
 /// Default [`MarginalGainConfig::agree_span_fraction`].
 pub const DEFAULT_AGREE_SPAN_FRACTION: f64 = 0.05;
 /// Default [`MarginalGainConfig::consecutive`].
-pub const DEFAULT_CONSECUTIVE: u32 = 3;
+pub const DEFAULT_CONSECUTIVE: u32 = 2;
+/// Default [`MarginalGainConfig::idle_decay`].
+pub const DEFAULT_IDLE_DECAY: f64 = 0.15;
+/// Default [`MarginalGainConfig::min_references`].
+pub const DEFAULT_MIN_REFERENCES: usize = 3;
+/// Default [`MarginalGainConfig::best_loss_share`].
+pub const DEFAULT_BEST_LOSS_SHARE: f64 = 0.01;
+/// Default [`MarginalGainConfig::sweep_warmup_fraction`].
+pub const DEFAULT_SWEEP_WARMUP_FRACTION: f64 = 0.1;
+/// Noise levels the best must beat the first value by to count as learning.
+const LEARNING_NOISE_LEVELS: f64 = 4.0;
+/// Share of the distance to the bound (or of the first value's magnitude) the best must
+/// beat the first value by to count as learning: a quantised accuracy moving from 0.001 to
+/// 0.002 has not started learning.
+const LEARNING_SHARE: f64 = 0.02;
+/// Share of the gain so far a scheduled learning-rate change is assumed to bring before the
+/// run has shown one.
+const SCHEDULE_PRIOR_SHARE: f64 = 0.5;
+/// Share of the plan after a scheduled change within which the run's gain counts as that
+/// change's jump.
+const SCHEDULE_JUMP_WINDOW: f64 = 0.1;
 
 /// Shares of the remaining horizon that are checked.
 const HORIZON_SHARES: [f64; 4] = [0.125, 0.25, 0.5, 1.0];
 
 impl MarginalGainConfig {
-    /// Defaults: horizon to the planned end, level 0.95, warm-up 15 % of the planned energy
-    /// and 5 evaluations, 3 consecutive checks, no separate warm-up for idle runs.
-    ///
-    /// The defaults were chosen on the project's shared real curves (ImageNet sweeps, Pythia,
-    /// MLPerf): a wide interval (0.95) and three agreeing checks guard against step
-    /// learning-rate schedules whose plateaus end in jumps. A longer idle warm-up
-    /// ([`MarginalGainConfig::with_idle_warmup_fraction`]) lowered the captured utility
-    /// there: runs that sit at chance after 15 % of the plan mostly stay there.
+    /// Defaults: horizon to the planned end, warm-up 15 % of the planned energy and 5
+    /// evaluations, 2 consecutive checks, idle decay 0.15 of the plan; in sweeps 3
+    /// references, 1 % of the best run's improvement, and a 10 % warm-up.
     pub fn new(tau: Tau) -> Self {
         MarginalGainConfig {
             tau,
-            level: DEFAULT_LEVEL,
             horizon: Horizon::PlannedEnd,
             warmup: Warmup::PlanFraction(DEFAULT_WARMUP_FRACTION),
             min_evaluations: DEFAULT_MIN_EVALUATIONS,
             consecutive: DEFAULT_CONSECUTIVE,
-            idle_warmup_fraction: DEFAULT_IDLE_WARMUP_FRACTION,
             agree_span_fraction: DEFAULT_AGREE_SPAN_FRACTION,
+            idle_decay: DEFAULT_IDLE_DECAY,
+            schedule: Vec::new(),
+            min_references: DEFAULT_MIN_REFERENCES,
+            best_loss_share: DEFAULT_BEST_LOSS_SHARE,
+            sweep_warmup_fraction: DEFAULT_SWEEP_WARMUP_FRACTION,
+            expectation: Expectation::Larger,
         }
+    }
+    /// Which expectations of the gain ahead count.
+    pub fn with_expectation(mut self, expectation: Expectation) -> Self {
+        self.expectation = expectation;
+        self
     }
     /// Energy share over which two or more agreeing checks suffice.
     pub fn with_agree_span_fraction(mut self, fraction: f64) -> Self {
         self.agree_span_fraction = fraction;
         self
     }
-    /// Warm-up for runs that have not started learning (share of the planned energy).
-    pub fn with_idle_warmup_fraction(mut self, fraction: f64) -> Self {
-        self.idle_warmup_fraction = fraction;
+    /// Share of the plan over which an idle run's allowance for a late start decays.
+    pub fn with_idle_decay(mut self, share: f64) -> Self {
+        self.idle_decay = share;
         self
     }
-    /// Confidence level of the optimistic bound (higher keeps runs alive longer).
-    pub fn with_level(mut self, level: f64) -> Self {
-        self.level = level;
+    /// Steps at which the learning rate is scheduled to change.
+    pub fn with_schedule(mut self, steps: impl IntoIterator<Item = u64>) -> Self {
+        self.schedule = steps.into_iter().collect();
+        self.schedule.sort_unstable();
+        self.schedule.dedup();
         self
     }
     /// Look a fixed number of steps ahead instead of to the planned end.
@@ -152,6 +216,22 @@ impl MarginalGainConfig {
         self.consecutive = k;
         self
     }
+    /// Sweeps: fewest earlier runs the sweep rule needs.
+    pub fn with_min_references(mut self, n: usize) -> Self {
+        self.min_references = n;
+        self
+    }
+    /// Sweeps: the most the sweep's best may be expected to lose by one stop, as a share of
+    /// the best run's improvement.
+    pub fn with_best_loss_share(mut self, share: f64) -> Self {
+        self.best_loss_share = share;
+        self
+    }
+    /// Sweeps: no stop by the sweep rule before this share of the planned energy.
+    pub fn with_sweep_warmup_fraction(mut self, fraction: f64) -> Self {
+        self.sweep_warmup_fraction = fraction;
+        self
+    }
 }
 
 /// The numbers of the latest check, for logs and reasons.
@@ -163,16 +243,19 @@ pub struct Check {
     pub best: f64,
     /// τ resolved to metric units per kWh.
     pub tau_per_kwh: f64,
-    /// The largest optimistic gain per kWh over the horizons.
+    /// The largest expected gain per kWh over the horizons.
     pub best_rate_per_kwh: f64,
     /// The horizon (step) where that rate was found.
     pub horizon_step: f64,
-    /// Optimistic gain over the best at that horizon (good direction).
-    pub optimistic_gain: f64,
+    /// Expected gain over the best at that horizon (good direction).
+    pub expected_gain: f64,
     /// Energy that horizon costs, kWh.
     pub horizon_kwh: f64,
     /// Estimated share of the planned energy spent.
     pub energy_share: f64,
+    /// Share of the forecast's surprise allowance counted (below 1 for a run that has not
+    /// started learning).
+    pub surprise_share: f64,
     /// Consecutive agreeing checks so far.
     pub agreeing: u32,
 }
@@ -210,28 +293,28 @@ impl MarginalGain {
                 expected: expected.to_string(),
             })
         };
-        if !(config.level > 0.0 && config.level < 1.0) {
-            return bad(
-                "level",
-                config.level.to_string(),
-                "a probability strictly between 0 and 1 (e.g. 0.8)",
-            );
-        }
-        for f in [
-            config.idle_warmup_fraction,
-            config.agree_span_fraction,
-            match config.warmup {
-                Warmup::PlanFraction(f) => f,
-                Warmup::Steps(_) => 0.0,
-            },
+        for (name, f) in [
+            ("agree_span_fraction", config.agree_span_fraction),
+            ("sweep_warmup_fraction", config.sweep_warmup_fraction),
+            ("best_loss_share", config.best_loss_share),
+            (
+                "warmup_fraction",
+                match config.warmup {
+                    Warmup::PlanFraction(f) => f,
+                    Warmup::Steps(_) => 0.0,
+                },
+            ),
         ] {
             if !(0.0..=1.0).contains(&f) {
-                return bad(
-                    "warmup_fraction",
-                    f.to_string(),
-                    "a share of the plan in [0, 1)",
-                );
+                return bad(name, f.to_string(), "a share in [0, 1]");
             }
+        }
+        if !(config.idle_decay.is_finite() && config.idle_decay > 0.0) {
+            return bad(
+                "idle_decay",
+                config.idle_decay.to_string(),
+                "a positive share of the plan (e.g. 0.15)",
+            );
         }
         if config.horizon == Horizon::Steps(0) {
             return bad("horizon_steps", "0".into(), "at least one step");
@@ -268,12 +351,12 @@ impl MarginalGain {
             step: c.step,
             best: c.best,
             tau_per_kwh: c.tau_per_kwh,
-            optimistic_rate_per_kwh: c.best_rate_per_kwh,
-            optimistic_gain: c.optimistic_gain,
+            gain_rate_per_kwh: c.best_rate_per_kwh,
+            expected_gain: c.expected_gain,
             horizon_step: c.horizon_step,
             horizon_kwh: c.horizon_kwh,
             energy_share: c.energy_share,
-            level: self.config.level,
+            surprise_share: c.surprise_share,
             consecutive: c.agreeing,
         }
     }
@@ -294,11 +377,6 @@ impl MarginalGain {
             return false;
         }
         let share = self.energy_share(step, energy_j, planned);
-        if !self.history.has_learned(LEARNING_NOISE_LEVELS)
-            && share.is_some_and(|s| s < self.config.idle_warmup_fraction)
-        {
-            return false;
-        }
         match self.config.warmup {
             Warmup::Steps(s) => step >= s as f64,
             Warmup::PlanFraction(f) => match share {
@@ -306,6 +384,51 @@ impl MarginalGain {
                 None => planned.is_none(),
             },
         }
+    }
+
+    /// Whether the run has started learning: its best beats its first value by more than
+    /// the noise and by a sliver of the room it had (see [`LEARNING_SHARE`]).
+    fn has_learned(&self, forecast: &Forecast) -> bool {
+        let (Some(best), Some(first)) = (self.history.best, self.history.first()) else {
+            return false;
+        };
+        if !self.history.has_learned(LEARNING_NOISE_LEVELS) {
+            return false;
+        }
+        let room = forecast
+            .good_side_bound()
+            .map(|b| (forecast.direction().orient(b) - first).abs())
+            .unwrap_or(first.abs());
+        best - first > LEARNING_SHARE * room
+    }
+
+    /// Largest gain (oriented) the run made within [`SCHEDULE_JUMP_WINDOW`] of the plan after
+    /// an earlier scheduled change, if one has passed.
+    fn schedule_jump(&self, step: f64, planned: f64) -> Option<f64> {
+        let window = SCHEDULE_JUMP_WINDOW * planned;
+        self.config
+            .schedule
+            .iter()
+            .map(|&c| c as f64)
+            .filter(|&c| c < step)
+            .filter_map(|c| {
+                let before = self
+                    .history
+                    .points
+                    .iter()
+                    .filter(|p| p.step <= c)
+                    .map(|p| p.value)
+                    .reduce(f64::max)?;
+                let after = self
+                    .history
+                    .points
+                    .iter()
+                    .filter(|p| p.step > c && p.step <= c + window)
+                    .map(|p| p.value)
+                    .reduce(f64::max)?;
+                Some((after - before).max(0.0))
+            })
+            .reduce(f64::max)
     }
 
     /// The check proper; `None` when it cannot be made (no forecast, no energy rate), which
@@ -328,58 +451,143 @@ impl MarginalGain {
             return None;
         }
         let direction = forecast.direction();
-        let upper_q = 0.5 + self.config.level / 2.0;
-        let q = match direction {
-            Direction::HigherIsBetter => upper_q,
-            Direction::LowerIsBetter => 1.0 - upper_q,
-        };
         let energy_kwh = energy_j / JOULES_PER_KWH;
         let tau = self.config.tau.per_kwh(best - first, energy_kwh);
-        let optimistic = |h: f64| direction.orient(forecast.quantile(h, q));
+        let share = self.energy_share(step, energy_j, planned);
+        let surprise_share = if self.has_learned(forecast) {
+            1.0
+        } else {
+            (-share.unwrap_or(0.0) / self.config.idle_decay).exp()
+        };
+        let scaled;
+        let fc = if surprise_share < 1.0 {
+            scaled = forecast.with_surprise_share(surprise_share);
+            &scaled
+        } else {
+            forecast
+        };
+        let best_metric = direction.orient(best);
+        let next_change = self
+            .config
+            .schedule
+            .iter()
+            .map(|&c| c as f64)
+            .find(|&c| c > step);
+        let jump = next_change.map(|_| {
+            planned
+                .and_then(|p| self.schedule_jump(step, p))
+                .unwrap_or(SCHEDULE_PRIOR_SHARE * (best - first).max(0.0))
+        });
+        let gain_at = |h: f64| -> f64 {
+            let g = match self.config.expectation {
+                Expectation::Larger => fc
+                    .expected_excess(h, best_metric)
+                    .max(fc.continuation_excess(h, best_metric)),
+                Expectation::Continuation => fc.continuation_excess(h, best_metric),
+                Expectation::Ensemble => fc.expected_excess(h, best_metric),
+            };
+            match (next_change, jump) {
+                (Some(c), Some(j)) if h > c => g + j,
+                _ => g,
+            }
+        };
         let (best_rate, horizon_step, gain, kwh) =
-            best_optimistic_rate(&optimistic, best, step, end, rate)?;
+            best_expected_rate(&gain_at, step, end, rate)?;
         Some(Check {
             step,
-            best: direction.orient(best),
+            best: best_metric,
             tau_per_kwh: tau,
             best_rate_per_kwh: best_rate,
             horizon_step,
-            optimistic_gain: gain,
+            expected_gain: gain,
             horizon_kwh: kwh,
-            energy_share: self
-                .energy_share(step, energy_j, planned)
-                .unwrap_or(f64::NAN),
+            energy_share: share.unwrap_or(f64::NAN),
+            surprise_share,
             agreeing: self.agreeing,
+        })
+    }
+
+    /// The sweep rule: `Some(evidence)` when the run's expected final best beats the sweep's
+    /// best by less than its remaining energy is worth (see the module docs).
+    fn sweep_check(
+        &self,
+        refs: &SweepReferences,
+        step: f64,
+        energy_j: f64,
+        planned: Option<f64>,
+        tau: f64,
+    ) -> Option<SweepEvidence> {
+        let planned = planned.filter(|&p| p > 0.0)?;
+        // Runs of a sweep are aligned by the share of their planned steps, which every run
+        // knows from its start (at a steady power it is the share of the planned energy).
+        let share = step / planned;
+        if share < self.config.sweep_warmup_fraction || share >= 1.0 {
+            return None;
+        }
+        let incumbent = refs.incumbent()?;
+        let rate = self.history.joules_per_step(step, energy_j)?;
+        let mut running = f64::NEG_INFINITY;
+        let (shares, bests): (Vec<f64>, Vec<f64>) = self
+            .history
+            .points
+            .iter()
+            .map(|p| {
+                running = running.max(p.value);
+                (p.step / planned, running)
+            })
+            .unzip();
+        let best = *bests.last()?;
+        let outlook = refs.outlook(
+            &shares,
+            &bests,
+            self.history.noise_sd(),
+            self.config.min_references,
+        )?;
+        let base = best.max(incumbent);
+        let excess = outlook.expected_excess(base);
+        let remaining_kwh = rate * (planned - step).max(0.0) / JOULES_PER_KWH;
+        let worth = tau * remaining_kwh;
+        let tolerance = self.config.best_loss_share * refs.incumbent_improvement()?;
+        let threshold = worth.min(tolerance);
+        (excess < threshold).then_some(SweepEvidence {
+            step,
+            best,
+            incumbent,
+            expected_final: best + outlook.mean_gain,
+            expected_excess: excess,
+            threshold,
+            remaining_kwh,
+            tau_per_kwh: tau,
+            references: outlook.references,
+            energy_share: share,
         })
     }
 }
 
-/// The largest optimistic gain per kWh over the checked horizons between `step` and `end`:
-/// `(rate per kWh, horizon step, gain, horizon kWh)`. `optimistic(h)` is the optimistic
-/// metric value at step `h`, oriented so that higher is better; its running maximum over
-/// the horizons bounds the best-so-far. `None` when the bound is not finite (an unusable
-/// forecast cannot justify a stop).
-pub(crate) fn best_optimistic_rate(
-    optimistic: &dyn Fn(f64) -> f64,
-    best: f64,
+/// The largest expected gain per kWh over the checked horizons between `step` and `end`:
+/// `(rate per kWh, horizon step, gain, horizon kWh)`. `gain(h)` is the expected gain over
+/// the best so far at step `h`; its running maximum over the horizons stands for the gain of
+/// the best so far by then. `None` when a gain is not finite (an unusable forecast cannot
+/// justify a stop).
+pub(crate) fn best_expected_rate(
+    gain: &dyn Fn(f64) -> f64,
     step: f64,
     end: f64,
     joules_per_step: f64,
 ) -> Option<(f64, f64, f64, f64)> {
-    let mut running = f64::NEG_INFINITY;
+    let mut running: f64 = 0.0;
     let mut top: Option<(f64, f64, f64, f64)> = None;
     for share in HORIZON_SHARES {
         let h = step + share * (end - step);
-        let v = optimistic(h);
-        if !v.is_finite() {
+        let g = gain(h);
+        if !g.is_finite() {
             return None;
         }
-        running = running.max(v);
-        let gain = (running - best).max(0.0);
+        running = running.max(g);
         let kwh = joules_per_step * (h - step) / JOULES_PER_KWH;
-        let r = gain / kwh;
+        let r = running / kwh;
         if top.is_none_or(|t| r > t.0) {
-            top = Some((r, h, gain, kwh));
+            top = Some((r, h, running, kwh));
         }
     }
     top
@@ -402,6 +610,35 @@ impl StopPolicy for MarginalGain {
             return Decision::Continue;
         }
         let planned = obs.planned_steps.map(|p| p as f64);
+        // The sweep rule has its own warm-up; it needs no forecast.
+        if let (Some(refs), Some(best), Some(first)) =
+            (obs.sweep, self.history.best, self.history.first())
+        {
+            let tau = self
+                .config
+                .tau
+                .per_kwh(best - first, energy_j / JOULES_PER_KWH);
+            if let Some(e) = self.sweep_check(refs, step, energy_j, planned, tau) {
+                let dir = obs.direction;
+                return Decision::Stop(StopReason::new(
+                    format!(
+                        "at step {} the sweep's earlier runs most like this one ({} of them) expect its best to end near {}; \
+                         beating the sweep's best {} is worth {} in expectation, less than {} \
+                         ({} left at τ = {} per kWh, or the sweep's tolerance for losing its best); {:.0} % of the planned energy spent",
+                        e.step,
+                        e.references,
+                        significant(dir.orient(e.expected_final), 4),
+                        significant(dir.orient(e.incumbent), 4),
+                        significant(e.expected_excess, 3),
+                        significant(e.threshold, 3),
+                        snuffer_energy::Joules::from_kwh(e.remaining_kwh),
+                        significant(e.tau_per_kwh, 4),
+                        100.0 * e.energy_share
+                    ),
+                    Evidence::Sweep(e),
+                ));
+            }
+        }
         if !self.warmed_up(step, energy_j, planned) {
             self.agreeing = 0;
             return Decision::Continue;
@@ -428,11 +665,10 @@ impl StopPolicy for MarginalGain {
         let c = check;
         Decision::Stop(StopReason::new(
             format!(
-                "at step {} the optimistic forecast ({:.0} % interval) gains at most {} over the best {} by step {:.0}, \
+                "at step {} the forecast expects at most {} over the best {} by step {:.0}, \
                  {} per kWh for {}, below τ = {} per kWh ({} checks in a row; {:.0} % of the planned energy spent)",
                 c.step,
-                100.0 * self.config.level,
-                significant(c.optimistic_gain, 4),
+                significant(c.expected_gain, 4),
                 significant(c.best, 4),
                 c.horizon_step,
                 significant(c.best_rate_per_kwh, 4),
@@ -524,9 +760,9 @@ mod tests {
     }
 
     /// Known answer with an exact forecast: for M = m∞(1 − e^(−t/k)) at c kWh per step the
-    /// optimum of M − τE is t* = k ln(m∞ / (k τ c)); the rule's first agreeing check must lie
-    /// within a few percent of the plan before it (the horizons average the slope ahead, so
-    /// the rule fires slightly early, never late).
+    /// optimum of M − τE is t* = k ln(m∞ / (k τ c)); with the exact gain as the expected
+    /// gain, the rule's first agreeing check lies within a few percent of the plan before it
+    /// (the horizons average the slope ahead, so the rule fires slightly early, never late).
     #[test]
     fn exact_forecast_stops_at_the_analytic_optimum() {
         let (m_inf, n, c) = (0.9, 200.0, 0.01);
@@ -537,8 +773,8 @@ mod tests {
             let first = (1..200)
                 .map(|t| t as f64)
                 .find(|&t| {
-                    let (rate, ..) =
-                        best_optimistic_rate(&curve, curve(t), t, n, joules_per_step).unwrap();
+                    let gain = |h: f64| curve(h) - curve(t);
+                    let (rate, ..) = best_expected_rate(&gain, t, n, joules_per_step).unwrap();
                     rate < tau
                 })
                 .expect("stops");
@@ -555,10 +791,11 @@ mod tests {
         let base = || MarginalGainConfig::new(Tau::PerKwh(0.1));
         let rows: &[(&str, MarginalGainConfig)] = &[
             ("negative tau", MarginalGainConfig::new(Tau::PerKwh(-0.1))),
-            ("level 1", base().with_level(1.0)),
-            ("level NaN", base().with_level(f64::NAN)),
             ("warm-up above 1", base().with_warmup_fraction(1.5)),
-            ("idle warm-up 2", base().with_idle_warmup_fraction(2.0)),
+            ("idle decay 0", base().with_idle_decay(0.0)),
+            ("idle decay NaN", base().with_idle_decay(f64::NAN)),
+            ("best loss share 2", base().with_best_loss_share(2.0)),
+            ("sweep warm-up -1", base().with_sweep_warmup_fraction(-1.0)),
             ("zero horizon", base().with_horizon_steps(0)),
             ("zero consecutive", base().with_consecutive(0)),
         ];
@@ -578,6 +815,7 @@ mod tests {
             c.best_rate_per_kwh < c.tau_per_kwh && c.agreeing == DEFAULT_CONSECUTIVE,
             "{c:?}"
         );
+        assert!(c.expected_gain >= 0.0 && c.surprise_share == 1.0, "{c:?}");
         assert!(c.energy_share >= DEFAULT_WARMUP_FRACTION);
     }
 

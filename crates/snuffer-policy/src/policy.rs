@@ -32,6 +32,10 @@ pub struct Observation<'a> {
     /// The latest forecast, if one was refitted at this check. Policies that need a
     /// forecast keep a copy of the last one they were given.
     pub forecast: Option<&'a Forecast>,
+    /// The earlier runs of the sweep this run belongs to (each known only as far as it was
+    /// recorded), if any: [`crate::MarginalGain`] then also weighs the run against the
+    /// sweep's best.
+    pub sweep: Option<&'a crate::SweepReferences>,
 }
 
 /// Why a run should stop, with the numbers that justified it.
@@ -233,6 +237,7 @@ pub(crate) mod test_support {
             loss: None,
             direction,
             forecast: None,
+            sweep: None,
         }
     }
 

@@ -15,7 +15,7 @@
 //! the policy ran to the end.
 
 use crate::curves::{CurveRun, EnergyAssumptions, EnergyBasis};
-use crate::{Decision, Observation, Oracle, StopPolicy, StopReason};
+use crate::{Decision, Observation, Oracle, ReferenceRun, StopPolicy, StopReason, SweepReferences};
 use serde::Serialize;
 use snuffer_energy::{Joules, Provenance, JOULES_PER_KWH};
 use snuffer_forecast::{Bounds, ForecastConfig, Forecaster};
@@ -135,6 +135,56 @@ fn step_scale(steps: &[f64]) -> f64 {
 
 /// Replay one run through `policy` (which is [`StopPolicy::reset`] first).
 pub fn replay_run(run: &CurveRun, policy: &mut dyn StopPolicy, config: &ReplayConfig) -> RunReplay {
+    replay_run_in(run, policy, config, None)
+}
+
+/// Replay the runs of one sweep in their recorded order: each run sees the earlier ones as
+/// [`Observation::sweep`], each known only up to where the policy stopped it (never
+/// beyond), exactly as runs that write to one sweep directory see each other. Only earlier
+/// runs with the same metric (name and direction) count.
+pub fn replay_sweep(
+    runs: &[CurveRun],
+    policy: &mut dyn StopPolicy,
+    config: &ReplayConfig,
+) -> Vec<RunReplay> {
+    let mut known: Vec<(String, bool, ReferenceRun)> = Vec::with_capacity(runs.len());
+    let mut out = Vec::with_capacity(runs.len());
+    for run in runs {
+        let mut refs = SweepReferences::new();
+        for (name, hib, r) in &known {
+            if *name == run.metric_name && *hib == run.higher_is_better {
+                refs.push(r.clone());
+            }
+        }
+        let result = replay_run_in(run, policy, config, Some(&refs));
+        if let Some(r) = reference_of(run, result.stop_step) {
+            known.push((run.metric_name.clone(), run.higher_is_better, r));
+        }
+        out.push(result);
+    }
+    out
+}
+
+/// What a later run of the sweep may know of `run`: its oriented values up to `stop_step`,
+/// by share of its planned (last) step.
+fn reference_of(run: &CurveRun, stop_step: f64) -> Option<ReferenceRun> {
+    let plan = run.steps.last().copied().filter(|p| *p > 0.0)?;
+    let rows = run.steps.partition_point(|&s| s <= stop_step + 1e-9);
+    let shares: Vec<f64> = run.steps[..rows].iter().map(|s| s / plan).collect();
+    let oriented: Vec<f64> = run.metrics[..rows]
+        .iter()
+        .map(|&m| run.direction().orient(m))
+        .collect();
+    ReferenceRun::from_values(&shares, &oriented)
+}
+
+/// [`replay_run`] with the earlier runs of a sweep.
+fn replay_run_in(
+    run: &CurveRun,
+    policy: &mut dyn StopPolicy,
+    config: &ReplayConfig,
+    sweep: Option<&SweepReferences>,
+) -> RunReplay {
     policy.reset();
     let n = run.len();
     let direction = run.direction();
@@ -192,6 +242,9 @@ pub fn replay_run(run: &CurveRun, policy: &mut dyn StopPolicy, config: &ReplayCo
                 next_fit = ((fit_x.len() as f64 * config.refit_growth).ceil() as usize)
                     .max(fit_x.len() + 1);
                 last_fit_step = x;
+            } else {
+                // Between refits the recent trend is brought up to date (no refit).
+                forecast = forecaster.refresh(&fit_x, &fit_y);
             }
         }
         let obs = Observation {
@@ -206,6 +259,7 @@ pub fn replay_run(run: &CurveRun, policy: &mut dyn StopPolicy, config: &ReplayCo
             loss: None,
             direction,
             forecast: forecast.as_ref(),
+            sweep,
         };
         if let Decision::Stop(reason) = policy.observe(&obs) {
             stop = Some((i, reason));
