@@ -225,3 +225,98 @@ fn measure_rejects_empty_and_unrunnable_commands() -> Result<()> {
     }
     Ok(())
 }
+
+/// Pids of the live (not zombie) processes whose parent is `parent`.
+fn children_of(parent: u32) -> Vec<u32> {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            // /proc/PID/stat: "pid (comm) state ppid ..."; comm may hold spaces.
+            std::fs::read_to_string(format!("/proc/{pid}/stat"))
+                .ok()
+                .and_then(|s| {
+                    let rest = s.rsplit_once(')')?.1;
+                    let mut f = rest.split_whitespace();
+                    let state = f.next()?;
+                    let ppid: u32 = f.next()?.parse().ok()?;
+                    Some(ppid == parent && state != "Z")
+                })
+                .unwrap_or(false)
+        })
+        .collect()
+}
+
+fn alive(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|s| Some(s.rsplit_once(')')?.1.split_whitespace().next()? != "Z"))
+        .unwrap_or(false)
+}
+
+/// `snuffer measure -- sleep 30`, signalled once the command runs: the command must get the
+/// signal, be gone, and Snuffer must report and exit with its status.
+fn signal_measure(signal: libc::c_int) -> Result<(Option<i32>, String, u32)> {
+    use std::io::Read;
+    use std::time::{Duration, Instant};
+    let dir = tempfile::tempdir()?;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_snuffer"))
+        .args(["measure", "--", "sleep", "30"])
+        .env("SNUFFER_POWERCAP_ROOT", dir.path().join("none"))
+        .stderr(std::process::Stdio::piped())
+        .spawn()?;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let sleeper = loop {
+        if let Some(&pid) = children_of(child.id()).first() {
+            break pid;
+        }
+        anyhow::ensure!(Instant::now() < deadline, "the command never started");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    // SAFETY: signalling our own child process.
+    unsafe {
+        libc::kill(child.id() as libc::pid_t, signal);
+    }
+    let status = loop {
+        if let Some(s) = child.try_wait()? {
+            break s;
+        }
+        if Instant::now() > deadline {
+            child.kill()?;
+            // SAFETY: cleaning up the sleeper the test started.
+            unsafe {
+                libc::kill(sleeper as libc::pid_t, libc::SIGKILL);
+            }
+            anyhow::bail!("snuffer measure did not end after signal {signal}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let mut err = String::new();
+    if let Some(mut e) = child.stderr.take() {
+        e.read_to_string(&mut err)?;
+    }
+    Ok((status.code(), err, sleeper))
+}
+
+#[test]
+fn measure_passes_sigterm_on_to_the_command_and_exits_with_its_status() -> Result<()> {
+    let (code, err, sleeper) = signal_measure(libc::SIGTERM)?;
+    assert!(!alive(sleeper), "the command {sleeper} was left running");
+    assert_eq!(code, Some(128 + libc::SIGTERM), "{err}");
+    assert!(
+        err.contains("exited with 143"),
+        "the report is still printed: {err}"
+    );
+    Ok(())
+}
+
+#[test]
+fn measure_passes_a_sent_sigint_on_to_the_command() -> Result<()> {
+    let (code, err, sleeper) = signal_measure(libc::SIGINT)?;
+    assert!(!alive(sleeper), "the command {sleeper} was left running");
+    assert_eq!(code, Some(128 + libc::SIGINT), "{err}");
+    Ok(())
+}
