@@ -320,3 +320,51 @@ fn measure_passes_a_sent_sigint_on_to_the_command() -> Result<()> {
     assert_eq!(code, Some(128 + libc::SIGINT), "{err}");
     Ok(())
 }
+
+/// The field case: `snuffer measure -- sleep 1.2` while the counter (50 J on a 262 kJ range)
+/// is reset to 1000 µJ. Read as a wrap it made 262 093 J and 216 767 W "±5 % counter".
+#[test]
+fn measure_reports_a_counter_reset_as_bridged_not_as_a_wrap() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    zone(dir.path(), "intel-rapl:0", "package-0", 50_000_000)?;
+    let energy = dir.path().join("intel-rapl:0/energy_uj");
+    let child = Command::new(env!("CARGO_BIN_EXE_snuffer"))
+        .args(["measure", "--json", "--", "sleep", "1.2"])
+        .env("SNUFFER_POWERCAP_ROOT", dir.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()?;
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    std::fs::write(&energy, "1000\n")?;
+    let out = child.wait_with_output()?;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v = json(&out)?;
+    let pkg = domain(&v, "cpu-package:0").expect("package domain");
+    let joules = pkg["joules"].as_f64().unwrap_or(f64::NAN);
+    assert!(joules < 1.0, "nothing was drawn before the reset: {pkg}");
+    assert!(
+        v["mean_watts"].as_f64().is_some_and(|w| w < 1.0),
+        "{}",
+        v["mean_watts"]
+    );
+    assert_eq!(pkg["provenance"]["kind"], "estimated", "{pkg}");
+    assert!(
+        pkg["provenance"]["model"]
+            .as_str()
+            .is_some_and(|m| m.contains("reset")),
+        "{pkg}"
+    );
+    assert!(
+        pkg["uncertainty"].as_f64().is_some_and(|u| u >= 0.2),
+        "{pkg}"
+    );
+    assert_eq!(
+        v["provenance"]["kind"], "estimated",
+        "the total says so too: {v}"
+    );
+    Ok(())
+}
