@@ -135,10 +135,12 @@ fn validate(args: &Args) -> anyhow::Result<Settings> {
             args.level
         );
     }
-    if !(args.interval_scale.is_finite() && args.interval_scale > 0.0) {
+    let max_scale = snuffer_forecast::MAX_INTERVAL_SCALE;
+    if !(args.interval_scale > 0.0 && args.interval_scale <= max_scale) {
         anyhow::bail!(
-            "--interval-scale must be a positive number, got {}: 1 leaves the spreads as modelled, the default is {}",
-            args.interval_scale,
+            "--interval-scale must be a positive number up to {max_scale}, got {}: 1 leaves the \
+             spreads as modelled, the default is {}",
+            short(args.interval_scale),
             snuffer_forecast::DEFAULT_INTERVAL_SCALE
         );
     }
@@ -278,13 +280,16 @@ fn infer_bounds(direction: Direction, values: &[f64]) -> Bounds {
 }
 
 fn summarise(results: &[RunResult]) -> Summary {
-    let mut errs = Vec::new();
+    // A running mean: a sum of errors near 1e300 would overflow where their mean does not.
+    let mut mae = 0.0;
+    let mut m = 0usize;
     let mut covered = 0usize;
     let mut failed = 0usize;
     for r in results {
         match (r.predicted, r.actual) {
             (Some(p), Some(a)) => {
-                errs.push((p - a).abs());
+                m += 1;
+                mae += ((p - a).abs() - mae) / m as f64;
                 if r.lo.is_some_and(|lo| lo <= a) && r.hi.is_some_and(|hi| a <= hi) {
                     covered += 1;
                 }
@@ -293,9 +298,8 @@ fn summarise(results: &[RunResult]) -> Summary {
             _ => {}
         }
     }
-    let m = errs.len();
     Summary {
-        mae: (m > 0).then(|| errs.iter().sum::<f64>() / m as f64),
+        mae: (m > 0).then_some(mae),
         coverage: (m > 0).then(|| covered as f64 / m as f64),
         runs: results.len(),
         failed,
@@ -309,7 +313,7 @@ fn print_human(
     s: &Settings,
     worst: usize,
 ) {
-    let fmt = |v: Option<f64>| v.map_or("n/a".to_string(), |x| format!("{x:.4}"));
+    let fmt = |v: Option<f64>| v.map_or("n/a".to_string(), value4);
     println!(
         "{} runs, {} failed; fitted on the first {:.0} % of each run, method {:?}",
         summary.runs,
@@ -366,6 +370,25 @@ fn print_human(
                 r.error.as_deref().unwrap_or("")
             );
         }
+    }
+}
+
+/// A metric value with four decimals, in scientific notation when huge or tiny (1e308 is
+/// `1.0000e308`, not 309 digits).
+fn value4(x: f64) -> String {
+    if x != 0.0 && x.is_finite() && !(1e-4..1e9).contains(&x.abs()) {
+        format!("{x:.4e}")
+    } else {
+        format!("{x:.4}")
+    }
+}
+
+/// A setting as the user wrote it: plain, or scientific when huge or tiny.
+fn short(x: f64) -> String {
+    if x != 0.0 && x.is_finite() && !(1e-4..1e6).contains(&x.abs()) {
+        format!("{x:e}")
+    } else {
+        format!("{x}")
     }
 }
 

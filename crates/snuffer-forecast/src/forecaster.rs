@@ -4,7 +4,9 @@
 use crate::ensemble::{self, Data, Tuning, Warm};
 use crate::predictive::Core;
 use crate::scale::Scale;
-use crate::{Direction, Forecast, ForecastConfig, ForecastError, Method};
+use crate::{
+    Direction, Forecast, ForecastConfig, ForecastError, Method, MAX_ABS_VALUE, MAX_INTERVAL_SCALE,
+};
 
 /// Fits forecasts, warm-starting from its previous fit.
 #[derive(Debug, Clone)]
@@ -40,7 +42,9 @@ impl Forecaster {
     /// Fit the observed `(steps[i], values[i])` points (values in the metric's own units).
     ///
     /// Steps must be finite and strictly increasing, values finite and within the configured
-    /// bounds; otherwise the error names the first offending index. A constant curve, or one
+    /// bounds, both at most [`MAX_ABS_VALUE`] in magnitude (as the bounds); otherwise the
+    /// error names the first offending index. The configured interval scale must lie in
+    /// `[0, MAX_INTERVAL_SCALE]`. A constant curve, or one
     /// no family fits, gives a well-defined flat forecast ([`Forecast::method`] then says
     /// [`Method::LastValue`]). Warm-starts from the previous call's parameters when the new
     /// points extend the same curve.
@@ -157,14 +161,36 @@ fn validate(cfg: &ForecastConfig, steps: &[f64], values: &[f64]) -> Result<(), F
             got: steps.len(),
         });
     }
+    let scale = cfg.interval_scale;
+    if !(0.0..=MAX_INTERVAL_SCALE).contains(&scale) {
+        return Err(ForecastError::InvalidIntervalScale {
+            value: scale,
+            max: MAX_INTERVAL_SCALE,
+        });
+    }
     let lower = cfg.bounds.lower.unwrap_or(f64::NEG_INFINITY);
     let upper = cfg.bounds.upper.unwrap_or(f64::INFINITY);
-    if lower.is_nan() || upper.is_nan() || lower >= upper {
+    let huge = |b: Option<f64>| b.is_some_and(|b| !(b.abs() <= MAX_ABS_VALUE));
+    if lower.is_nan()
+        || upper.is_nan()
+        || lower >= upper
+        || huge(cfg.bounds.lower)
+        || huge(cfg.bounds.upper)
+    {
         return Err(ForecastError::InvalidBounds { lower, upper });
     }
+    let too_large = |what, index, value| ForecastError::TooLarge {
+        what,
+        index,
+        value,
+        limit: MAX_ABS_VALUE,
+    };
     for (i, (&s, &v)) in steps.iter().zip(values).enumerate() {
         if !s.is_finite() {
             return Err(ForecastError::NonFiniteStep { index: i, value: s });
+        }
+        if s.abs() > MAX_ABS_VALUE {
+            return Err(too_large("step", i, s));
         }
         if i > 0 && s <= steps[i - 1] {
             return Err(ForecastError::NonIncreasingStep {
@@ -179,6 +205,9 @@ fn validate(cfg: &ForecastConfig, steps: &[f64], values: &[f64]) -> Result<(), F
                 step: s,
                 value: v,
             });
+        }
+        if v.abs() > MAX_ABS_VALUE {
+            return Err(too_large("metric", i, v));
         }
         if v < lower || v > upper {
             return Err(ForecastError::OutOfBounds {

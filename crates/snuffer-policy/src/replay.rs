@@ -166,6 +166,10 @@ pub fn replay_run(run: &CurveRun, policy: &mut dyn StopPolicy, config: &ReplayCo
     let mut last_fit_step = f64::NEG_INFINITY;
     let refit_span = planned.map_or(f64::INFINITY, |p| p as f64 / 10.0);
     let mut stop: Option<(usize, StopReason)> = None;
+    // Why the forecaster failed last, and whether it ever succeeded: a run it cannot
+    // forecast (e.g. values beyond ±1e300) says so instead of silently never stopping.
+    let mut fit_error = None;
+    let mut fitted = false;
 
     for i in 0..n {
         let step = to_u64(run.steps[i]);
@@ -192,8 +196,15 @@ pub fn replay_run(run: &CurveRun, policy: &mut dyn StopPolicy, config: &ReplayCo
                 forecast = forecaster.fit(&fit_x, &fit_y).ok();
                 if forecast.is_none() {
                     forecaster = Forecaster::new(ForecastConfig::new(direction));
-                    forecast = forecaster.fit(&fit_x, &fit_y).ok();
+                    forecast = match forecaster.fit(&fit_x, &fit_y) {
+                        Ok(f) => Some(f),
+                        Err(e) => {
+                            fit_error = Some(e);
+                            None
+                        }
+                    };
                 }
+                fitted |= forecast.is_some();
                 next_fit = ((fit_x.len() as f64 * config.refit_growth).ceil() as usize)
                     .max(fit_x.len() + 1);
                 last_fit_step = x;
@@ -217,7 +228,15 @@ pub fn replay_run(run: &CurveRun, policy: &mut dyn StopPolicy, config: &ReplayCo
             break;
         }
     }
-    let note = if stop.is_none() { policy.note() } else { None };
+    let note = if stop.is_some() {
+        None
+    } else {
+        match (policy.note(), fit_error) {
+            (Some(n), _) => Some(n),
+            (None, Some(e)) if !fitted => Some(format!("no forecast could be fitted: {e}")),
+            (None, _) => None,
+        }
+    };
     let stop_row = stop.as_ref().map_or(n.saturating_sub(1), |s| s.0);
     score(
         run,
@@ -386,6 +405,24 @@ mod tests {
         assert_eq!(out.utility_capture, Some(0.0));
         assert_eq!(out.stop_step, 4.0);
         assert!(!out.stopped);
+    }
+
+    #[test]
+    fn a_run_the_forecaster_cannot_fit_says_why() {
+        let metrics = (0..10)
+            .map(|i| if i % 2 == 0 { 1e308 } else { -1e308 })
+            .collect();
+        let r = run(metrics, (1..=10).map(f64::from).collect(), true);
+        let mut p =
+            crate::MarginalGain::new(crate::MarginalGainConfig::new(crate::Tau::PerKwh(1.0)))
+                .unwrap();
+        let out = replay_run(&r, &mut p, &ReplayConfig::default());
+        assert!(!out.stopped);
+        let note = out.note.unwrap_or_default();
+        assert!(
+            note.contains("no forecast could be fitted") && note.contains("1e308"),
+            "{note}"
+        );
     }
 
     proptest! {
