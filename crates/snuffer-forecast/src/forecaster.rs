@@ -170,7 +170,7 @@ fn validate(cfg: &ForecastConfig, steps: &[f64], values: &[f64]) -> Result<(), F
     }
     let lower = cfg.bounds.lower.unwrap_or(f64::NEG_INFINITY);
     let upper = cfg.bounds.upper.unwrap_or(f64::INFINITY);
-    let huge = |b: Option<f64>| b.is_some_and(|b| !(b.abs() <= MAX_ABS_VALUE));
+    let huge = |b: Option<f64>| b.is_some_and(|b| b.is_nan() || b.abs() > MAX_ABS_VALUE);
     if lower.is_nan()
         || upper.is_nan()
         || lower >= upper
