@@ -5,6 +5,7 @@
 //! sees the same points, so the baselines are compared fairly) and predicts the metric at the
 //! run's last step. Runs are independent, so they are spread over the available cores.
 
+use crate::numbers::{fixed, short};
 use anyhow::Context;
 use serde::Serialize;
 use snuffer_forecast::{Bounds, Direction, ForecastConfig, Forecaster, Method};
@@ -313,7 +314,7 @@ fn print_human(
     s: &Settings,
     worst: usize,
 ) {
-    let fmt = |v: Option<f64>| v.map_or("n/a".to_string(), value4);
+    let fmt = |v: Option<f64>| v.map_or("n/a".to_string(), |x| fixed(x, 4));
     println!(
         "{} runs, {} failed; fitted on the first {:.0} % of each run, method {:?}",
         summary.runs,
@@ -370,25 +371,6 @@ fn print_human(
                 r.error.as_deref().unwrap_or("")
             );
         }
-    }
-}
-
-/// A metric value with four decimals, in scientific notation when huge or tiny (1e308 is
-/// `1.0000e308`, not 309 digits).
-fn value4(x: f64) -> String {
-    if x != 0.0 && x.is_finite() && !(1e-4..1e9).contains(&x.abs()) {
-        format!("{x:.4e}")
-    } else {
-        format!("{x:.4}")
-    }
-}
-
-/// A setting as the user wrote it: plain, or scientific when huge or tiny.
-fn short(x: f64) -> String {
-    if x != 0.0 && x.is_finite() && !(1e-4..1e6).contains(&x.abs()) {
-        format!("{x:e}")
-    } else {
-        format!("{x}")
     }
 }
 

@@ -14,6 +14,7 @@ mod compare;
 mod footprint;
 mod forecast;
 mod measure;
+mod numbers;
 mod plan;
 mod probe;
 mod replay;
