@@ -15,6 +15,7 @@ mod footprint;
 mod forecast;
 mod measure;
 mod numbers;
+mod pipeline;
 mod plan;
 mod probe;
 mod replay;

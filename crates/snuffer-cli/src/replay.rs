@@ -1,10 +1,15 @@
 //! `snuffer replay`: apply a stop policy to recorded learning curves and score it against
 //! the hindsight oracle (the policy code is the one the run tracker uses during training).
+//!
+//! Runs are independent: they are replayed on every core while the file is streamed
+//! ([`crate::pipeline`]), and reported in the order of their first appearance.
 
+use crate::numbers::fixed;
+use crate::pipeline;
 use anyhow::{bail, Context};
 use serde::Serialize;
 use snuffer_energy::{Joules, Watts};
-use snuffer_policy::curves::{read_curves, CurveRun, EnergyAssumptions};
+use snuffer_policy::curves::{EnergyAssumptions, Grouping, RunGroup};
 use snuffer_policy::replay::{replay_run, summarize, ReplayConfig, ReplaySummary, RunReplay};
 use snuffer_policy::{
     AnyOf, Divergence, MarginalGain, MarginalGainConfig, Never, Patience, PatienceConfig,
@@ -140,37 +145,51 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
     if args.policy == PolicyName::Target && args.target.is_none() {
         bail!("--policy target needs --target VALUE (the metric value to reach)");
     }
-    let runs = read_curves(&args.curves)
-        .with_context(|| format!("reading curves from {}", args.curves.display()))?;
-    if runs.is_empty() {
+    // Validate the policy settings once for every τ, before any replay.
+    for tau in &taus {
+        build_policy(&args, *tau)?;
+    }
+    let file = pipeline::scan(&args.curves, "replay")?;
+    if file.runs().is_empty() {
         bail!("{} holds no runs (only a header?)", args.curves.display());
     }
-    // Validate the policy settings once, before any replay.
-    build_policy(&args, taus[0])?;
-
-    let mut sweep = Vec::new();
-    for tau in &taus {
-        let config = ReplayConfig {
-            energy: EnergyAssumptions {
-                power: Watts(args.power_w),
-                step_energy: Joules(args.step_energy_j),
-            },
-            tau_per_kwh: *tau,
-            refit_growth: args.refit_growth,
-            forecasts: args.policy == PolicyName::Marginal,
-        };
-        let mut policy = build_policy(&args, *tau)?;
-        let results: Vec<RunReplay> = runs
-            .iter()
-            .map(|r: &CurveRun| replay_run(r, policy.as_mut(), &config))
-            .collect();
-        let summary = summarize(&results);
-        sweep.push(SweepEntry {
+    let configs: Vec<(Option<f64>, ReplayConfig)> = taus
+        .iter()
+        .map(|&tau| {
+            let config = ReplayConfig {
+                energy: EnergyAssumptions {
+                    power: Watts(args.power_w),
+                    step_energy: Joules(args.step_energy_j),
+                },
+                tau_per_kwh: tau,
+                refit_growth: args.refit_growth,
+                forecasts: args.policy == PolicyName::Marginal,
+            };
+            (tau, config)
+        })
+        .collect();
+    let mut per_tau: Vec<Vec<RunReplay>> = vec![Vec::with_capacity(file.runs().len()); taus.len()];
+    pipeline::in_order(
+        &file,
+        Grouping::Run,
+        "replay",
+        |group| replay_group(&args, &configs, group),
+        |_, replays| {
+            for (all, r) in per_tau.iter_mut().zip(replays?) {
+                all.push(r);
+            }
+            Ok(())
+        },
+    )?;
+    let mut sweep: Vec<SweepEntry> = taus
+        .iter()
+        .zip(per_tau)
+        .map(|(tau, runs)| SweepEntry {
             tau: tau.unwrap_or(f64::NAN),
-            runs: results,
-            summary,
-        });
-    }
+            summary: summarize(&runs),
+            runs,
+        })
+        .collect();
 
     if args.json {
         let text = if args.tau_sweep.is_some() {
@@ -189,6 +208,27 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
         }
     }
     Ok(0)
+}
+
+/// Replays each run of `group` once per τ of `configs`: one `Vec` (one replay per τ) per run.
+fn replay_group(
+    args: &Args,
+    configs: &[(Option<f64>, ReplayConfig)],
+    group: &RunGroup,
+) -> Vec<anyhow::Result<Vec<RunReplay>>> {
+    group
+        .runs
+        .iter()
+        .map(|(_, run)| {
+            configs
+                .iter()
+                .map(|(tau, config)| {
+                    let mut policy = build_policy(args, *tau)?;
+                    Ok(replay_run(run, policy.as_mut(), config))
+                })
+                .collect()
+        })
+        .collect()
 }
 
 fn build_policy(args: &Args, tau: Option<f64>) -> anyhow::Result<Box<dyn StopPolicy>> {
@@ -239,7 +279,7 @@ fn build_policy(args: &Args, tau: Option<f64>) -> anyhow::Result<Box<dyn StopPol
 }
 
 fn fmt_opt(v: Option<f64>) -> String {
-    v.map_or_else(|| "-".to_string(), |x| format!("{x:.4}"))
+    v.map_or_else(|| "-".to_string(), |x| fixed(x, 4))
 }
 
 fn print_table(e: &SweepEntry, show_tau: bool) {
