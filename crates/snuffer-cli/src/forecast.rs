@@ -285,16 +285,19 @@ fn infer_bounds(direction: Direction, values: &[f64]) -> Bounds {
 }
 
 fn summarise(results: &[RunResult]) -> Summary {
-    // A running mean: a sum of errors near 1e300 would overflow where their mean does not.
-    let mut mae = 0.0;
+    // The plain sum, and a running mean for when errors near 1e300 make the sum overflow
+    // where their mean does not.
+    let (mut sum, mut mae) = (0.0, 0.0);
     let mut m = 0usize;
     let mut covered = 0usize;
     let mut failed = 0usize;
     for r in results {
         match (r.predicted, r.actual) {
             (Some(p), Some(a)) => {
+                let e = (p - a).abs();
                 m += 1;
-                mae += ((p - a).abs() - mae) / m as f64;
+                sum += e;
+                mae += (e - mae) / m as f64;
                 if r.lo.is_some_and(|lo| lo <= a) && r.hi.is_some_and(|hi| a <= hi) {
                     covered += 1;
                 }
@@ -304,7 +307,7 @@ fn summarise(results: &[RunResult]) -> Summary {
         }
     }
     Summary {
-        mae: (m > 0).then_some(mae),
+        mae: (m > 0).then(|| if sum.is_finite() { sum / m as f64 } else { mae }),
         coverage: (m > 0).then(|| covered as f64 / m as f64),
         runs: results.len(),
         failed,
