@@ -11,7 +11,8 @@
 //! run, 32 runs per task, accuracy and loss curves with noise, plateaus and late jumps), not
 //! committed. Each measurement runs the release `snuffer` binary as a child with
 //! `RAYON_NUM_THREADS` set, its output to /dev/null, and reads the child's peak resident
-//! memory from `wait4`'s rusage (`ru_maxrss`). Replay uses the marginal policy at a relative
+//! memory and CPU time from `wait4`'s rusage (`ru_maxrss`, `ru_utime + ru_stime`; on a
+//! shared machine, CPU time per row is the steadier figure). Replay uses the marginal policy at a relative
 //! τ, the configuration whose cost matters (every run is refitted on its geometric cadence).
 //! The numbers are printed, never asserted: this is a measurement, not a test.
 
@@ -41,7 +42,11 @@ fn options() -> Result<Options, String> {
     while let Some(a) = args.next() {
         let mut value = |name: &str| args.next().ok_or(format!("{name} needs a value"));
         match a.as_str() {
-            "--rows" => o.rows = value("--rows")?.parse().map_err(|e| format!("--rows: {e}"))?,
+            "--rows" => {
+                o.rows = value("--rows")?
+                    .parse()
+                    .map_err(|e| format!("--rows: {e}"))?
+            }
             "--threads" => {
                 o.threads = value("--threads")?
                     .split(',')
@@ -55,7 +60,9 @@ fn options() -> Result<Options, String> {
                     .collect()
             }
             "--repeat" => {
-                o.repeat = value("--repeat")?.parse().map_err(|e| format!("--repeat: {e}"))?
+                o.repeat = value("--repeat")?
+                    .parse()
+                    .map_err(|e| format!("--repeat: {e}"))?
             }
             "--file" => o.file = Some(PathBuf::from(value("--file")?)),
             // `cargo bench` passes `--bench`; filters and other flags are not ours.
@@ -104,7 +111,10 @@ fn generate(path: &Path, rows: u64) -> std::io::Result<u64> {
         let rate = 0.02 + 0.2 * rng.unit();
         let noise = 0.002 + 0.01 * rng.unit();
         // A step learning-rate decay in a third of the runs: a plateau, then a jump.
-        let decay = rng.next().is_multiple_of(3).then(|| n / 2 + rng.next() % (n / 3));
+        let decay = rng
+            .next()
+            .is_multiple_of(3)
+            .then(|| n / 2 + rng.next() % (n / 3));
         let seconds = 20.0 + 40.0 * rng.unit();
         for e in 1..=n {
             let t = e as f64;
@@ -136,8 +146,17 @@ fn generate(path: &Path, rows: u64) -> std::io::Result<u64> {
     Ok(written)
 }
 
-/// Runs `snuffer ARGS` with `threads` rayon threads; wall time and peak RSS in bytes.
-fn measure(binary: &Path, args: &[&str], threads: usize) -> Result<(Duration, u64), String> {
+/// What one run of the binary cost.
+struct Cost {
+    wall: Duration,
+    /// User + system CPU time of the child.
+    cpu: Duration,
+    /// Peak resident memory, bytes.
+    peak: u64,
+}
+
+/// Runs `snuffer ARGS` with `threads` rayon threads.
+fn measure(binary: &Path, args: &[&str], threads: usize) -> Result<Cost, String> {
     let start = Instant::now();
     let child = Command::new(binary)
         .args(args)
@@ -170,8 +189,15 @@ fn measure(binary: &Path, args: &[&str], threads: usize) -> Result<(Duration, u6
         }
         return Err(format!("snuffer {args:?} failed: {err}"));
     }
-    // Linux reports ru_maxrss in KiB.
-    Ok((elapsed, usage.ru_maxrss.max(0) as u64 * 1024))
+    let tv = |t: libc::timeval| {
+        Duration::from_secs(t.tv_sec.max(0) as u64) + Duration::from_micros(t.tv_usec.max(0) as u64)
+    };
+    Ok(Cost {
+        wall: elapsed,
+        cpu: tv(usage.ru_utime) + tv(usage.ru_stime),
+        // Linux reports ru_maxrss in KiB.
+        peak: usage.ru_maxrss.max(0) as u64 * 1024,
+    })
 }
 
 fn main() {
@@ -197,7 +223,10 @@ fn run() -> Result<(), String> {
     let text = std::fs::File::open(&path).map_err(|e| e.to_string())?;
     let rows = {
         use std::io::BufRead;
-        std::io::BufReader::new(text).lines().count().saturating_sub(1) as f64
+        std::io::BufReader::new(text)
+            .lines()
+            .count()
+            .saturating_sub(1) as f64
     };
     let p = path.to_string_lossy().into_owned();
     println!(
@@ -207,8 +236,16 @@ fn run() -> Result<(), String> {
         path.display()
     );
     println!(
-        "{:<9} {:>7} {:>5} {:>9} {:>11} {:>10} {:>10} {:>8}",
-        "command", "threads", "try", "seconds", "rows/s", "peak MB", "peak/file", "speed-up"
+        "{:<9} {:>7} {:>5} {:>9} {:>9} {:>11} {:>10} {:>10} {:>8}",
+        "command",
+        "threads",
+        "try",
+        "seconds",
+        "cpu s",
+        "rows/s",
+        "peak MB",
+        "peak/file",
+        "speed-up"
     );
     for command in &o.commands {
         let args: Vec<&str> = match command.as_str() {
@@ -232,20 +269,21 @@ fn run() -> Result<(), String> {
         let mut base: Option<f64> = None;
         for &threads in &o.threads {
             for attempt in 1..=o.repeat.max(1) {
-                let (t, peak) = measure(&binary, &args, threads)?;
-                let rate = rows / t.as_secs_f64();
+                let c = measure(&binary, &args, threads)?;
+                let rate = rows / c.wall.as_secs_f64();
                 if threads == o.threads[0] && attempt == 1 {
                     base = Some(rate);
                 }
                 println!(
-                    "{:<9} {:>7} {:>5} {:>9.1} {:>11.0} {:>10.1} {:>10.2} {:>7.2}×",
+                    "{:<9} {:>7} {:>5} {:>9.1} {:>9.1} {:>11.0} {:>10.1} {:>10.2} {:>7.2}×",
                     command,
                     threads,
                     attempt,
-                    t.as_secs_f64(),
+                    c.wall.as_secs_f64(),
+                    c.cpu.as_secs_f64(),
                     rate,
-                    peak as f64 / 1e6,
-                    peak as f64 / bytes as f64,
+                    c.peak as f64 / 1e6,
+                    c.peak as f64 / bytes as f64,
                     base.map_or(1.0, |b| rate / b)
                 );
             }

@@ -294,7 +294,14 @@ fn many_threads_give_the_one_thread_output_in_file_order() -> anyhow::Result<()>
     };
     let commands: [&[&str]; 2] = [
         &[
-            "replay", "--curves", p, "--policy", "marginal", "--tau-sweep", "0.5,5", "--json",
+            "replay",
+            "--curves",
+            p,
+            "--policy",
+            "marginal",
+            "--tau-sweep",
+            "0.5,5",
+            "--json",
         ],
         &["forecast", "--curves", p, "--observed", "0.3", "--json"],
     ];
@@ -315,7 +322,11 @@ fn many_threads_give_the_one_thread_output_in_file_order() -> anyhow::Result<()>
         let ids: Vec<&str> = runs.iter().filter_map(|r| r["run_id"].as_str()).collect();
         let want: Vec<String> = (0..12).map(|r| format!("run{r:02}")).collect();
         assert_eq!(ids, want, "{command:?}");
-        assert!(four.stderr.is_empty(), "{}", String::from_utf8_lossy(&four.stderr));
+        assert!(
+            four.stderr.is_empty(),
+            "{}",
+            String::from_utf8_lossy(&four.stderr)
+        );
     }
     Ok(())
 }
