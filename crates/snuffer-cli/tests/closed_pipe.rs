@@ -19,10 +19,6 @@ const CURVES: &str = "source,task,run_id,step,metric,metric_name,higher_is_bette
 const INTENSITY: &str = "timestamp,g_per_kwh\n2024-05-01T00:00:00Z,300\n\
     2024-05-01T01:00:00Z,100\n2024-05-01T02:00:00Z,200\n2024-05-01T03:00:00Z,400\n";
 
-fn s(t: &str) -> &std::ffi::OsStr {
-    t.as_ref()
-}
-
 /// One invocation per output form of each subcommand, keyed by the subcommand's name.
 fn cases(dir: &Path) -> Result<Vec<(&'static str, Vec<OsString>)>> {
     let curves = dir.join("curves.csv");
@@ -31,124 +27,55 @@ fn cases(dir: &Path) -> Result<Vec<(&'static str, Vec<OsString>)>> {
     std::fs::write(&intensity, INTENSITY)?;
     let run_a = dir.join("run-a");
     let run_b = dir.join("run-b");
-    SyntheticRun {
-        steps: 300,
-        ..SyntheticRun::default()
+    for (run, stopped) in [(&run_a, false), (&run_b, true)] {
+        SyntheticRun {
+            stopped,
+            steps: 300,
+            ..SyntheticRun::default()
+        }
+        .write(run)?;
     }
-    .write(&run_a)?;
-    SyntheticRun {
-        stopped: true,
-        steps: 300,
-        ..SyntheticRun::default()
-    }
-    .write(&run_b)?;
-    let c = curves.as_os_str();
-    let i = intensity.as_os_str();
-    let a = |v: &[&std::ffi::OsStr]| v.iter().map(|s| s.to_os_string()).collect::<Vec<_>>();
-    Ok(vec![
-        ("probe", a(&[s("probe"), s("--window-ms"), s("100")])),
-        (
-            "probe",
-            a(&[s("probe"), s("--json"), s("--window-ms"), s("100")]),
-        ),
-        (
-            "measure",
-            a(&[s("measure"), s("--json"), s("--"), s("true")]),
-        ),
-        (
-            "forecast",
-            a(&[s("forecast"), s("--curves"), c, s("--observed"), s("0.5")]),
-        ),
-        (
-            "forecast",
-            a(&[
-                s("forecast"),
-                s("--curves"),
-                c,
-                s("--observed"),
-                s("0.5"),
-                s("--json"),
-            ]),
-        ),
-        (
-            "replay",
-            a(&[s("replay"), s("--curves"), c, s("--policy"), s("never")]),
-        ),
-        (
-            "replay",
-            a(&[
-                s("replay"),
-                s("--curves"),
-                c,
-                s("--policy"),
-                s("patience"),
-                s("--json"),
-            ]),
-        ),
-        ("footprint", a(&[s("footprint"), s("--list-regions")])),
-        (
-            "footprint",
-            a(&[s("footprint"), s("--list-regions"), s("--json")]),
-        ),
-        (
-            "footprint",
-            a(&[
-                s("footprint"),
-                s("--kwh"),
-                s("12"),
-                s("--region"),
-                s("FR"),
-                s("--json"),
-            ]),
-        ),
-        (
-            "footprint",
-            a(&[s("footprint"), s("--kwh"), s("12"), s("--region"), s("FR")]),
-        ),
+    let (c, i) = (curves.to_string_lossy(), intensity.to_string_lossy());
+    let (a, b) = (run_a.to_string_lossy(), run_b.to_string_lossy());
+    // Subcommands with a text and a `--json` form.
+    let both: [(&'static str, Vec<&str>); 6] = [
+        ("probe", vec!["--window-ms", "100"]),
+        ("forecast", vec!["--curves", &c, "--observed", "0.5"]),
+        ("replay", vec!["--curves", &c, "--policy", "patience"]),
+        ("footprint", vec!["--kwh", "12", "--region", "FR"]),
         (
             "plan",
-            a(&[
-                s("plan"),
-                s("--intensity"),
-                i,
-                s("--energy-kwh"),
-                s("1"),
-                s("--duration"),
-                s("1h"),
-                s("--now"),
-                s("2024-05-01T00:00:00Z"),
-            ]),
+            vec![
+                "--intensity",
+                &i,
+                "--energy-kwh",
+                "1",
+                "--duration",
+                "1h",
+                "--now",
+                "2024-05-01T00:00:00Z",
+            ],
         ),
-        (
-            "plan",
-            a(&[
-                s("plan"),
-                s("--intensity"),
-                i,
-                s("--energy-kwh"),
-                s("1"),
-                s("--duration"),
-                s("1h"),
-                s("--now"),
-                s("2024-05-01T00:00:00Z"),
-                s("--json"),
-            ]),
-        ),
-        ("report", a(&[s("report"), run_a.as_os_str()])),
-        (
-            "compare",
-            a(&[s("compare"), run_a.as_os_str(), run_b.as_os_str()]),
-        ),
-        (
-            "compare",
-            a(&[
-                s("compare"),
-                s("--json"),
-                run_a.as_os_str(),
-                run_b.as_os_str(),
-            ]),
-        ),
-    ])
+        ("compare", vec![&a, &b]),
+    ];
+    let mut cases = Vec::new();
+    let os = |name: &str, rest: &[&str]| -> Vec<OsString> {
+        std::iter::once(name)
+            .chain(rest.iter().copied())
+            .map(OsString::from)
+            .collect()
+    };
+    for (name, rest) in &both {
+        cases.push((*name, os(name, rest)));
+        let mut json = rest.clone();
+        json.push("--json");
+        cases.push((*name, os(name, &json)));
+    }
+    cases.push(("footprint", os("footprint", &["--list-regions"])));
+    cases.push(("footprint", os("footprint", &["--list-regions", "--json"])));
+    cases.push(("measure", os("measure", &["--json", "--", "true"])));
+    cases.push(("report", os("report", &[&a])));
+    Ok(cases)
 }
 
 #[test]

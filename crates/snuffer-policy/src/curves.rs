@@ -365,12 +365,21 @@ impl Building {
         self.run.steps.len()
     }
 
-    /// Add a row of this run.
-    pub(crate) fn push(&mut self, row: &Row<'_>) {
+    /// Add a row of this run; an error when its direction differs from the run's.
+    pub(crate) fn push(&mut self, row: &Row<'_>, origin: &str) -> Result<(), PolicyError> {
+        if self.higher_is_better() != row.higher_is_better {
+            return Err(direction_change(
+                origin,
+                row,
+                self.first_line,
+                self.higher_is_better(),
+            ));
+        }
         self.run.steps.push(row.step);
         self.run.metrics.push(row.metric);
         self.times.push(row.time);
         self.energies.push(row.energy);
+        Ok(())
     }
 }
 
@@ -393,16 +402,7 @@ fn read_curves_named<R: Read>(reader: R, origin: &str) -> Result<Vec<CurveRun>, 
                 building.len() - 1
             }
         };
-        let b = &mut building[slot];
-        if b.higher_is_better() != row.higher_is_better {
-            return Err(direction_change(
-                origin,
-                &row,
-                b.first_line,
-                b.higher_is_better(),
-            ));
-        }
-        b.push(&row);
+        building[slot].push(&row, origin)?;
     }
     Ok(building.into_iter().map(finish).collect())
 }

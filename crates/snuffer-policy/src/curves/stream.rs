@@ -290,15 +290,7 @@ impl RunGroups<'_> {
                 .building
                 .entry(i)
                 .or_insert_with(|| Building::new(&row));
-            if b.higher_is_better() != row.higher_is_better {
-                return Err(direction_change(
-                    origin,
-                    &row,
-                    b.first_line,
-                    b.higher_is_better(),
-                ));
-            }
-            b.push(&row);
+            b.push(&row, origin)?;
             let line = row.line;
             if b.len() > file.runs[i].rows {
                 return Err(file.changed(line, "more rows for a run than the first pass"));
