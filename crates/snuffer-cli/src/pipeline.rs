@@ -71,7 +71,7 @@ where
 {
     let pb = bar(
         file.rows(),
-        "{prefix}: [{bar:30}] {human_pos}/{human_len} rows ({per_sec}, {eta} left)",
+        "{prefix}: [{bar:30}] {human_pos}/{human_len} rows ({per_sec:0}, {eta} left)",
         what,
     );
     let window = IN_FLIGHT_PER_THREAD * rayon::current_num_threads().max(1);
