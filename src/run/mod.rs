@@ -496,6 +496,7 @@ impl Run {
                     loss: self.loss,
                     direction: self.direction,
                     forecast: if refitted { self.curve.latest() } else { None },
+                    sweep: None,
                 });
                 (d, policy.take_warnings())
             }
@@ -572,7 +573,6 @@ impl Run {
             loss: self.loss,
             best: self.best,
             forecast: latest.as_ref(),
-            sweep: None,
             gain_per_kwh: self.display_gain_per_kwh(step, report.total.0),
             tau_per_kwh: self.latest_marginal().map(|m| m.tau_per_kwh).or(self.tau),
             stop: self.stop.as_ref().map(|s| &s.reason),

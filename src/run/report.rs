@@ -48,7 +48,7 @@ impl Run {
     /// it reports one, else the forecast's optimistic gain to the planned end
     /// over the energy the rest of the run will cost.
     pub(super) fn display_gain_per_kwh(&self, step: u64, energy_j: f64) -> Option<f64> {
-        if let Some(g) = self.latest_marginal().map(|m| m.optimistic_rate_per_kwh) {
+        if let Some(g) = self.latest_marginal().map(|m| m.gain_rate_per_kwh) {
             return Some(g);
         }
         let f = self.curve.latest()?;

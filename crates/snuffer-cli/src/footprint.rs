@@ -1,5 +1,6 @@
 //! `snuffer footprint`: convert energy into CO2e and water.
 
+use crate::numbers::{fixed, short};
 use anyhow::Context;
 use snuffer_energy::Joules;
 use snuffer_footprint::regions::CLOUD_REGIONS;
@@ -76,6 +77,26 @@ pub(crate) fn parse_duration(s: &str) -> Result<Duration, String> {
         .map_err(|e| format!("`{s}` is not a duration ({e}); write e.g. `90m`, `4h` or `1h 30m`"))
 }
 
+/// The energy of a `flag` given in kWh, checked: finite, ≥ 0, and small enough to be
+/// expressed in joules (at most about 5e301 kWh); errors name the flag and the value given.
+pub(crate) fn energy_kwh(flag: &str, kwh: f64) -> anyhow::Result<Joules> {
+    if !(kwh.is_finite() && kwh >= 0.0) {
+        anyhow::bail!(
+            "{flag} {}: energy must be a finite number ≥ 0 kWh",
+            short(kwh)
+        );
+    }
+    let energy = Joules::from_kwh(kwh);
+    if !energy.0.is_finite() {
+        anyhow::bail!(
+            "{flag} {}: too large; energy is counted in joules, which caps it at {} kWh",
+            short(kwh),
+            fixed(f64::MAX / Joules::from_kwh(1.0).0, 2)
+        );
+    }
+    Ok(energy)
+}
+
 /// Run the command; returns the exit code.
 pub fn run(args: Args) -> anyhow::Result<u8> {
     if args.list_regions {
@@ -85,11 +106,8 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
     let kwh = args
         .kwh
         .context("--kwh is required (the energy to convert, in kWh)")?;
-    if !(kwh.is_finite() && kwh >= 0.0) {
-        anyhow::bail!("--kwh {kwh}: energy must be a finite number ≥ 0 kWh");
-    }
+    let energy = energy_kwh("--kwh", kwh)?;
     let cfg = config(&args)?;
-    let energy = Joules::from_kwh(kwh);
     let fp = run_footprint(&cfg, energy, args.duration.unwrap_or_default(), None)
         .context("cannot compute the footprint")?;
     if args.json {
@@ -114,21 +132,28 @@ fn config(args: &Args) -> anyhow::Result<FootprintConfig> {
         .with_water(args.wue, args.grid_water)
         .context("--wue / --grid-water")?;
     for spec in &args.hardware {
-        let (name, count) = match spec.split_once('=') {
-            Some((n, c)) => (
-                n,
-                c.trim().parse::<u32>().with_context(|| {
-                    format!("--hardware {spec}: count `{c}` is not a whole number")
-                })?,
-            ),
-            None => (spec.as_str(), 1),
-        };
-        cfg = cfg.with_hardware(HardwareProfile::preset(name)?, count);
+        let (profile, count) = parse_hardware(spec)?;
+        cfg = cfg.with_hardware(profile, count);
     }
     if let Some(life) = args.service_life {
         cfg = cfg.with_service_life(life)?;
     }
     Ok(cfg)
+}
+
+/// Parses one `--hardware` value: `NAME` (one device) or `NAME=COUNT`.
+fn parse_hardware(spec: &str) -> anyhow::Result<(HardwareProfile, u32)> {
+    let (name, count) = match spec.split_once('=') {
+        Some((n, c)) => (
+            n,
+            c.trim()
+                .parse::<u32>()
+                .with_context(|| format!("--hardware {spec}: count `{c}` is not a whole number"))?,
+        ),
+        None => (spec, 1),
+    };
+    let profile = HardwareProfile::preset(name).with_context(|| format!("--hardware {spec}"))?;
+    Ok((profile, count))
 }
 
 fn print_human(fp: &RunFootprint) {
@@ -138,12 +163,16 @@ fn print_human(fp: &RunFootprint) {
         _ => String::new(),
     };
     println!(
-        "energy       {:.4} kWh IT × PUE {:.2} = {:.4} kWh from the grid",
-        fp.it_energy_kwh, fp.pue, fp.facility_energy_kwh
+        "energy       {} kWh IT × PUE {} = {} kWh from the grid",
+        fixed(fp.it_energy_kwh, 4),
+        fixed(fp.pue, 2),
+        fixed(fp.facility_energy_kwh, 4)
     );
     println!(
-        "intensity    {:.1} ± {:.1} g CO2e/kWh ({place}{})",
-        i.intensity.0, i.sd.0, i.data
+        "intensity    {} ± {} g CO2e/kWh ({place}{})",
+        fixed(i.intensity.0, 1),
+        fixed(i.sd.0, 1),
+        i.data
     );
     println!("operational  {}", fp.operational);
     if !fp.embodied.devices.is_empty() {
@@ -188,4 +217,55 @@ fn list_regions(json: bool) -> anyhow::Result<()> {
         .collect();
     println!("cloud regions accepted by --region: {}", clouds.join(", "));
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use snuffer_footprint::embodied::PRESETS;
+
+    proptest! {
+        /// `--hardware`: any text parses or gives an error naming it; every preset with any
+        /// count (any case, `_` for `-`) parses to that preset and count.
+        #[test]
+        fn hardware_specs_parse_or_name_the_spec(
+            junk in ".{0,24}",
+            i in 0..PRESETS.len(),
+            count in proptest::option::of(any::<u32>()),
+            upper in any::<bool>(),
+        ) {
+            if let Err(e) = parse_hardware(&junk) {
+                prop_assert!(format!("{e:#}").contains("--hardware"), "{e:#}");
+            }
+            let name = if upper { PRESETS[i].to_uppercase().replace('-', "_") } else { PRESETS[i].to_string() };
+            let spec = match count {
+                Some(c) => format!("{name}={c}"),
+                None => name,
+            };
+            let parsed = parse_hardware(&spec);
+            prop_assert!(parsed.is_ok(), "{spec}: {:?}", parsed.err());
+            if let Ok((profile, n)) = parsed {
+                prop_assert_eq!(n, count.unwrap_or(1));
+                prop_assert_eq!(profile, HardwareProfile::preset(PRESETS[i]).unwrap());
+            }
+        }
+
+        /// `--duration`: any text parses or gives an error quoting it; hours, minutes and
+        /// seconds written out read back exactly.
+        #[test]
+        fn durations_parse_exactly_or_quote_the_input(
+            junk in ".{0,16}",
+            h in 0u64..10_000,
+            m in 0u64..60,
+            s in 0u64..60,
+        ) {
+            if let Err(e) = parse_duration(&junk) {
+                prop_assert!(e.contains(&format!("`{junk}`")), "{e}");
+            }
+            let text = format!(" {h}h {m}m {s}s ");
+            prop_assert_eq!(parse_duration(&text), Ok(Duration::from_secs(3600 * h + 60 * m + s)));
+            prop_assert_eq!(parse_duration(&format!("{m}min")), Ok(Duration::from_secs(60 * m)));
+        }
+    }
 }

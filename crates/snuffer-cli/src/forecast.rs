@@ -3,12 +3,15 @@
 //! For each run (one `(task, run_id)` of a curves CSV) the forecaster sees the first
 //! `max(ceil(FRACTION × n), 3)` points (3 being the fewest the ensemble needs; every method
 //! sees the same points, so the baselines are compared fairly) and predicts the metric at the
-//! run's last step. Runs are independent, so they are spread over the available cores.
+//! run's last step. Runs are independent: they are forecast on every core while the file is
+//! streamed ([`crate::pipeline`]), and reported in the order of their first appearance.
 
+use crate::numbers::{fixed, short};
+use crate::pipeline;
 use anyhow::Context;
 use serde::Serialize;
 use snuffer_forecast::{Bounds, Direction, ForecastConfig, Forecaster, Method};
-use snuffer_policy::curves::{read_curves, CurveRun};
+use snuffer_policy::curves::{CurveRun, Grouping};
 use std::path::PathBuf;
 
 /// Fewest points any run is fitted on (the ensemble's minimum).
@@ -94,6 +97,9 @@ struct RunResult {
     actual: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     error: Option<String>,
+    /// Range of the run's finite values (for ranking errors in the text form; not printed).
+    #[serde(skip)]
+    range: f64,
 }
 
 #[derive(Debug, Serialize)]
@@ -113,9 +119,24 @@ struct Output {
 /// Run the command; returns the exit code.
 pub fn run(args: Args) -> anyhow::Result<u8> {
     let settings = validate(&args)?;
-    let runs = read_curves(&args.curves)
-        .with_context(|| format!("reading curves from {}", args.curves.display()))?;
-    let results = forecast_all(&runs, &settings);
+    let file = pipeline::scan(&args.curves, "forecast")?;
+    let mut results = Vec::with_capacity(file.runs().len());
+    pipeline::in_order(
+        &file,
+        Grouping::Run,
+        "forecast",
+        |group| {
+            group
+                .runs
+                .iter()
+                .map(|(_, run)| forecast_run(run, &settings))
+                .collect()
+        },
+        |_, r| {
+            results.push(r);
+            Ok(())
+        },
+    )?;
     let summary = summarise(&results);
     if args.json {
         let out = Output {
@@ -124,7 +145,7 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
         };
         println!("{}", serde_json::to_string(&out)?);
     } else {
-        print_human(&runs, &results, &summary, &settings, args.worst);
+        print_human(&results, &summary, &settings, args.worst);
     }
     Ok(0)
 }
@@ -142,10 +163,12 @@ fn validate(args: &Args) -> anyhow::Result<Settings> {
             args.level
         );
     }
-    if !(args.interval_scale.is_finite() && args.interval_scale > 0.0) {
+    let max_scale = snuffer_forecast::MAX_INTERVAL_SCALE;
+    if !(args.interval_scale > 0.0 && args.interval_scale <= max_scale) {
         anyhow::bail!(
-            "--interval-scale must be a positive number, got {}: 1 leaves the spreads as modelled, the default is {}",
-            args.interval_scale,
+            "--interval-scale must be a positive number up to {max_scale}, got {}: 1 leaves the \
+             spreads as modelled, the default is {}",
+            short(args.interval_scale),
             snuffer_forecast::DEFAULT_INTERVAL_SCALE
         );
     }
@@ -155,27 +178,6 @@ fn validate(args: &Args) -> anyhow::Result<Settings> {
         method: args.method.into(),
         interval_scale: args.interval_scale,
         tuning: crate::tuning_arg::parse(args.tuning.as_deref())?,
-    })
-}
-
-fn forecast_all(runs: &[CurveRun], s: &Settings) -> Vec<RunResult> {
-    let threads = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1)
-        .clamp(1, 16);
-    let chunk = runs.len().div_ceil(threads).max(1);
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = runs
-            .chunks(chunk)
-            .map(|part| scope.spawn(move || part.iter().map(|r| forecast_run(r, s)).collect()))
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| {
-                // A panic in a worker is a bug; surface it as a failed chunk rather than abort.
-                h.join().unwrap_or_else(|_| Vec::<RunResult>::new())
-            })
-            .collect()
     })
 }
 
@@ -191,6 +193,10 @@ fn forecast_run(run: &CurveRun, s: &Settings) -> RunResult {
     let k = observed_points(n, s.observed);
     let last_step = run.steps.last().copied().unwrap_or(f64::NAN);
     let actual = run.metrics.last().copied().filter(|v| v.is_finite());
+    let finite = run.metrics.iter().filter(|v| v.is_finite());
+    let (lo, hi) = finite.fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), &v| {
+        (l.min(v), h.max(v))
+    });
     let mut out = RunResult {
         task: run.task.clone(),
         run_id: run.run_id.clone(),
@@ -201,6 +207,7 @@ fn forecast_run(run: &CurveRun, s: &Settings) -> RunResult {
         hi: None,
         actual,
         error: None,
+        range: (hi - lo).max(1e-12),
     };
     match fit_prefix(run, k, s) {
         Ok((p, lo, hi)) => {
@@ -272,13 +279,19 @@ fn prepare(
 }
 
 fn summarise(results: &[RunResult]) -> Summary {
-    let mut errs = Vec::new();
+    // The plain sum, and a running mean for when errors near 1e300 make the sum overflow
+    // where their mean does not.
+    let (mut sum, mut mae) = (0.0, 0.0);
+    let mut m = 0usize;
     let mut covered = 0usize;
     let mut failed = 0usize;
     for r in results {
         match (r.predicted, r.actual) {
             (Some(p), Some(a)) => {
-                errs.push((p - a).abs());
+                let e = (p - a).abs();
+                m += 1;
+                sum += e;
+                mae += (e - mae) / m as f64;
                 if r.lo.is_some_and(|lo| lo <= a) && r.hi.is_some_and(|hi| a <= hi) {
                     covered += 1;
                 }
@@ -287,23 +300,16 @@ fn summarise(results: &[RunResult]) -> Summary {
             _ => {}
         }
     }
-    let m = errs.len();
     Summary {
-        mae: (m > 0).then(|| errs.iter().sum::<f64>() / m as f64),
+        mae: (m > 0).then(|| if sum.is_finite() { sum / m as f64 } else { mae }),
         coverage: (m > 0).then(|| covered as f64 / m as f64),
         runs: results.len(),
         failed,
     }
 }
 
-fn print_human(
-    runs: &[CurveRun],
-    results: &[RunResult],
-    summary: &Summary,
-    s: &Settings,
-    worst: usize,
-) {
-    let fmt = |v: Option<f64>| v.map_or("n/a".to_string(), |x| format!("{x:.4}"));
+fn print_human(results: &[RunResult], summary: &Summary, s: &Settings, worst: usize) {
+    let fmt = |v: Option<f64>| v.map_or("n/a".to_string(), |x| fixed(x, 4));
     println!(
         "{} runs, {} failed; fitted on the first {:.0} % of each run, method {:?}",
         summary.runs,
@@ -320,16 +326,7 @@ fn print_human(
     // Rank by error relative to the run's own range so that perplexities do not drown accuracies.
     let mut ranked: Vec<(f64, &RunResult)> = results
         .iter()
-        .zip(runs)
-        .filter_map(|(r, run)| {
-            let (p, a) = (r.predicted?, r.actual?);
-            let finite = run.metrics.iter().filter(|v| v.is_finite());
-            let (lo, hi) = finite.fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), &v| {
-                (l.min(v), h.max(v))
-            });
-            let range = (hi - lo).max(1e-12);
-            Some(((p - a).abs() / range, r))
-        })
+        .filter_map(|r| Some(((r.predicted? - r.actual?).abs() / r.range, r)))
         .collect();
     ranked.sort_by(|a, b| b.0.total_cmp(&a.0));
     if worst > 0 && !ranked.is_empty() {

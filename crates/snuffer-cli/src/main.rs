@@ -3,6 +3,9 @@
 //! Each subcommand lives in its own module with its clap `Args` and a `run`
 //! function returning the process exit code; this file only dispatches and
 //! prints errors with their whole chain.
+//!
+//! Output to a closed pipe (`snuffer footprint --list-regions | head -1`) ends the
+//! process quietly, as it does for `cat` or `grep`: see [`quiet_on_closed_pipe`].
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -12,6 +15,8 @@ mod footprint;
 mod forecast;
 mod marginal;
 mod measure;
+mod numbers;
+mod pipeline;
 mod plan;
 mod probe;
 mod replay;
@@ -49,7 +54,26 @@ enum Command {
     Whatif(whatif::Args),
 }
 
+/// Restore the default action of SIGPIPE, which the Rust runtime ignores.
+///
+/// With SIGPIPE ignored, a write to a pipe whose reader has gone (`| head`) returns
+/// `BrokenPipe` and `println!` panics with a backtrace ("failed printing to stdout"). With
+/// the default action the kernel ends the process quietly at that write, as for every
+/// Unix filter, whichever subcommand (present or future) was writing and on whichever
+/// thread. The shell sees status 141 (128 + SIGPIPE). Sockets are not affected: the
+/// standard library writes to them with `MSG_NOSIGNAL`, so a Prometheus client that hangs
+/// up never ends `snuffer measure`. Children started by `snuffer measure` get the default
+/// action anyway (the standard library resets it before `exec`).
+fn quiet_on_closed_pipe() {
+    // SAFETY: installing SIG_DFL has no memory-safety preconditions; it runs first in
+    // `main`, before any other thread exists.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+}
+
 fn main() -> ExitCode {
+    quiet_on_closed_pipe();
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Probe(a) => probe::run(a),

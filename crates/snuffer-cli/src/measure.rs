@@ -7,6 +7,10 @@
 //! killed). The CPU estimate covers the command's process tree: live
 //! descendants are read from /proc while it runs, and the exact total comes
 //! from `wait4`'s rusage once it is reaped.
+//!
+//! SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1 and SIGUSR2 sent to Snuffer are passed on to
+//! the command (see [`forward`]), so a batch system that stops the job stops the command,
+//! and Snuffer still reports and exits with the command's status.
 
 use anyhow::{bail, Context};
 use serde::Serialize;
@@ -16,6 +20,8 @@ use snuffer_energy::{
 };
 use std::io::ErrorKind;
 use std::time::{Duration, Instant};
+
+mod forward;
 
 /// Arguments of `snuffer measure`.
 #[derive(Debug, clap::Args)]
@@ -72,7 +78,32 @@ struct Exit {
     cpu: Duration,
 }
 
-fn wait_child(pid: libc::pid_t) -> anyhow::Result<Exit> {
+/// Wait for the command to end, stop forwarding signals to its pid, then reap it (its
+/// rusage gives the tree's exact CPU time).
+fn wait_child(pid: libc::pid_t, forwarding: &forward::Forwarding) -> anyhow::Result<Exit> {
+    // First wait without reaping: until the zombie is reaped its pid cannot be reused, so a
+    // late signal can never reach an unrelated process.
+    loop {
+        // SAFETY: siginfo_t is plain data; zeroed is a valid value.
+        let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
+        // SAFETY: valid pointer to a local siginfo_t.
+        let rc = unsafe {
+            libc::waitid(
+                libc::P_PID,
+                pid as libc::id_t,
+                &mut info,
+                libc::WEXITED | libc::WNOWAIT,
+            )
+        };
+        if rc == 0 {
+            break;
+        }
+        let err = std::io::Error::last_os_error();
+        if err.kind() != ErrorKind::Interrupted {
+            return Err(err).context("waiting for the command");
+        }
+    }
+    forwarding.child_ended();
     let mut status: libc::c_int = 0;
     // SAFETY: rusage is plain data; zeroed is a valid value.
     let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
@@ -103,17 +134,6 @@ fn wait_child(pid: libc::pid_t) -> anyhow::Result<Exit> {
     })
 }
 
-/// Ignore (or restore) SIGINT and SIGQUIT in Snuffer, so that Ctrl-C stops the
-/// command (which gets the signal from the terminal) and Snuffer still reports.
-fn ignore_terminal_signals(ignore: bool) {
-    let action = if ignore { libc::SIG_IGN } else { libc::SIG_DFL };
-    // SAFETY: installing SIG_IGN/SIG_DFL has no memory-safety preconditions.
-    unsafe {
-        libc::signal(libc::SIGINT, action);
-        libc::signal(libc::SIGQUIT, action);
-    }
-}
-
 /// Run the command; returns the exit code.
 pub fn run(args: Args) -> anyhow::Result<u8> {
     let Some(program) = args.command.first().filter(|p| !p.is_empty()) else {
@@ -141,6 +161,8 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
         .transpose()
         .context("starting the Prometheus exporter (--prometheus)")?;
     let t0 = Instant::now();
+    // Installed before the command starts, so that a signal sent meanwhile is not lost.
+    let forwarding = forward::Forwarding::install();
     let child = std::process::Command::new(program)
         .args(&args.command[1..])
         .spawn()
@@ -154,11 +176,11 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
             _ => anyhow::Error::new(e).context(format!("cannot run {program:?}")),
         })?;
     tree.set_root(child.id());
-    ignore_terminal_signals(true);
+    forwarding.child_started(child.id() as libc::pid_t);
     let exit = with_exporter(exporter.as_ref(), &sampler, &args.command, t0, || {
-        wait_child(child.id() as libc::pid_t)
+        wait_child(child.id() as libc::pid_t, &forwarding)
     });
-    ignore_terminal_signals(false);
+    drop(forwarding);
     let exit = exit?;
     let duration = t0.elapsed();
     tree.set_final(exit.cpu);

@@ -2,7 +2,6 @@
 
 use anyhow::Context;
 use chrono::{DateTime, SecondsFormat, Utc};
-use snuffer_energy::Joules;
 use snuffer_footprint::{plan, IntensitySeries, Plan, Window};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -46,12 +45,7 @@ fn parse_time(s: &str) -> Result<DateTime<Utc>, String> {
 
 /// Run the command; returns the exit code.
 pub fn run(args: Args) -> anyhow::Result<u8> {
-    if !(args.energy_kwh.is_finite() && args.energy_kwh >= 0.0) {
-        anyhow::bail!(
-            "--energy-kwh {}: energy must be a finite number ≥ 0 kWh",
-            args.energy_kwh
-        );
-    }
+    let energy = crate::footprint::energy_kwh("--energy-kwh", args.energy_kwh)?;
     let series = IntensitySeries::from_csv_path(&args.intensity).with_context(|| {
         format!(
             "cannot read the intensity series {}",
@@ -77,7 +71,7 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
     };
     let p = plan(
         &series,
-        Joules::from_kwh(args.energy_kwh),
+        energy,
         args.duration,
         Window {
             earliest_start: now,
@@ -119,4 +113,13 @@ fn print_human(p: &Plan) {
         100.0 * p.saved_fraction,
         rfc3339(p.latest_start)
     );
+    for g in &p.gaps {
+        let hours = (g.end - g.start).num_minutes() as f64 / 60.0;
+        println!(
+            "note        no intensity data from {} to {} ({hours:.1} h): no start whose run \
+             would overlap it was considered",
+            rfc3339(g.start),
+            rfc3339(g.end)
+        );
+    }
 }

@@ -1,11 +1,19 @@
 //! `snuffer replay`: apply a stop policy to recorded learning curves and score it against
 //! the hindsight oracle (the policy code is the one the run tracker uses during training).
+//!
+//! Runs are independent: they are replayed on every core while the file is streamed
+//! ([`crate::pipeline`]), and reported in the order of their first appearance.
 
+use crate::numbers::fixed;
+use crate::pipeline;
 use anyhow::{bail, Context};
 use serde::Serialize;
 use snuffer_energy::{Joules, Watts};
-use snuffer_policy::curves::{read_curves, CurveRun, EnergyAssumptions};
-use snuffer_policy::replay::{replay_run, summarize, ReplayConfig, ReplaySummary, RunReplay};
+use snuffer_policy::curves::{EnergyAssumptions, Grouping, RunGroup};
+use snuffer_policy::curves::CurveRun;
+use snuffer_policy::replay::{
+    replay_run, replay_sweep, summarize, ReplayConfig, ReplaySummary, RunReplay,
+};
 use snuffer_policy::{AnyOf, Divergence, Never, Patience, PatienceConfig, StopPolicy, Target, Tau};
 use std::path::PathBuf;
 
@@ -48,9 +56,31 @@ pub struct Args {
     /// Energy of one training step (J) when the file has neither energy nor time.
     #[arg(long, default_value_t = 1.0)]
     step_energy_j: f64,
-    /// marginal: confidence level of the optimistic bound (0–1).
+    /// Replay the runs of each task in file order as one sweep: each run's policy sees the
+    /// earlier runs of its task as far as they went (never beyond their stop).
     #[arg(long)]
-    level: Option<f64>,
+    sweep: bool,
+    /// Override the forecaster's cold-start priors: KEY=VALUE pairs separated by commas
+    /// (the fields of `snuffer_forecast::Tuning`, e.g. `surprise=0.5`).
+    #[arg(long)]
+    tuning: Option<String>,
+    /// marginal: share of the plan over which a run that has not started learning loses
+    /// about two thirds of its allowance for a late start.
+    #[arg(long)]
+    idle_decay: Option<f64>,
+    /// marginal: which expectations of the gain ahead count.
+    #[arg(long, value_enum)]
+    expectation: Option<crate::marginal::ExpectationArg>,
+    /// marginal, --sweep: fewest earlier runs the sweep rule needs.
+    #[arg(long)]
+    min_references: Option<usize>,
+    /// marginal, --sweep: the most the sweep's best may be expected to lose by one stop, as
+    /// a share of the best run's improvement.
+    #[arg(long)]
+    best_loss_share: Option<f64>,
+    /// marginal, --sweep: no stop by the sweep rule before this share of the plan.
+    #[arg(long)]
+    sweep_warmup_fraction: Option<f64>,
     /// marginal: no stop before this share of the planned energy.
     #[arg(long, conflicts_with = "warmup_steps")]
     warmup_fraction: Option<f64>,
@@ -137,37 +167,57 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
     if args.policy == PolicyName::Target && args.target.is_none() {
         bail!("--policy target needs --target VALUE (the metric value to reach)");
     }
-    let runs = read_curves(&args.curves)
-        .with_context(|| format!("reading curves from {}", args.curves.display()))?;
-    if runs.is_empty() {
+    // Validate the policy settings once for every τ, before any replay.
+    for tau in &taus {
+        build_policy(&args, *tau)?;
+    }
+    let forecast_tuning = crate::tuning_arg::parse(args.tuning.as_deref())?;
+    let file = pipeline::scan(&args.curves, "replay")?;
+    if file.runs().is_empty() {
         bail!("{} holds no runs (only a header?)", args.curves.display());
     }
-    // Validate the policy settings once, before any replay.
-    build_policy(&args, taus[0])?;
-
-    let mut sweep = Vec::new();
-    for tau in &taus {
-        let config = ReplayConfig {
-            energy: EnergyAssumptions {
-                power: Watts(args.power_w),
-                step_energy: Joules(args.step_energy_j),
-            },
-            tau_per_kwh: *tau,
-            refit_growth: args.refit_growth,
-            forecasts: args.policy == PolicyName::Marginal,
-        };
-        let mut policy = build_policy(&args, *tau)?;
-        let results: Vec<RunReplay> = runs
-            .iter()
-            .map(|r: &CurveRun| replay_run(r, policy.as_mut(), &config))
-            .collect();
-        let summary = summarize(&results);
-        sweep.push(SweepEntry {
+    let configs: Vec<(Option<f64>, ReplayConfig)> = taus
+        .iter()
+        .map(|&tau| {
+            let config = ReplayConfig {
+                energy: EnergyAssumptions {
+                    power: Watts(args.power_w),
+                    step_energy: Joules(args.step_energy_j),
+                },
+                tau_per_kwh: tau,
+                refit_growth: args.refit_growth,
+                forecasts: args.policy == PolicyName::Marginal,
+                tuning: forecast_tuning,
+            };
+            (tau, config)
+        })
+        .collect();
+    let mut per_tau: Vec<Vec<RunReplay>> = vec![Vec::with_capacity(file.runs().len()); taus.len()];
+    pipeline::in_order(
+        &file,
+        if args.sweep {
+            Grouping::Task
+        } else {
+            Grouping::Run
+        },
+        "replay",
+        |group| replay_group(&args, &configs, group),
+        |_, replays| {
+            for (all, r) in per_tau.iter_mut().zip(replays?) {
+                all.push(r);
+            }
+            Ok(())
+        },
+    )?;
+    let mut sweep: Vec<SweepEntry> = taus
+        .iter()
+        .zip(per_tau)
+        .map(|(tau, runs)| SweepEntry {
             tau: tau.unwrap_or(f64::NAN),
-            runs: results,
-            summary,
-        });
-    }
+            summary: summarize(&runs),
+            runs,
+        })
+        .collect();
 
     if args.json {
         let text = if args.tau_sweep.is_some() {
@@ -188,6 +238,48 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
     Ok(0)
 }
 
+/// Replays each run of `group` once per τ of `configs`: one `Vec` (one replay per τ) per run.
+/// With `--sweep` the group is a task's runs, replayed in order as one sweep per τ.
+fn replay_group(
+    args: &Args,
+    configs: &[(Option<f64>, ReplayConfig)],
+    group: &RunGroup,
+) -> Vec<anyhow::Result<Vec<RunReplay>>> {
+    if args.sweep {
+        let runs: Vec<CurveRun> = group.runs.iter().map(|(_, r)| r.clone()).collect();
+        let mut per_run: Vec<Vec<RunReplay>> = vec![Vec::with_capacity(configs.len()); runs.len()];
+        for (tau, config) in configs {
+            let mut policy = match build_policy(args, *tau) {
+                Ok(p) => p,
+                Err(e) => {
+                    let msg = format!("{e:#}");
+                    return runs.iter().map(|_| Err(anyhow::anyhow!("{msg}"))).collect();
+                }
+            };
+            for (all, r) in per_run
+                .iter_mut()
+                .zip(replay_sweep(&runs, policy.as_mut(), config))
+            {
+                all.push(r);
+            }
+        }
+        return per_run.into_iter().map(Ok).collect();
+    }
+    group
+        .runs
+        .iter()
+        .map(|(_, run)| {
+            configs
+                .iter()
+                .map(|(tau, config)| {
+                    let mut policy = build_policy(args, *tau)?;
+                    Ok(replay_run(run, policy.as_mut(), config))
+                })
+                .collect()
+        })
+        .collect()
+}
+
 fn build_policy(args: &Args, tau: Option<f64>) -> anyhow::Result<Box<dyn StopPolicy>> {
     let divergence = Divergence::non_finite();
     Ok(match args.policy {
@@ -201,7 +293,11 @@ fn build_policy(args: &Args, tau: Option<f64>) -> anyhow::Result<Box<dyn StopPol
                 }
             };
             let tuning = crate::marginal::MarginalTuning {
-                level: args.level,
+                idle_decay: args.idle_decay,
+                expectation: args.expectation,
+                min_references: args.min_references,
+                best_loss_share: args.best_loss_share,
+                sweep_warmup_fraction: args.sweep_warmup_fraction,
                 warmup_fraction: args.warmup_fraction,
                 warmup_steps: args.warmup_steps,
                 min_evaluations: args.min_evaluations,
@@ -225,7 +321,7 @@ fn build_policy(args: &Args, tau: Option<f64>) -> anyhow::Result<Box<dyn StopPol
 }
 
 fn fmt_opt(v: Option<f64>) -> String {
-    v.map_or_else(|| "-".to_string(), |x| format!("{x:.4}"))
+    v.map_or_else(|| "-".to_string(), |x| fixed(x, 4))
 }
 
 fn print_table(e: &SweepEntry, show_tau: bool) {

@@ -250,3 +250,141 @@ fn probe_header_names_every_domain_it_shows() -> Result<()> {
     }
     Ok(())
 }
+
+/// Pids of the live (not zombie) processes whose parent is `parent`.
+fn children_of(parent: u32) -> Vec<u32> {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            // /proc/PID/stat: "pid (comm) state ppid ..."; comm may hold spaces.
+            std::fs::read_to_string(format!("/proc/{pid}/stat"))
+                .ok()
+                .and_then(|s| {
+                    let rest = s.rsplit_once(')')?.1;
+                    let mut f = rest.split_whitespace();
+                    let state = f.next()?;
+                    let ppid: u32 = f.next()?.parse().ok()?;
+                    Some(ppid == parent && state != "Z")
+                })
+                .unwrap_or(false)
+        })
+        .collect()
+}
+
+fn alive(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|s| Some(s.rsplit_once(')')?.1.split_whitespace().next()? != "Z"))
+        .unwrap_or(false)
+}
+
+/// `snuffer measure -- sleep 30`, signalled once the command runs: the command must get the
+/// signal, be gone, and Snuffer must report and exit with its status.
+fn signal_measure(signal: libc::c_int) -> Result<(Option<i32>, String, u32)> {
+    use std::io::Read;
+    use std::time::{Duration, Instant};
+    let dir = tempfile::tempdir()?;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_snuffer"))
+        .args(["measure", "--", "sleep", "30"])
+        .env("SNUFFER_POWERCAP_ROOT", dir.path().join("none"))
+        .stderr(std::process::Stdio::piped())
+        .spawn()?;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let sleeper = loop {
+        if let Some(&pid) = children_of(child.id()).first() {
+            break pid;
+        }
+        anyhow::ensure!(Instant::now() < deadline, "the command never started");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    // SAFETY: signalling our own child process.
+    unsafe {
+        libc::kill(child.id() as libc::pid_t, signal);
+    }
+    let status = loop {
+        if let Some(s) = child.try_wait()? {
+            break s;
+        }
+        if Instant::now() > deadline {
+            child.kill()?;
+            // SAFETY: cleaning up the sleeper the test started.
+            unsafe {
+                libc::kill(sleeper as libc::pid_t, libc::SIGKILL);
+            }
+            anyhow::bail!("snuffer measure did not end after signal {signal}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let mut err = String::new();
+    if let Some(mut e) = child.stderr.take() {
+        e.read_to_string(&mut err)?;
+    }
+    Ok((status.code(), err, sleeper))
+}
+
+#[test]
+fn measure_passes_sigterm_and_sigint_on_to_the_command_and_exits_with_its_status() -> Result<()> {
+    for signal in [libc::SIGTERM, libc::SIGINT] {
+        let (code, err, sleeper) = signal_measure(signal)?;
+        assert!(
+            !alive(sleeper),
+            "signal {signal}: the command {sleeper} was left running"
+        );
+        assert_eq!(code, Some(128 + signal), "signal {signal}: {err}");
+        let report = format!("exited with {}", 128 + signal);
+        assert!(err.contains(&report), "the report is still printed: {err}");
+    }
+    Ok(())
+}
+
+/// The field case: `snuffer measure -- sleep 1.2` while the counter (50 J on a 262 kJ range)
+/// is reset to 1000 µJ. Read as a wrap it made 262 093 J and 216 767 W "±5 % counter".
+#[test]
+fn measure_reports_a_counter_reset_as_bridged_not_as_a_wrap() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    zone(dir.path(), "intel-rapl:0", "package-0", 50_000_000)?;
+    let energy = dir.path().join("intel-rapl:0/energy_uj");
+    let child = Command::new(env!("CARGO_BIN_EXE_snuffer"))
+        .args(["measure", "--json", "--", "sleep", "1.2"])
+        .env("SNUFFER_POWERCAP_ROOT", dir.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()?;
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    std::fs::write(&energy, "1000\n")?;
+    let out = child.wait_with_output()?;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v = json(&out)?;
+    let pkg = domain(&v, "cpu-package:0").expect("package domain");
+    let joules = pkg["joules"].as_f64().unwrap_or(f64::NAN);
+    assert!(joules < 1.0, "nothing was drawn before the reset: {pkg}");
+    assert!(
+        v["mean_watts"].as_f64().is_some_and(|w| w < 1.0),
+        "{}",
+        v["mean_watts"]
+    );
+    assert_eq!(pkg["provenance"]["kind"], "estimated", "{pkg}");
+    assert!(
+        pkg["provenance"]["model"]
+            .as_str()
+            .is_some_and(|m| m.contains("reset")),
+        "{pkg}"
+    );
+    assert!(
+        pkg["uncertainty"].as_f64().is_some_and(|u| u >= 0.2),
+        "{pkg}"
+    );
+    assert_eq!(
+        v["provenance"]["kind"], "estimated",
+        "the total says so too: {v}"
+    );
+    Ok(())
+}

@@ -308,3 +308,120 @@ fn plan_errors_name_the_problem() -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+/// Huge but finite inputs: each is a clear error naming what overflowed, never `inf`.
+#[test]
+fn extreme_values_are_errors_naming_the_input() -> anyhow::Result<()> {
+    let rows: [(&[&str], &[&str]); 3] = [
+        (
+            &["footprint", "--kwh", "1e300", "--intensity", "1e300"],
+            &["operational CO2e overflows", "1e300 kWh", "1e300 g/kWh"],
+        ),
+        (
+            &["footprint", "--kwh", "1e308", "--region", "FR"],
+            &["--kwh 1e308: too large", "4.99e301 kWh"],
+        ),
+        (
+            &[
+                "footprint",
+                "--kwh",
+                "1",
+                "--mix",
+                "coal=1e308,gas=1e308",
+                "--json",
+            ],
+            &[],
+        ),
+    ];
+    for (args, needles) in rows {
+        let o = snuffer(args);
+        let text = format!("{}{}", stdout(&o), stderr(&o));
+        assert!(!text.contains("inf"), "{args:?}: {text}");
+        if needles.is_empty() {
+            // Shares near 1e308 normalise to a 50/50 mix, not to zero.
+            let v = json(&o)?;
+            assert!(
+                close(&v["intensity"]["g_per_kwh"], 0.5 * 820.0 + 0.5 * 490.0),
+                "{v}"
+            );
+            continue;
+        }
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {text}");
+        for n in needles {
+            assert!(text.contains(n), "{args:?}: missing {n:?} in {text}");
+        }
+    }
+    let dir = tempfile::tempdir()?;
+    let csv = dir.path().join("huge.csv");
+    let mut text = String::from("timestamp,g_per_kwh\n");
+    for h in 0..6 {
+        text.push_str(&format!("2024-05-01T{h:02}:00:00Z,1e308\n"));
+    }
+    std::fs::write(&csv, text)?;
+    let o = snuffer(&[
+        "plan",
+        "--intensity",
+        csv.to_str().unwrap_or_default(),
+        "--energy-kwh",
+        "1",
+        "--duration",
+        "1h",
+    ]);
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("line 2") && err.contains("1e308 g/kWh"),
+        "{err}"
+    );
+    assert!(!stdout(&o).contains("inf"), "{}", stdout(&o));
+    Ok(())
+}
+
+/// An hourly series with a 20-hour hole after a clean hour: the plan used to start inside
+/// the hole, holding that one value for the whole run, and said nothing.
+#[test]
+fn plan_never_starts_inside_a_gap_and_says_so() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let csv = dir.path().join("gap.csv");
+    let mut text = String::from("timestamp,g_per_kwh\n");
+    for (h, g) in [(0, 500), (1, 500), (2, 500), (3, 500), (4, 10)] {
+        text.push_str(&format!("2024-05-01T{h:02}:00:00Z,{g}\n"));
+    }
+    for h in 0..6 {
+        text.push_str(&format!("2024-05-02T{h:02}:00:00Z,200\n"));
+    }
+    std::fs::write(&csv, text)?;
+    let path = csv.to_str().unwrap_or_default();
+    let args = |now: &'static str, json: bool| {
+        let mut a = vec![
+            "plan",
+            "--intensity",
+            path,
+            "--energy-kwh",
+            "1",
+            "--duration",
+            "3h",
+            "--now",
+            now,
+        ];
+        if json {
+            a.push("--json");
+        }
+        a
+    };
+    let v = json(&snuffer(&args("2024-05-01T00:00:00Z", true)))?;
+    assert_eq!(v["best_start"], "2024-05-02T00:00:00Z", "{v}");
+    assert!(close(&v["mean_intensity_best_g_per_kwh"], 200.0), "{v}");
+    assert_eq!(v["gaps"][0]["start"], "2024-05-01T05:00:00Z", "{v}");
+    assert_eq!(v["gaps"][0]["end"], "2024-05-02T00:00:00Z", "{v}");
+    let o = snuffer(&args("2024-05-01T00:00:00Z", false));
+    assert!(
+        stdout(&o).contains("no intensity data from 2024-05-01T05:00:00Z to 2024-05-02T00:00:00Z"),
+        "{}",
+        stdout(&o)
+    );
+    let o = snuffer(&args("2024-05-01T03:00:00Z", false));
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("no data from"), "{}", stderr(&o));
+    Ok(())
+}

@@ -213,3 +213,74 @@ fn interval_scale_widens_the_intervals_and_rejects_nonsense() -> anyhow::Result<
     }
     Ok(())
 }
+
+/// A metric alternating ±1e308 was forecast as "-inf in [-inf, -inf]" and not counted as
+/// failed; it is a failed run whose reason names the point.
+#[test]
+fn extreme_values_make_a_failed_run_with_the_reason() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let mut csv = String::from(HEADER);
+    for e in 1..=20 {
+        let v = if e % 2 == 1 { "1e308" } else { "-1e308" };
+        csv.push_str(&format!("s,t,huge,{e},{v},score,true,,\n"));
+        let acc = 0.8 - 0.6 * (e as f64).powf(-0.6);
+        csv.push_str(&format!("s,t,fine,{e},{acc:.6},acc,true,,\n"));
+    }
+    let path = dir.path().join("extreme.csv");
+    std::fs::write(&path, csv)?;
+    let p = path.to_str().unwrap_or_default();
+    let out = snuffer(&["forecast", "--curves", p, "--observed", "0.5", "--json"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout)?;
+    let huge = run_by_id(&v, "huge")?;
+    assert!(
+        huge["predicted"].is_null() && huge["lo"].is_null(),
+        "{huge}"
+    );
+    let reason = huge["error"].as_str().unwrap_or_default();
+    assert!(
+        reason.contains("index 0") && reason.contains("1e308"),
+        "{reason}"
+    );
+    assert_eq!(v["summary"]["failed"], 1, "{v}");
+    assert!(
+        v["summary"]["mae"].as_f64().is_some_and(f64::is_finite),
+        "{v}"
+    );
+    assert!(run_by_id(&v, "fine")?["predicted"].as_f64().is_some());
+
+    let out = snuffer(&["forecast", "--curves", p, "--observed", "0.5"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("2 runs, 1 failed"), "{text}");
+    assert!(
+        text.contains("t / huge: metric at index 0 is 1e308"),
+        "{text}"
+    );
+    assert!(!text.contains("inf"), "{text}");
+    Ok(())
+}
+
+/// `--interval-scale 1e308` collapsed the interval to a point; it is an error naming it.
+#[test]
+fn a_huge_interval_scale_is_rejected_naming_it() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let curves = write_curves(dir.path());
+    let p = curves.to_str().unwrap_or_default();
+    let out = snuffer(&[
+        "forecast",
+        "--curves",
+        p,
+        "--observed",
+        "0.3",
+        "--interval-scale",
+        "1e308",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("up to 100, got 1e308"), "{err}");
+    Ok(())
+}

@@ -266,3 +266,67 @@ fn bad_input_names_the_valid_options() -> anyhow::Result<()> {
     );
     Ok(())
 }
+
+/// Runs are replayed on several threads, yet come out in the order of their first
+/// appearance (here interleaved rows, uneven costs), identical to a one-thread replay; and
+/// with stderr not a terminal, no progress bar is drawn.
+#[test]
+fn many_threads_give_the_one_thread_output_in_file_order() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let mut text = format!("{HEADER}\n");
+    for t in 1..=40 {
+        for r in 0..12 {
+            // Runs of different lengths, their rows interleaved.
+            if t <= 10 + 3 * r {
+                let m = 0.8 * (1.0 - (-(t as f64) / (3.0 + r as f64)).exp());
+                text += &format!("syn,task{},run{r:02},{t},{m:.5},acc,true,10\n", r % 4);
+            }
+        }
+    }
+    let path = dir.path().join("interleaved.csv");
+    std::fs::write(&path, text)?;
+    let p = path.to_str().unwrap_or_default();
+    let replay = |threads: &str, command: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_snuffer"))
+            .args(command)
+            .env("RAYON_NUM_THREADS", threads)
+            .output()
+    };
+    let commands: [&[&str]; 2] = [
+        &[
+            "replay",
+            "--curves",
+            p,
+            "--policy",
+            "marginal",
+            "--tau-sweep",
+            "0.5,5",
+            "--json",
+        ],
+        &["forecast", "--curves", p, "--observed", "0.3", "--json"],
+    ];
+    for command in commands {
+        let one = replay("1", command)?;
+        let four = replay("4", command)?;
+        let v = json_of(&four)?;
+        assert_eq!(
+            String::from_utf8_lossy(&one.stdout),
+            String::from_utf8_lossy(&four.stdout),
+            "{command:?}"
+        );
+        let runs = v["runs"]
+            .as_array()
+            .or_else(|| v["sweep"][0]["runs"].as_array())
+            .cloned()
+            .unwrap_or_default();
+        let ids: Vec<&str> = runs.iter().filter_map(|r| r["run_id"].as_str()).collect();
+        let want: Vec<String> = (0..12).map(|r| format!("run{r:02}")).collect();
+        assert_eq!(ids, want, "{command:?}");
+        assert!(
+            four.stderr.is_empty(),
+            "{}",
+            String::from_utf8_lossy(&four.stderr)
+        );
+    }
+    Ok(())
+}

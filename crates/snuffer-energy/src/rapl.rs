@@ -15,6 +15,13 @@
 //! Action", ACM TOMPECS 2018, found RAPL within a few percent of plug-level
 //! measurements since Haswell), dram as ±10 % (DRAM energy is partly modelled
 //! on many parts), and any zone whose wraps had to be guessed as ±20 %.
+//!
+//! A counter that goes down by more than a wrap could explain (see [`WrapCounter`]) was
+//! reset (driver reload, host reboot under a VM). The interval is bridged at the previous
+//! power, and from then on the zone's figure is labelled
+//! [`Provenance::Estimated`] with a model that says how many resets were bridged and how
+//! many joules of the total that is; its uncertainty is at least ±20 %, with the bridged
+//! joules counted as ±100 %.
 
 use crate::wrap::{WrapCounter, DEFAULT_MAX_ZONE_POWER};
 use crate::{DomainEnergy, EnergyError, Joules, Meter, Provenance, Skipped, Watts};
@@ -30,6 +37,8 @@ pub const POWERCAP_ROOT_ENV: &str = "SNUFFER_POWERCAP_ROOT";
 const PACKAGE_UNCERTAINTY: f64 = 0.05;
 const DRAM_UNCERTAINTY: f64 = 0.10;
 const GUESSED_WRAP_UNCERTAINTY: f64 = 0.20;
+/// Relative uncertainty of the joules put in for an interval that held a counter reset.
+const BRIDGED_UNCERTAINTY: f64 = 1.0;
 
 /// The powercap root to use: `$SNUFFER_POWERCAP_ROOT` when set and non-empty,
 /// else [`DEFAULT_POWERCAP_ROOT`].
@@ -316,19 +325,53 @@ impl RaplMeter {
                     ZoneKind::Package => PACKAGE_UNCERTAINTY,
                     ZoneKind::Dram => DRAM_UNCERTAINTY,
                 };
+                let base = if z.counter.guessed() > 0 {
+                    GUESSED_WRAP_UNCERTAINTY
+                } else {
+                    base
+                };
+                let (provenance, uncertainty) = match z.counter.resets() {
+                    0 => (Provenance::Counter, base),
+                    resets => {
+                        reset_label(&z.zone.domain, resets, z.counter.bridged(), joules, base)
+                    }
+                };
                 DomainEnergy {
                     domain: z.zone.domain.clone(),
                     joules,
-                    provenance: Provenance::Counter,
-                    uncertainty: if z.counter.guessed() > 0 {
-                        GUESSED_WRAP_UNCERTAINTY
-                    } else {
-                        base
-                    },
+                    provenance,
+                    uncertainty,
                 }
             })
             .collect())
     }
+}
+
+/// Provenance and uncertainty of a zone whose counter was reset `resets` times, with
+/// `bridged` of its `total` joules put in for the intervals that held the resets.
+fn reset_label(
+    domain: &str,
+    resets: u64,
+    bridged: Joules,
+    total: Joules,
+    counted_uncertainty: f64,
+) -> (Provenance, f64) {
+    let plural = if resets == 1 { "" } else { "s" };
+    let model = format!(
+        "RAPL counter of {domain}, reset {resets} time{plural} (a drop no wrap explains): \
+         {:.3} J of the total bridged at the previous interval's power",
+        bridged.0
+    );
+    let counted = (total.0 - bridged.0).max(0.0);
+    let weighted = if total.0 > 0.0 {
+        (counted * counted_uncertainty + bridged.0 * BRIDGED_UNCERTAINTY) / total.0
+    } else {
+        0.0
+    };
+    (
+        Provenance::Estimated { model },
+        weighted.max(GUESSED_WRAP_UNCERTAINTY),
+    )
 }
 
 impl Meter for RaplMeter {
@@ -408,6 +451,34 @@ mod tests {
         assert!((r[0].joules.0 - 3.5).abs() < 1e-9, "{r:?}");
         assert_eq!(m.wraps(), 1);
         assert_eq!(r[0].uncertainty, PACKAGE_UNCERTAINTY);
+    }
+
+    /// The field case of a counter reset: 50 J on a 262 kJ range, then `1000`. Reported as
+    /// a wrap it made 262 093 J and 216 767 W "±5 % counter".
+    #[test]
+    fn a_reset_is_bridged_and_labelled_as_an_estimate() {
+        let fake = FakePowercap::new();
+        let range = 262_143_328_850;
+        fake.zone("intel-rapl:0", "package-0", 48_000_000, Some(range));
+        let mut m = RaplMeter::with_root(fake.root()).unwrap();
+        let t0 = Instant::now();
+        fake.set("intel-rapl:0", 50_000_000);
+        let r = m.read_at(t0 + Duration::from_millis(100)).unwrap();
+        assert_eq!(r[0].provenance, Provenance::Counter);
+        fake.set("intel-rapl:0", 1_000);
+        let r = m.read_at(t0 + Duration::from_millis(200)).unwrap();
+        // 2 J counted, then about 2 J bridged at the previous ≈ 20 W (the first interval
+        // is timed from construction, so allow a little slack).
+        assert!(r[0].joules.0 > 2.0 && r[0].joules.0 < 4.5, "{r:?}");
+        match &r[0].provenance {
+            Provenance::Estimated { model } => {
+                assert!(model.contains("reset 1 time"), "{model}");
+                assert!(model.contains("cpu-package:0"), "{model}");
+            }
+            other => panic!("a reset must not stay a plain counter: {other:?}"),
+        }
+        assert!(r[0].uncertainty >= GUESSED_WRAP_UNCERTAINTY, "{r:?}");
+        assert_eq!(m.wraps(), 0);
     }
 
     #[test]
@@ -504,6 +575,89 @@ mod tests {
         std::fs::write(fake.root().join("intel-rapl:0/energy_uj"), "lots\n").unwrap();
         let err = m.read().unwrap_err();
         assert!(matches!(err, EnergyError::Parse { .. }), "{err}");
+    }
+
+    mod files {
+        //! Property tests of the powercap file parsers: whatever the kernel (or a broken
+        //! mount) puts in the files, the meter never panics, never reports a negative or
+        //! non-finite figure, and its errors name the file.
+        use super::*;
+        use proptest::prelude::*;
+
+        /// File contents: numbers in every form, with noise around them.
+        fn contents() -> impl Strategy<Value = String> {
+            prop_oneof![
+                any::<u64>().prop_map(|v| format!("{v}\n")),
+                any::<i64>().prop_map(|v| format!("{v}")),
+                any::<f64>().prop_map(|v| format!("{v}")),
+                "[ \t\n]{0,2}[0-9]{0,25}[ \t\n]{0,2}",
+                ".{0,30}",
+            ]
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(64))]
+
+            #[test]
+            fn zone_ids_never_panic_and_valid_ones_parse(
+                junk in ".{0,24}",
+                socket in any::<u32>(),
+                sub in proptest::option::of(any::<u32>()),
+            ) {
+                let _ = parse_zone_id(&junk);
+                let id = match sub {
+                    Some(m) => format!("intel-rapl:{socket}:{m}"),
+                    None => format!("amd-rapl:{socket}"),
+                };
+                prop_assert_eq!(parse_zone_id(&id).map(|p| p.1), Some(socket));
+            }
+
+            #[test]
+            fn counter_files_are_read_exactly_or_rejected_by_name(text in contents()) {
+                let fake = FakePowercap::new();
+                fake.zone("intel-rapl:0", "package-0", 0, Some(1 << 40));
+                let path = fake.root().join("intel-rapl:0/energy_uj");
+                std::fs::write(&path, &text).unwrap();
+                match read_u64(&path) {
+                    Ok(v) => prop_assert_eq!(Some(v), text.trim().parse::<u64>().ok()),
+                    Err(e) => {
+                        prop_assert!(text.trim().parse::<u64>().is_err());
+                        prop_assert!(e.to_string().contains("intel-rapl:0/energy_uj"), "{}", e);
+                    }
+                }
+            }
+
+            #[test]
+            fn arbitrary_zone_files_never_panic_nor_give_a_bad_figure(
+                name in prop_oneof![Just("package-0".to_string()), Just("dram".to_string()), ".{0,12}"],
+                first in contents(),
+                range in contents(),
+                later in proptest::collection::vec(contents(), 1..6),
+            ) {
+                let fake = FakePowercap::new();
+                fake.zone("intel-rapl:0", "package-0", 0, Some(1 << 40));
+                fake.zone("intel-rapl:0:0", "dram", 0, Some(1 << 40));
+                let dir = fake.root().join("intel-rapl:0:0");
+                std::fs::write(dir.join("name"), &name).unwrap();
+                std::fs::write(dir.join("energy_uj"), &first).unwrap();
+                std::fs::write(dir.join("max_energy_range_uj"), &range).unwrap();
+                let mut m = RaplMeter::with_root(fake.root()).unwrap();
+                let t0 = Instant::now();
+                for (k, text) in later.iter().enumerate() {
+                    std::fs::write(dir.join("energy_uj"), text).unwrap();
+                    let at = t0 + Duration::from_millis(100 * (k as u64 + 1));
+                    match m.read_at(at) {
+                        Ok(domains) => {
+                            for d in domains {
+                                prop_assert!(d.joules.0.is_finite() && d.joules.0 >= 0.0, "{:?}", d);
+                                prop_assert!(d.uncertainty.is_finite() && d.uncertainty >= 0.0);
+                            }
+                        }
+                        Err(e) => prop_assert!(e.to_string().contains("energy_uj"), "{}", e),
+                    }
+                }
+            }
+        }
     }
 
     #[test]

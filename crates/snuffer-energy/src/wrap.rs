@@ -8,6 +8,15 @@
 //! that case the number of extra wraps is chosen so that the interval's mean
 //! power is closest to the previous interval's (the best guess without more
 //! data) and the reading is counted in [`WrapCounter::guessed`].
+//!
+//! A decrease is not always a wrap. A driver reload, a host reboot under a VM or a switch to
+//! another counter restarts the count from an unrelated value: then the "wrap" would mean
+//! more energy than the zone can draw in the interval (in the field, 262 kJ in a tenth of a
+//! second, 2.6 MW). A decrease whose wrapped delta exceeds `max_power × (elapsed + 50 ms)`
+//! is therefore a **reset**: the interval's energy is not known, so it is bridged at the
+//! previous interval's power (zero when there was none) and counted in
+//! [`WrapCounter::resets`] and [`WrapCounter::bridged`], so that the meter can label the
+//! figure as partly estimated.
 
 use crate::{Joules, Watts};
 use std::time::Duration;
@@ -16,6 +25,10 @@ use std::time::Duration;
 /// several wraps could have happened between two reads. The largest server
 /// sockets today are rated at ≈ 500 W (AMD EPYC 9965: 500 W TDP).
 pub const DEFAULT_MAX_ZONE_POWER: Watts = Watts(500.0);
+
+/// Timing slack added to an interval when judging whether a wrap is physically possible:
+/// the kernel updates RAPL counters about every millisecond, and a read is not instantaneous.
+const PLAUSIBILITY_SLACK_S: f64 = 0.05;
 
 /// Accumulates a wrapping counter (in micro-units, e.g. µJ) into a total that
 /// never decreases and is never NaN.
@@ -28,6 +41,8 @@ pub struct WrapCounter {
     total_micro: f64,
     wraps: u64,
     guessed: u64,
+    resets: u64,
+    bridged_micro: f64,
 }
 
 impl WrapCounter {
@@ -43,6 +58,8 @@ impl WrapCounter {
             total_micro: 0.0,
             wraps: 0,
             guessed: 0,
+            resets: 0,
+            bridged_micro: 0.0,
         }
     }
 
@@ -53,10 +70,28 @@ impl WrapCounter {
             return self.total();
         };
         let dt = elapsed.as_secs_f64();
+        let plausible = self.max_power.0.max(0.0) * 1e6 * (dt + PLAUSIBILITY_SLACK_S);
         let mut delta = if raw >= last {
             (raw - last) as f64
         } else {
             match self.range {
+                Some(range)
+                    if last <= range && ((range - last) as f64 + raw as f64) > plausible =>
+                {
+                    // Not a wrap: more than the zone can draw in the interval. The counter
+                    // was reset; bridge the interval at the previous power.
+                    self.resets += 1;
+                    let bridge = self.last_power_w.map_or(0.0, |p| p * 1e6 * dt);
+                    let bridge = if bridge.is_finite() {
+                        bridge.max(0.0)
+                    } else {
+                        0.0
+                    };
+                    self.bridged_micro += bridge;
+                    self.total_micro += bridge;
+                    // The previous power stays the best guess for the next interval too.
+                    return self.total();
+                }
                 Some(range) if last <= range => {
                     self.wraps += 1;
                     (range - last) as f64 + raw as f64
@@ -115,6 +150,18 @@ impl WrapCounter {
     pub fn guessed(&self) -> u64 {
         self.guessed
     }
+
+    /// Decreases that could not be wraps (more energy than the zone can draw in the
+    /// interval): the counter was reset.
+    pub fn resets(&self) -> u64 {
+        self.resets
+    }
+
+    /// Energy put in for the intervals that contained a reset (at the previous interval's
+    /// power): an estimate inside the total, not a count.
+    pub fn bridged(&self) -> Joules {
+        Joules(self.bridged_micro / 1e6)
+    }
 }
 
 #[cfg(test)]
@@ -169,6 +216,42 @@ mod tests {
         assert_eq!(c.guessed(), 1);
     }
 
+    /// The field case: 50 J on a 262 kJ range, then `1000` µJ a tenth of a second later.
+    /// A wrap would mean 262 093 J in 0.1 s (2.6 MW): it is a reset.
+    #[test]
+    fn a_drop_no_zone_could_draw_is_a_reset_bridged_at_the_previous_power() {
+        let range = 262_143_328_850;
+        let mut c = WrapCounter::new(Some(range), DEFAULT_MAX_ZONE_POWER);
+        c.update(48_000_000, Duration::ZERO);
+        c.update(50_000_000, MS100); // 2 J in 0.1 s = 20 W
+        let t = c.update(1_000, MS100);
+        assert!((t.0 - 4.0).abs() < 1e-9, "bridged at 20 W: {t:?}");
+        assert_eq!((c.resets(), c.wraps()), (1, 0));
+        assert!((c.bridged().0 - 2.0).abs() < 1e-9);
+        // Counting goes on from the new value.
+        let t = c.update(501_000, MS100);
+        assert!((t.0 - 4.5).abs() < 1e-9, "{t:?}");
+    }
+
+    #[test]
+    fn a_reset_before_any_power_is_known_adds_nothing() {
+        let mut c = WrapCounter::new(Some(262_143_328_850), DEFAULT_MAX_ZONE_POWER);
+        c.update(50_000_000, Duration::ZERO);
+        assert_eq!(c.update(1_000, Duration::from_millis(1200)), Joules(0.0));
+        assert_eq!(c.resets(), 1);
+    }
+
+    #[test]
+    fn a_wrap_the_zone_could_draw_is_still_a_wrap() {
+        // 4.3 kJ range (a 32-bit AMD counter); 3 kJ in 10 s is 300 W, within 500 W.
+        let range = 4_294_967_295;
+        let mut c = WrapCounter::new(Some(range), DEFAULT_MAX_ZONE_POWER);
+        c.update(range - 1_000_000_000, Duration::ZERO);
+        let t = c.update(2_000_000_000, Duration::from_secs(10));
+        assert!((t.0 - 3000.0).abs() < 1e-6, "{t:?}");
+        assert_eq!((c.wraps(), c.resets()), (1, 0));
+    }
+
     proptest! {
         #[test]
         fn never_negative_nor_nan(
@@ -183,8 +266,27 @@ mod tests {
                 let t = c.update(raw, Duration::from_nanos(ns)).0;
                 prop_assert!(t.is_finite() && t >= 0.0, "total {t}");
                 prop_assert!(t >= prev, "decreased {prev} -> {t}");
+                prop_assert!(c.bridged().0 <= t + 1e-9);
                 prev = t;
             }
+        }
+
+        /// Whatever the values, a reset adds the previous power over the interval, no more.
+        #[test]
+        fn a_reset_is_bridged_at_the_previous_power(
+            before in 1_000_000u64..1_000_000_000,
+            step in 0u64..10_000_000,
+            after in 0u64..1_000_000,
+            ms in 1u64..1000,
+        ) {
+            let range = 262_143_328_850;
+            let dt = Duration::from_millis(ms);
+            let mut c = WrapCounter::new(Some(range), DEFAULT_MAX_ZONE_POWER);
+            c.update(before, Duration::ZERO);
+            let t1 = c.update(before + step, dt).0;
+            let t2 = c.update(after, dt).0;
+            prop_assert_eq!(c.resets(), 1);
+            prop_assert!((t2 - t1 - t1).abs() < 1e-6, "{} then {}", t1, t2);
         }
     }
 }

@@ -22,7 +22,7 @@ pub enum FootprintError {
     },
 
     /// A number outside its valid domain (negative, NaN, infinite, PUE < 1, …).
-    #[error("invalid {what}: {value} ({expected})")]
+    #[error("invalid {what}: {} ({expected})", short(*value))]
     InvalidValue {
         /// Which quantity (e.g. `energy (kWh)`, `PUE`).
         what: &'static str,
@@ -63,6 +63,38 @@ pub enum FootprintError {
         needed_start: String,
         /// Last instant needed.
         needed_end: String,
+    },
+
+    /// The run or window asked for spans a stretch where the series has no data (a spacing
+    /// longer than [`crate::GAP_STEPS`] typical steps).
+    #[error(
+        "the intensity series has no data from {gap_start} to {gap_end} ({hours:.1} h, more \
+         than {} typical steps of {step_min:.0} min without a value), but {what} needs \
+         {needed}; fill the gap in the series, or choose a time outside it",
+        crate::GAP_STEPS
+    )]
+    Gap {
+        /// What needed the coverage (`the run`, `the run starting now`).
+        what: &'static str,
+        /// Where the value before the gap stops holding (RFC 3339).
+        gap_start: String,
+        /// The first timestamp after the gap (RFC 3339).
+        gap_end: String,
+        /// Length of the gap, hours.
+        hours: f64,
+        /// The series' typical (median) spacing, minutes.
+        step_min: f64,
+        /// The stretch needed, `START to END` (RFC 3339).
+        needed: String,
+    },
+
+    /// A result too large for a 64-bit float: the inputs multiply beyond ±1.8e308.
+    #[error("{what} overflows: {detail}; check the units of the inputs")]
+    Overflow {
+        /// Which figure (e.g. `the operational CO2e`).
+        what: &'static str,
+        /// The inputs that made it, with their values.
+        detail: String,
     },
 
     /// A configuration that needs information the caller did not give.
@@ -107,5 +139,15 @@ fn finite_non_negative(what: &'static str, value: f64, expected: &'static str) -
             value,
             expected,
         })
+    }
+}
+
+/// A number as people write it: plain for ordinary magnitudes, `1e300` (not 301 digits) for
+/// huge or tiny ones.
+pub(crate) fn short(v: f64) -> String {
+    if v != 0.0 && v.is_finite() && !(1e-4..1e9).contains(&v.abs()) {
+        format!("{v:e}")
+    } else {
+        format!("{v}")
     }
 }

@@ -3,7 +3,7 @@
 
 use crate::config::{FootprintConfig, IntensitySource};
 use crate::embodied::{embodied, EmbodiedFootprint};
-use crate::error::{non_negative, rel_uncertainty, FootprintError, Result};
+use crate::error::{non_negative, rel_uncertainty, short, FootprintError, Result};
 use crate::quantity::{Co2e, Estimate, GramsPerKwh, Litres, Water};
 use crate::regions::REGION_DATA_SOURCE;
 use crate::series::add_secs;
@@ -258,7 +258,7 @@ pub fn run_footprint_with(
         None => None,
     };
 
-    Ok(RunFootprint {
+    let fp = RunFootprint {
         it_energy_kwh: it_kwh,
         pue,
         facility_energy_kwh: facility.value,
@@ -269,7 +269,58 @@ pub fn run_footprint_with(
         operational_plus_embodied: Co2e::from_estimate(total),
         water,
         avoided,
-    })
+    };
+    check_finite(&fp)?;
+    Ok(fp)
+}
+
+/// Every figure of a footprint is finite, or the error names the inputs that overflowed:
+/// huge but finite inputs (1e300 kWh at 1e300 g/kWh) must not print as `inf ± 0.000 t`.
+fn check_finite(fp: &RunFootprint) -> Result<()> {
+    let finite = |c: &Co2e| c.value.0.is_finite() && c.sd.0.is_finite();
+    let water = |w: &Water| w.value.0.is_finite() && w.sd.0.is_finite();
+    let inputs = format!(
+        "{} kWh × PUE {} = {} kWh at {} g/kWh",
+        short(fp.it_energy_kwh),
+        short(fp.pue),
+        short(fp.facility_energy_kwh),
+        short(fp.intensity.intensity.0)
+    );
+    if !(fp.facility_energy_kwh.is_finite() && finite(&fp.operational)) {
+        return Err(FootprintError::Overflow {
+            what: "the operational CO2e",
+            detail: inputs,
+        });
+    }
+    if !(finite(&fp.embodied.co2e) && finite(&fp.operational_plus_embodied)) {
+        return Err(FootprintError::Overflow {
+            what: "the embodied CO2e",
+            detail: format!("{} s of the configured hardware", short(fp.duration_s)),
+        });
+    }
+    if !water(&fp.water.total) {
+        return Err(FootprintError::Overflow {
+            what: "the water footprint",
+            detail: format!(
+                "{inputs}, WUE {} L/kWh, grid water {} L/kWh",
+                short(fp.water.wue_l_per_kwh.unwrap_or(0.0)),
+                short(fp.water.grid_l_per_kwh.unwrap_or(0.0))
+            ),
+        });
+    }
+    if let Some(a) = &fp.avoided {
+        if !(finite(&a.full_run) && finite(&a.co2e) && water(&a.water)) {
+            return Err(FootprintError::Overflow {
+                what: "the footprint of the forecast full run",
+                detail: format!(
+                    "{} kWh forecast at {} g/kWh",
+                    short(a.forecast_full_energy_kwh),
+                    short(fp.intensity.intensity.0)
+                ),
+            });
+        }
+    }
+    Ok(())
 }
 
 /// Operational CO2e (kg) and rate for CodeCarbon's `emissions.csv`, straight

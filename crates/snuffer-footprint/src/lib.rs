@@ -88,5 +88,5 @@ pub use overheads::{Pue, WaterConfig};
 pub use plan::{plan, Plan, Window};
 pub use quantity::{Co2e, GramsCo2e, GramsPerKwh, Litres, LitresPerKwh, Water};
 pub use regions::{closest_regions, region, Region, REGIONS, WORLD_AVERAGE};
-pub use series::IntensitySeries;
+pub use series::{Gap, IntensitySeries, GAP_STEPS};
 pub use sources::{EnergyMix, EnergySource};

@@ -8,10 +8,16 @@
 //! a window end or at one of those kinks. [`plan`] evaluates exactly those
 //! candidates (O(n log n) for n points), so the answer is exact, not sampled.
 //! Ties go to the earliest start: waiting is only worth it when it saves.
+//!
+//! A run never spans a [`Gap`] of the series (where no value is known): starts whose run
+//! would overlap one are left out, and the gaps within the window are listed in
+//! [`Plan::gaps`]. When even the run starting now would span one, there is nothing to
+//! compare with, and the answer is an error naming the gap.
 
+use crate::error::short;
 use crate::error::{FootprintError, Result};
 use crate::quantity::{GramsCo2e, GramsPerKwh};
-use crate::series::{add_secs, IntensitySeries};
+use crate::series::{add_secs, Gap, IntensitySeries};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use snuffer_energy::Joules;
@@ -61,14 +67,18 @@ pub struct Plan {
     pub mean_intensity_best: GramsPerKwh,
     /// How long to wait before starting, s.
     pub delay_s: f64,
+    /// Stretches of the window without intensity data: no run considered overlaps them.
+    #[serde(default)]
+    pub gaps: Vec<Gap>,
 }
 
 /// Finds the start in `window` that minimises the emissions of a run using
 /// `energy` at constant power over `duration`, under `series`.
 ///
 /// Errors when the duration is zero, the energy negative or NaN, the window
-/// starts outside the series, or the run does not fit between the earliest
-/// start and the deadline (or the end of the series).
+/// starts outside the series, the run does not fit between the earliest
+/// start and the deadline (or the end of the series), the run starting now would span a
+/// [`Gap`], no start clear of gaps exists, or the emissions overflow.
 ///
 /// ```
 /// use chrono::{TimeZone, Utc};
@@ -136,17 +146,31 @@ pub fn plan(
         )));
     }
     let latest = latest.max(s0);
+    if let Some(hole) = series.hole_overlapping(s0, s0 + d) {
+        return Err(series.gap_error(
+            "the run starting now",
+            hole,
+            window.earliest_start,
+            add_secs(window.earliest_start, d),
+        ));
+    }
 
     // ∫ₛ^{s+D} I, in (g/kWh)·s.
     let cost = |s: f64| series.cumulative_at(s + d) - series.cumulative_at(s);
+    let clear = |c: f64| series.hole_overlapping(c, c + d).is_none();
     let mut candidates: Vec<f64> = vec![s0, latest];
-    for b in series.breakpoints() {
-        for c in [b, b - d] {
-            if c > s0 && c < latest {
-                candidates.push(c);
-            }
+    // Runs ending where a gap starts; those starting where one ends start at a breakpoint.
+    let gap_ends = series.holes().iter().map(|h| h.0 - d);
+    for c in series
+        .breakpoints()
+        .flat_map(|b| [b, b - d])
+        .chain(gap_ends)
+    {
+        if c > s0 && c < latest {
+            candidates.push(c);
         }
     }
+    candidates.retain(|&c| clear(c));
     candidates.sort_by(f64::total_cmp);
     let now_cost = cost(s0);
     let mut best = (s0, now_cost);
@@ -157,9 +181,28 @@ pub fn plan(
             best = (c, v);
         }
     }
-    let emissions = |integral: f64| GramsCo2e(kwh * integral / d);
+    let emissions = |integral: f64| GramsCo2e(kwh * (integral / d));
     let emissions_now = emissions(now_cost);
     let emissions_best = emissions(best.1);
+    if !emissions_now.0.is_finite() {
+        return Err(FootprintError::Overflow {
+            what: "the emissions of the run",
+            detail: format!(
+                "{} kWh at a mean of {} g/kWh",
+                short(kwh),
+                short(now_cost / d)
+            ),
+        });
+    }
+    let gaps = series
+        .holes()
+        .iter()
+        .filter(|h| h.1 > s0 && h.0 < limit)
+        .map(|&(a, b)| Gap {
+            start: add_secs(series.start(), a),
+            end: add_secs(series.start(), b),
+        })
+        .collect();
     let saved = GramsCo2e((emissions_now.0 - emissions_best.0).max(0.0));
     let best_start = add_secs(series.start(), best.0);
     Ok(Plan {
@@ -180,6 +223,7 @@ pub fn plan(
         mean_intensity_now: GramsPerKwh(now_cost / d),
         mean_intensity_best: GramsPerKwh(best.1 / d),
         delay_s: best.0 - s0,
+        gaps,
     })
 }
 
@@ -315,6 +359,61 @@ mod tests {
                 );
             }
         }
+    }
+
+    /// An hourly series with a 20-hour gap after a dirty hour used to pick a start inside
+    /// the gap, with the one value before it held for the whole run.
+    #[test]
+    fn no_start_inside_a_gap() {
+        // 00–03 dirty, a clean value at 04:00, nothing until 24:00, then middling hours.
+        let mut pts: Vec<_> = [500.0, 500.0, 500.0, 500.0, 10.0]
+            .iter()
+            .enumerate()
+            .map(|(h, &g)| (at(60 * h as i64), GramsPerKwh(g)))
+            .collect();
+        for h in 24..30 {
+            pts.push((at(60 * h), GramsPerKwh(200.0)));
+        }
+        let s = IntensitySeries::new(pts).unwrap();
+        let w = Window {
+            earliest_start: t0(),
+            deadline: None,
+        };
+        let p = plan(&s, Joules::from_kwh(1.0), Duration::from_secs(3 * 3600), w).unwrap();
+        assert_eq!(p.gaps.len(), 1, "{p:?}");
+        assert_eq!((p.gaps[0].start, p.gaps[0].end), (at(5 * 60), at(24 * 60)));
+        // The clean hour at 04:00 holds for one hour only: 02:00–05:00 ends at the gap.
+        assert_eq!(p.best_start, at(24 * 60), "{p:?}");
+        assert!((p.mean_intensity_best.0 - 200.0).abs() < 1e-9, "{p:?}");
+        let e = plan(
+            &s,
+            Joules::from_kwh(1.0),
+            Duration::from_secs(3 * 3600),
+            Window {
+                earliest_start: at(3 * 60),
+                deadline: None,
+            },
+        )
+        .unwrap_err();
+        assert!(matches!(e, FootprintError::Gap { .. }), "{e}");
+        assert!(e.to_string().contains("the run starting now"), "{e}");
+    }
+
+    #[test]
+    fn overflowing_emissions_are_an_error() {
+        let s = hourly(&[1e300, 1e300, 1e300]);
+        let e = plan(
+            &s,
+            Joules::from_kwh(1e10),
+            Duration::from_secs(3600),
+            Window {
+                earliest_start: t0(),
+                deadline: None,
+            },
+        )
+        .unwrap_err();
+        assert!(matches!(e, FootprintError::Overflow { .. }), "{e}");
+        assert!(e.to_string().contains("1e10 kWh"), "{e}");
     }
 
     #[test]

@@ -117,16 +117,26 @@ fn water_scale(l: f64) -> (f64, &'static str) {
     }
 }
 
+/// Three decimals; beyond a billion of the unit, in scientific notation (`1.000e300 t`,
+/// not 301 digits).
+fn three(v: f64) -> String {
+    if v.is_finite() && v.abs() >= 1e9 {
+        format!("{v:.3e}")
+    } else {
+        format!("{v:.3}")
+    }
+}
+
 impl fmt::Display for GramsCo2e {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let (k, unit) = co2e_scale(self.0);
-        write!(f, "{:.3} {unit}", self.0 / k)
+        write!(f, "{} {unit}", three(self.0 / k))
     }
 }
 impl fmt::Display for Litres {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let (k, unit) = water_scale(self.0);
-        write!(f, "{:.3} {unit}", self.0 / k)
+        write!(f, "{} {unit}", three(self.0 / k))
     }
 }
 impl fmt::Display for GramsPerKwh {
@@ -199,14 +209,16 @@ impl Water {
 impl fmt::Display for Co2e {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let (k, unit) = co2e_scale(self.value.0);
-        write!(f, "{:.3} ± {:.3} {unit}", self.value.0 / k, self.sd.0 / k)
+        let (v, sd) = (three(self.value.0 / k), three(self.sd.0 / k));
+        write!(f, "{v} ± {sd} {unit}")
     }
 }
 /// Value and sd in the value's unit: `8.000 ± 2.400 L`.
 impl fmt::Display for Water {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let (k, unit) = water_scale(self.value.0);
-        write!(f, "{:.3} ± {:.3} {unit}", self.value.0 / k, self.sd.0 / k)
+        let (v, sd) = (three(self.value.0 / k), three(self.sd.0 / k));
+        write!(f, "{v} ± {sd} {unit}")
     }
 }
 
@@ -306,6 +318,11 @@ mod tests {
             sd: GramsCo2e(369.6),
         };
         assert_eq!(c.to_string(), "2.464 ± 0.370 kg CO2e");
+        let huge = Co2e {
+            value: GramsCo2e(2.5e300),
+            sd: GramsCo2e(2.5e299),
+        };
+        assert_eq!(huge.to_string(), "2.500e294 ± 2.500e293 t CO2e");
     }
 
     #[test]

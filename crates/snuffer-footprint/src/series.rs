@@ -9,14 +9,35 @@
 //!
 //! The CSV form has a timestamp column (RFC 3339) and a g/kWh column; a
 //! header row is optional (see [`IntensitySeries::from_csv_reader`]).
+//!
+//! **Gaps.** A value is taken to hold until the next point only while that is at most
+//! [`GAP_STEPS`] typical steps away: in an hourly series, a 20-hour hole is missing data,
+//! not 20 hours of the last value before it. Beyond that, the value before the hole holds
+//! for one typical step and the rest is a [`Gap`]: no value is known there, so a mean or a
+//! run over it is an error ([`FootprintError::Gap`]) and [`crate::plan`] only considers
+//! runs outside it.
 
+use crate::error::short;
 use crate::error::{FootprintError, Result};
 use crate::quantity::{GramsCo2e, GramsPerKwh};
 use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
 use snuffer_energy::Joules;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
+
+/// A spacing longer than this many typical (median) steps is a [`Gap`] in the series.
+pub const GAP_STEPS: f64 = 3.0;
+
+/// A stretch of a series without data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Gap {
+    /// Where the value before the gap stops holding (its timestamp plus one typical step).
+    pub start: DateTime<Utc>,
+    /// The next timestamp of the series.
+    pub end: DateTime<Utc>,
+}
 
 /// Grid carbon intensity over time, step-wise constant.
 #[derive(Debug, Clone, PartialEq)]
@@ -29,6 +50,10 @@ pub struct IntensitySeries {
     end: f64,
     /// `cumulative[i]` = ∫ from start to point i, in (g/kWh)·s.
     cumulative: Vec<f64>,
+    /// The typical (median) spacing, seconds.
+    step: f64,
+    /// Offsets `[from, to)` without data (see [`Gap`]), in time order.
+    holes: Vec<(f64, f64)>,
 }
 
 /// Seconds from `a` to `b` (negative when `b` is before `a`), to the microsecond.
@@ -132,12 +157,38 @@ impl IntensitySeries {
             }
             None => last + median_step(&offsets),
         };
+        let step = if offsets.len() >= 2 {
+            median_step(&offsets)
+        } else {
+            end - last
+        };
         let mut cumulative = Vec::with_capacity(offsets.len());
+        let mut holes = Vec::new();
         let mut acc = 0.0;
         for i in 0..offsets.len() {
             cumulative.push(acc);
             let next = offsets.get(i + 1).copied().unwrap_or(end);
             acc += values[i] * (next - offsets[i]);
+            if !acc.is_finite() {
+                let at = add_secs(start, offsets[i]);
+                let message = format!(
+                    "intensity {} g/kWh at {} makes the series' integral overflow; no grid \
+                     comes near such values (the dirtiest are about 1 000 g/kWh): check the unit",
+                    short(values[i]),
+                    at.to_rfc3339()
+                );
+                return Err(match lines {
+                    Some((lines, path)) => FootprintError::Csv {
+                        path: path.map(Path::to_path_buf),
+                        line: lines[i],
+                        message,
+                    },
+                    None => FootprintError::Series(format!("point {i}: {message}")),
+                });
+            }
+            if i + 1 < offsets.len() && next - offsets[i] > GAP_STEPS * step {
+                holes.push((offsets[i] + step, next));
+            }
         }
         Ok(IntensitySeries {
             start,
@@ -145,6 +196,8 @@ impl IntensitySeries {
             values,
             end,
             cumulative,
+            step,
+            holes,
         })
     }
 
@@ -312,19 +365,76 @@ impl IntensitySeries {
             .map(|(&o, &v)| (add_secs(self.start, o), GramsPerKwh(v)))
     }
 
-    /// Whether `[a, b]` lies within the series' coverage.
+    /// Whether `[a, b]` lies within the series' coverage, clear of its [`Gap`]s.
     pub fn covers(&self, a: DateTime<Utc>, b: DateTime<Utc>) -> bool {
-        let (a, b) = (self.offset(a), self.offset(b));
-        a >= 0.0 && b <= self.end + 1e-6 && a <= b
+        let (oa, ob) = (self.offset(a), self.offset(b));
+        oa >= 0.0 && ob <= self.end + 1e-6 && oa <= ob && self.hole_overlapping(oa, ob).is_none()
     }
 
-    /// Intensity in force at `t`, if covered.
+    /// Intensity in force at `t`, if covered (`None` in a [`Gap`]).
     pub fn at(&self, t: DateTime<Utc>) -> Option<GramsPerKwh> {
         let o = self.offset(t);
-        if o < 0.0 || o >= self.end {
+        if o < 0.0 || o >= self.end || self.holes.iter().any(|&(h0, h1)| o >= h0 && o < h1) {
             return None;
         }
         Some(GramsPerKwh(self.values[self.index_at(o)]))
+    }
+
+    /// The stretches without data (see the module docs), in time order.
+    ///
+    /// ```
+    /// use chrono::{TimeZone, Utc};
+    /// use snuffer_footprint::{GramsPerKwh, IntensitySeries};
+    /// let t0 = Utc.with_ymd_and_hms(2024, 5, 1, 0, 0, 0).unwrap();
+    /// let h = chrono::Duration::hours(1);
+    /// // Hourly, then nothing from 03:00 until 23:00.
+    /// let hours = [0, 1, 2, 22, 23, 24];
+    /// let s = IntensitySeries::new(hours.iter().map(|&i| (t0 + h * i, GramsPerKwh(100.0))).collect())?;
+    /// let gaps = s.gaps();
+    /// assert_eq!((gaps[0].start, gaps[0].end), (t0 + h * 3, t0 + h * 22));
+    /// assert!(s.at(t0 + h * 10).is_none());
+    /// assert!(s.mean(t0, t0 + h * 5).is_err());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn gaps(&self) -> Vec<Gap> {
+        self.holes
+            .iter()
+            .map(|&(a, b)| Gap {
+                start: add_secs(self.start, a),
+                end: add_secs(self.start, b),
+            })
+            .collect()
+    }
+
+    /// The first hole that `(a, b)` overlaps (touching its ends is not overlapping).
+    pub(crate) fn hole_overlapping(&self, a: f64, b: f64) -> Option<(f64, f64)> {
+        self.holes
+            .iter()
+            .copied()
+            .find(|&(h0, h1)| (a < h1 && b > h0) || (a == b && a >= h0 && a < h1))
+    }
+
+    /// Holes, as offsets `[from, to)`.
+    pub(crate) fn holes(&self) -> &[(f64, f64)] {
+        &self.holes
+    }
+
+    /// The error for `what`, needing `[a, b]`, which overlaps `hole`.
+    pub(crate) fn gap_error(
+        &self,
+        what: &'static str,
+        hole: (f64, f64),
+        a: DateTime<Utc>,
+        b: DateTime<Utc>,
+    ) -> FootprintError {
+        FootprintError::Gap {
+            what,
+            gap_start: add_secs(self.start, hole.0).to_rfc3339(),
+            gap_end: add_secs(self.start, hole.1).to_rfc3339(),
+            hours: (hole.1 - hole.0) / 3600.0,
+            step_min: self.step / 60.0,
+            needed: format!("{} to {}", a.to_rfc3339(), b.to_rfc3339()),
+        }
     }
 
     /// Time-weighted mean intensity over `[a, b]` (the value at `a` when `a == b`).
@@ -411,6 +521,10 @@ impl IntensitySeries {
         a: DateTime<Utc>,
         b: DateTime<Utc>,
     ) -> Result<()> {
+        let (oa, ob) = (self.offset(a), self.offset(b));
+        if let Some(hole) = self.hole_overlapping(oa, ob) {
+            return Err(self.gap_error(what, hole, a, b));
+        }
         if self.covers(a, b) {
             Ok(())
         } else {
@@ -572,6 +686,51 @@ mod tests {
         let e = s.mean(t(1, 0), t(2, 30)).unwrap_err().to_string();
         assert!(e.contains("extend the series"), "{e}");
         assert!(s.mean(t(-1, 0), t(1, 0)).is_err());
+    }
+
+    #[test]
+    fn a_long_hole_is_a_gap_not_the_last_value_held() {
+        // Hourly 00–04, then nothing until 24:00 (a 20-hour hole), then hourly again.
+        let pts: Vec<_> = [0, 1, 2, 3, 4, 24, 25, 26]
+            .iter()
+            .map(|&h| (t(h, 0), GramsPerKwh(100.0 + h as f64)))
+            .collect();
+        let s = IntensitySeries::new(pts).unwrap();
+        assert_eq!(
+            s.gaps(),
+            vec![Gap {
+                start: t(5, 0),
+                end: t(24, 0)
+            }]
+        );
+        assert_eq!(
+            s.at(t(4, 30)),
+            Some(GramsPerKwh(104.0)),
+            "holds one typical step"
+        );
+        assert_eq!(s.at(t(5, 0)), None);
+        assert_eq!(s.at(t(24, 0)), Some(GramsPerKwh(124.0)));
+        let e = s.mean(t(3, 0), t(6, 0)).unwrap_err();
+        assert!(matches!(e, FootprintError::Gap { .. }), "{e}");
+        let text = e.to_string();
+        assert!(
+            text.contains("19.0 h") && text.contains("fill the gap"),
+            "{text}"
+        );
+        // Touching the gap's ends is fine.
+        assert!(s.mean(t(3, 0), t(5, 0)).is_ok());
+        assert!(s.mean(t(24, 0), t(26, 0)).is_ok());
+        // Two missing hours are not a gap: the value holds.
+        let s = hourly(&[1.0, 2.0, 3.0, 4.0]);
+        assert!(s.gaps().is_empty());
+    }
+
+    #[test]
+    fn an_overflowing_integral_names_the_point() {
+        let csv = "2024-05-01T00:00:00Z,1e308\n2024-05-01T01:00:00Z,1e308\n";
+        let e = IntensitySeries::from_csv_reader(csv.as_bytes()).unwrap_err();
+        assert!(matches!(e, FootprintError::Csv { line: 1, .. }), "{e}");
+        assert!(e.to_string().contains("1e308 g/kWh"), "{e}");
     }
 
     #[test]

@@ -149,17 +149,23 @@ impl EnergyMix {
     /// ```
     pub fn new(shares: impl IntoIterator<Item = (EnergySource, f64)>) -> Result<EnergyMix> {
         let shares: Vec<(EnergySource, f64)> = shares.into_iter().collect();
-        let mut total = 0.0;
+        let mut largest: f64 = 0.0;
         for &(_, s) in &shares {
-            total += non_negative("energy-mix share", s)?;
+            largest = largest.max(non_negative("energy-mix share", s)?);
         }
-        if total <= 0.0 {
+        if largest <= 0.0 {
             return Err(FootprintError::MissingInput(
                 "an energy mix needs at least one positive share".into(),
             ));
         }
+        // Relative to the largest share first: shares near 1e308 must not sum to infinity
+        // (and normalise to zero).
+        let total: f64 = shares.iter().map(|&(_, s)| s / largest).sum();
         Ok(EnergyMix {
-            shares: shares.into_iter().map(|(e, s)| (e, s / total)).collect(),
+            shares: shares
+                .into_iter()
+                .map(|(e, s)| (e, s / largest / total))
+                .collect(),
         })
     }
 

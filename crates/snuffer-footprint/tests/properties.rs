@@ -148,3 +148,128 @@ proptest! {
         }
     }
 }
+
+/// Any number a user can type, from subnormal to ±1.8e308, with the odd ones.
+fn any_number() -> impl Strategy<Value = f64> {
+    prop_oneof![
+        3 => any::<f64>(),
+        2 => 0.0f64..1e4,
+        1 => prop_oneof![Just(1e308), Just(f64::MAX), Just(1e300), Just(0.0), Just(5e-324)],
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(200))]
+
+    /// `--mix`: any text is parsed or refused, never a panic; a valid mix, whatever the scale
+    /// of its shares (up to ±1.8e308), has shares summing to one and an intensity between
+    /// its cleanest and dirtiest source.
+    #[test]
+    fn mix_parser_never_panics_and_normalises_any_scale(
+        junk in "[a-z=,. 0-9eE+-]{0,40}",
+        parts in proptest::collection::vec((0usize..9, any_number()), 1..6),
+    ) {
+        let _ = EnergyMix::parse(&junk);
+        let text: Vec<String> = parts
+            .iter()
+            .map(|&(i, s)| format!("{}={s}", EnergySource::ALL[i].name()))
+            .collect();
+        match EnergyMix::parse(&text.join(",")) {
+            Ok(mix) => {
+                let total: f64 = mix.shares().iter().map(|s| s.1).sum();
+                prop_assert!((total - 1.0).abs() < 1e-9, "{:?}", mix.shares());
+                let g = mix.intensity().0;
+                let used = parts.iter().map(|&(i, _)| EnergySource::ALL[i].intensity().0);
+                let (lo, hi) = used.fold((f64::INFINITY, 0.0f64), |(l, h), v| (l.min(v), h.max(v)));
+                prop_assert!(g >= lo - 1e-9 && g <= hi + 1e-9, "{} not in [{}, {}]", g, lo, hi);
+            }
+            Err(e) => {
+                // Only a negative, non-finite or all-zero share is refused.
+                let bad = parts.iter().any(|&(_, s)| !(s.is_finite() && s >= 0.0))
+                    || parts.iter().all(|&(_, s)| s == 0.0);
+                prop_assert!(bad, "{}: {}", text.join(","), e);
+            }
+        }
+    }
+
+    /// `--region`: any text resolves or is refused with at most five suggestions; every
+    /// embedded code resolves to itself in any case and with surrounding blanks.
+    #[test]
+    fn region_lookup_never_panics_and_known_codes_resolve(
+        junk in ".{0,20}",
+        i in 0..REGIONS.len(),
+        lower in any::<bool>(),
+        pad in "[ \t]{0,2}",
+    ) {
+        if let Err(e) = snuffer_footprint::region(&junk) {
+            if let snuffer_footprint::FootprintError::UnknownRegion { suggestions, .. } = &e {
+                prop_assert!(suggestions.len() <= 5);
+            }
+            prop_assert!(!e.to_string().is_empty());
+        }
+        let r = &REGIONS[i];
+        for code in [r.code, r.alpha3] {
+            let typed = if lower { code.to_ascii_lowercase() } else { code.to_string() };
+            let found = snuffer_footprint::region(&format!("{pad}{typed}{pad}"));
+            prop_assert!(found.is_ok_and(|f| f.code == r.code), "{}", code);
+        }
+    }
+
+    /// Inputs over the whole f64 range: a footprint is finite in every figure, or an error.
+    #[test]
+    fn huge_inputs_give_finite_figures_or_an_error(
+        kwh in any_number(),
+        intensity in any_number(),
+        pue in prop_oneof![Just(1.0), 1.0f64..1e308],
+        wue in proptest::option::of(any_number()),
+    ) {
+        let cfg = FootprintConfig::default()
+            .with_intensity(intensity)
+            .and_then(|c| c.with_pue(pue))
+            .and_then(|c| c.with_water(wue, None));
+        if let Ok(cfg) = cfg {
+            if let Ok(fp) = run_footprint(&cfg, Joules::from_kwh(kwh), Duration::from_secs(60), Some(Joules::from_kwh(kwh))) {
+                let text = serde_json::to_value(&fp).unwrap().to_string();
+                prop_assert!(!text.contains("null"), "non-finite in {}", text);
+                prop_assert!(!fp.operational.to_string().contains("inf"));
+            }
+        }
+    }
+
+    /// A series with holes: the plan never runs over a gap, and no start on a five-minute
+    /// grid that stays clear of gaps beats it.
+    #[test]
+    fn plan_avoids_gaps_and_is_optimal_among_clear_windows(
+        spacing in proptest::collection::vec(prop_oneof![4 => Just(60i64), 1 => 61i64..1500], 3..20),
+        values in proptest::collection::vec(0.0f64..1000.0, 20),
+        dur_min in 1i64..240,
+        from_min in 0i64..120,
+    ) {
+        let mut t = 0i64;
+        let mut points = Vec::new();
+        for (i, s) in spacing.iter().enumerate() {
+            points.push((t0() + chrono::Duration::minutes(t), GramsPerKwh(values[i])));
+            t += s;
+        }
+        let series = IntensitySeries::new(points).unwrap();
+        let m = |min: i64| t0() + chrono::Duration::minutes(min);
+        let window = Window { earliest_start: m(from_min), deadline: None };
+        let d = Duration::from_secs(dur_min as u64 * 60);
+        match plan(&series, Joules::from_kwh(1.0), d, window) {
+            Ok(p) => {
+                prop_assert!(series.mean(p.best_start, p.best_end).is_ok(), "{:?} over a gap", p);
+                prop_assert!(p.gaps.iter().all(|g| p.best_end <= g.start || p.best_start >= g.end));
+                let last = (series.end() - t0()).num_minutes() - dur_min;
+                for s in (from_min..=last).step_by(5) {
+                    if let Ok(g) = series.mean(m(s), m(s + dur_min)) {
+                        prop_assert!(p.mean_intensity_best.0 <= g.0 + 1e-6, "start {}: {} beats {:?}", s, g.0, p);
+                    }
+                }
+            }
+            Err(e) => {
+                // Refused only when starting now is impossible (gap, outside, too long).
+                prop_assert!(series.mean(m(from_min), m(from_min + dur_min)).is_err(), "{}", e);
+            }
+        }
+    }
+}

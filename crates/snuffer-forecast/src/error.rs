@@ -49,12 +49,49 @@ pub enum ForecastError {
         previous: f64,
     },
     /// The configured bounds are inconsistent.
-    #[error("bounds are inconsistent (lower {lower}, upper {upper}): the lower bound must be below the upper one and both finite")]
+    #[error(
+        "bounds are inconsistent (lower {}, upper {}): the lower bound must be below the \
+         upper one, and each at most {} in magnitude",
+        short(*lower),
+        short(*upper),
+        short(crate::MAX_ABS_VALUE)
+    )]
     InvalidBounds {
         /// Lower bound.
         lower: f64,
         /// Upper bound.
         upper: f64,
+    },
+    /// A step or metric value too large in magnitude for the forecaster's arithmetic.
+    #[error(
+        "{what} at index {index} is {}: beyond ±{} the forecaster's arithmetic would overflow; \
+         rescale it (e.g. forecast its logarithm, or count steps in thousands)",
+        short(*value),
+        short(*limit)
+    )]
+    TooLarge {
+        /// `metric` or `step`.
+        what: &'static str,
+        /// Index of the point.
+        index: usize,
+        /// The value.
+        value: f64,
+        /// The largest magnitude accepted ([`crate::MAX_ABS_VALUE`]).
+        limit: f64,
+    },
+    /// The interval scale is not a number in `[0, MAX_INTERVAL_SCALE]`.
+    #[error(
+        "interval scale {} is outside [0, {}]: it multiplies every predictive standard \
+         deviation (1 leaves them as modelled, the default is {}); fit it on finished runs",
+        short(*value),
+        short(*max),
+        crate::DEFAULT_INTERVAL_SCALE
+    )]
+    InvalidIntervalScale {
+        /// The scale given.
+        value: f64,
+        /// The largest accepted ([`crate::MAX_INTERVAL_SCALE`]).
+        max: f64,
     },
     /// A value lies outside the configured bounds.
     #[error("metric at index {index} is {value}, outside the configured bounds [{lower}, {upper}]: fix the bounds or the metric")]
@@ -68,4 +105,14 @@ pub enum ForecastError {
         /// Upper bound (+∞ when none).
         upper: f64,
     },
+}
+
+/// A number as people write it: plain for ordinary magnitudes, `1e308` (not 309 digits) for
+/// huge or tiny ones.
+fn short(v: f64) -> String {
+    if v != 0.0 && v.is_finite() && !(1e-4..1e6).contains(&v.abs()) {
+        format!("{v:e}")
+    } else {
+        format!("{v}")
+    }
 }

@@ -5,7 +5,10 @@ use crate::ensemble::{self, Data, Trust, Warm};
 use crate::local::{backtest, local_trend, Backtest};
 use crate::predictive::Core;
 use crate::scale::Scale;
-use crate::{Calibration, Direction, Forecast, ForecastConfig, ForecastError, Method, Tuning};
+use crate::{
+    Calibration, Direction, Forecast, ForecastConfig, ForecastError, Method, Tuning, MAX_ABS_VALUE,
+    MAX_INTERVAL_SCALE,
+};
 
 /// Most earlier forecasts kept to check against the points that came since.
 const MAX_HISTORY: usize = 16;
@@ -55,7 +58,9 @@ impl Forecaster {
     /// Fit the observed `(steps[i], values[i])` points (values in the metric's own units).
     ///
     /// Steps must be finite and strictly increasing, values finite and within the configured
-    /// bounds; otherwise the error names the first offending index. A constant curve, or one
+    /// bounds, both at most [`MAX_ABS_VALUE`] in magnitude (as the bounds); otherwise the
+    /// error names the first offending index. The configured interval scale must lie in
+    /// `[0, MAX_INTERVAL_SCALE]`. A constant curve, or one
     /// no family fits, gives a well-defined flat forecast ([`Forecast::method`] then says
     /// [`Method::LastValue`]). Warm-starts from the previous call's parameters when the new
     /// points extend the same curve, and calibrates the spread on how the earlier forecasts
@@ -410,14 +415,36 @@ fn validate(cfg: &ForecastConfig, steps: &[f64], values: &[f64]) -> Result<(), F
             got: steps.len(),
         });
     }
+    let scale = cfg.interval_scale;
+    if !(0.0..=MAX_INTERVAL_SCALE).contains(&scale) {
+        return Err(ForecastError::InvalidIntervalScale {
+            value: scale,
+            max: MAX_INTERVAL_SCALE,
+        });
+    }
     let lower = cfg.bounds.lower.unwrap_or(f64::NEG_INFINITY);
     let upper = cfg.bounds.upper.unwrap_or(f64::INFINITY);
-    if lower.is_nan() || upper.is_nan() || lower >= upper {
+    let huge = |b: Option<f64>| b.is_some_and(|b| b.is_nan() || b.abs() > MAX_ABS_VALUE);
+    if lower.is_nan()
+        || upper.is_nan()
+        || lower >= upper
+        || huge(cfg.bounds.lower)
+        || huge(cfg.bounds.upper)
+    {
         return Err(ForecastError::InvalidBounds { lower, upper });
     }
+    let too_large = |what, index, value| ForecastError::TooLarge {
+        what,
+        index,
+        value,
+        limit: MAX_ABS_VALUE,
+    };
     for (i, (&s, &v)) in steps.iter().zip(values).enumerate() {
         if !s.is_finite() {
             return Err(ForecastError::NonFiniteStep { index: i, value: s });
+        }
+        if s.abs() > MAX_ABS_VALUE {
+            return Err(too_large("step", i, s));
         }
         if i > 0 && s <= steps[i - 1] {
             return Err(ForecastError::NonIncreasingStep {
@@ -432,6 +459,9 @@ fn validate(cfg: &ForecastConfig, steps: &[f64], values: &[f64]) -> Result<(), F
                 step: s,
                 value: v,
             });
+        }
+        if v.abs() > MAX_ABS_VALUE {
+            return Err(too_large("metric", i, v));
         }
         if v < lower || v > upper {
             return Err(ForecastError::OutOfBounds {

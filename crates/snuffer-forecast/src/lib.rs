@@ -139,6 +139,17 @@ pub enum Method {
 /// calibrated them.
 pub const DEFAULT_INTERVAL_SCALE: f64 = 1.0;
 
+/// Largest accepted [`ForecastConfig::interval_scale`]: a hundred times the modelled spread
+/// is already an interval that says nothing, and far beyond it the spreads overflow.
+pub const MAX_INTERVAL_SCALE: f64 = 100.0;
+
+/// Largest magnitude of a step or metric value that [`Forecaster::fit`] accepts. The fit
+/// works on differences and ratios of the observations, and its forecasts extrapolate many
+/// observed ranges beyond them; up to 1e300 that leaves a factor of 1e8 before `f64`
+/// overflows (at ±1.8e308). Larger values are an error naming the point, not a forecast of
+/// `inf`.
+pub const MAX_ABS_VALUE: f64 = 1e300;
+
 /// Settings of a [`Forecaster`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ForecastConfig {
@@ -151,7 +162,8 @@ pub struct ForecastConfig {
     /// Model the distance to the bound on the metric's good side on a log scale when that
     /// bound is known (default `true`).
     pub log_scale: bool,
-    /// Factor on every predictive standard deviation (default [`DEFAULT_INTERVAL_SCALE`]).
+    /// Factor on every predictive standard deviation (default [`DEFAULT_INTERVAL_SCALE`]);
+    /// [`Forecaster::fit`] rejects values outside `[0, MAX_INTERVAL_SCALE]`.
     pub interval_scale: f64,
     /// Cold-start priors (see [`Tuning`]).
     pub tuning: Tuning,
@@ -195,13 +207,10 @@ impl ForecastConfig {
     }
 
     /// Multiply every predictive standard deviation by `scale` (wider intervals above 1).
-    /// Non-finite or negative values are replaced by the default.
+    /// [`Forecaster::fit`] rejects a scale that is not a number in
+    /// `[0, MAX_INTERVAL_SCALE]` ([`ForecastError::InvalidIntervalScale`]).
     pub fn with_interval_scale(mut self, scale: f64) -> Self {
-        self.interval_scale = if scale.is_finite() && scale >= 0.0 {
-            scale
-        } else {
-            DEFAULT_INTERVAL_SCALE
-        };
+        self.interval_scale = scale;
         self
     }
 }

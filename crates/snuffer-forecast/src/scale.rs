@@ -38,6 +38,12 @@ pub(crate) struct Scale {
     pub v_last: f64,
 }
 
+/// Largest magnitude of a forecast value. Observations are at most [`crate::MAX_ABS_VALUE`]
+/// (1e300), but a far enough extrapolation of a steep curve leaves the `f64` range; its
+/// quantiles are then held at ±1e306, a million times the largest accepted observation,
+/// so that gains (differences of two values) and means stay finite and ordered.
+pub(crate) const VALUE_LIMIT: f64 = 1e306;
+
 /// Smallest normalised x used when a query lies before the start of the curve.
 const X_FLOOR: f64 = 1e-6;
 
@@ -120,7 +126,8 @@ impl Scale {
         (z - self.z_ref) / self.z_unit
     }
 
-    /// Metric value (own units) of a normalised value, clamped to the known bounds.
+    /// Metric value (own units) of a normalised value, clamped to the known bounds and to
+    /// ±[`VALUE_LIMIT`].
     pub fn value(&self, zn: f64) -> f64 {
         if self.is_constant() {
             return self.v_last;
@@ -133,7 +140,7 @@ impl Scale {
         };
         let lo = self.bounds.lower.unwrap_or(f64::NEG_INFINITY);
         let hi = self.bounds.upper.unwrap_or(f64::INFINITY);
-        v.max(lo).min(hi)
+        v.max(lo).min(hi).clamp(-VALUE_LIMIT, VALUE_LIMIT)
     }
 
     /// Whether a normalised value is admissible under the known bounds (with the log maps

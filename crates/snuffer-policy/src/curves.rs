@@ -10,6 +10,9 @@
 //! Non-finite metric values (`NaN`, `inf`) are kept as they are: they are data
 //! (a diverged run), and the divergence rule and the scorers deal with them.
 //!
+//! [`read_curves`] holds every run; [`CurvesFile`] reads a file of any size in two passes,
+//! handing out each run (or each task's runs, [`Grouping`]) as soon as it is complete.
+//!
 //! ```
 //! use snuffer_policy::curves::read_curves_from;
 //! let csv = "source,task,run_id,step,metric,metric_name,higher_is_better,epoch_time_s\n\
@@ -27,10 +30,13 @@
 
 use crate::PolicyError;
 use snuffer_energy::{Joules, Watts};
+
+mod stream;
 use snuffer_forecast::Direction;
 use std::collections::HashMap;
 use std::io::Read;
 use std::path::Path;
+pub use stream::{CurvesFile, Grouping, RunGroup, RunGroups, RunInfo};
 
 /// Columns every curves CSV must have.
 pub const REQUIRED_COLUMNS: [&str; 7] = [
@@ -173,132 +179,236 @@ pub fn read_curves_from<R: Read>(reader: R) -> Result<Vec<CurveRun>, PolicyError
 }
 
 /// Column positions in the header.
-struct Columns {
+pub(crate) struct Columns {
     required: [usize; 7],
     epoch_time_s: Option<usize>,
     energy_j: Option<usize>,
 }
 
+/// One row, parsed and checked, borrowing its text fields from the record.
+pub(crate) struct Row<'r> {
+    pub(crate) source: &'r str,
+    pub(crate) task: &'r str,
+    pub(crate) run_id: &'r str,
+    pub(crate) metric_name: &'r str,
+    pub(crate) higher_is_better: bool,
+    pub(crate) step: f64,
+    pub(crate) metric: f64,
+    pub(crate) time: Option<f64>,
+    pub(crate) energy: Option<f64>,
+    pub(crate) line: u64,
+}
+
+/// A CSV reader set up as every curves reader needs it.
+pub(crate) fn csv_reader<R: Read>(reader: R) -> csv::Reader<R> {
+    csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .flexible(false)
+        .from_reader(reader)
+}
+
+/// Reads the header and finds the columns.
+pub(crate) fn header<R: Read>(
+    rdr: &mut csv::Reader<R>,
+    origin: &str,
+) -> Result<Columns, PolicyError> {
+    let header = rdr.headers().map_err(|e| csv_error(origin, &e))?.clone();
+    locate_columns(&header, origin)
+}
+
+/// Reads the next record into `record`; `false` at the end of the input.
+pub(crate) fn next_record<R: Read>(
+    rdr: &mut csv::Reader<R>,
+    record: &mut csv::StringRecord,
+    origin: &str,
+) -> Result<bool, PolicyError> {
+    rdr.read_record(record).map_err(|e| csv_error(origin, &e))
+}
+
+/// Parses and checks one record; `None` for a blank line (not a row).
+pub(crate) fn parse_row<'r>(
+    record: &'r csv::StringRecord,
+    cols: &Columns,
+    origin: &str,
+) -> Result<Option<Row<'r>>, PolicyError> {
+    let line = record.position().map(|p| p.line()).unwrap_or(0);
+    // A blank line in the middle of a file is not a row.
+    if record.iter().all(str::is_empty) {
+        return Ok(None);
+    }
+    let field = |i: usize| record.get(i).unwrap_or("");
+    let [source, task, run_id, step, metric, metric_name, hib] = cols.required;
+    let ctx =
+        |column: &str, value: &str, problem: &str| bad_value(origin, line, column, value, problem);
+    let step_v = parse_f64(field(step))
+        .filter(|s| s.is_finite())
+        .ok_or_else(|| ctx("step", field(step), "the step must be a finite number"))?;
+    let metric_v = parse_f64(field(metric)).ok_or_else(|| {
+        ctx(
+            "metric",
+            field(metric),
+            "the metric must be a number (NaN and inf are accepted)",
+        )
+    })?;
+    let hib_v = parse_bool(field(hib)).ok_or_else(|| {
+        ctx(
+            "higher_is_better",
+            field(hib),
+            "expected true/false (or 1/0, yes/no)",
+        )
+    })?;
+    let optional = |col: Option<usize>, name: &str| -> Result<Option<f64>, PolicyError> {
+        match col.map(field) {
+            None | Some("") => Ok(None),
+            Some(raw) => parse_f64(raw)
+                .filter(|v| v.is_finite() && *v >= 0.0)
+                .map(Some)
+                .ok_or_else(|| {
+                    ctx(
+                        name,
+                        raw,
+                        "expected a finite number ≥ 0, or an empty field when unknown",
+                    )
+                }),
+        }
+    };
+    Ok(Some(Row {
+        source: field(source),
+        task: field(task),
+        run_id: field(run_id),
+        metric_name: field(metric_name),
+        higher_is_better: hib_v,
+        step: step_v,
+        metric: metric_v,
+        time: optional(cols.epoch_time_s, "epoch_time_s")?,
+        energy: optional(cols.energy_j, "energy_j")?,
+        line,
+    }))
+}
+
+pub(crate) fn bad_value(
+    origin: &str,
+    line: u64,
+    column: &str,
+    value: &str,
+    problem: &str,
+) -> PolicyError {
+    PolicyError::BadValue {
+        origin: origin.to_string(),
+        line,
+        column: column.to_string(),
+        value: value.to_string(),
+        problem: problem.to_string(),
+    }
+}
+
+/// The error for a row whose direction differs from its run's first row (at `first_line`).
+pub(crate) fn direction_change(
+    origin: &str,
+    row: &Row<'_>,
+    first_line: u64,
+    first: bool,
+) -> PolicyError {
+    bad_value(
+        origin,
+        row.line,
+        "higher_is_better",
+        if row.higher_is_better {
+            "true"
+        } else {
+            "false"
+        },
+        &format!(
+            "run {}/{} changes direction (line {first_line} said {first}); one run has one \
+             metric direction",
+            row.task, row.run_id
+        ),
+    )
+}
+
 /// One run while it is being collected: rows in file order, with optional columns per row.
-struct Building {
+pub(crate) struct Building {
     run: CurveRun,
     times: Vec<Option<f64>>,
     energies: Vec<Option<f64>>,
-    first_line: u64,
+    pub(crate) first_line: u64,
+}
+
+impl Building {
+    /// A run started by its first row.
+    pub(crate) fn new(row: &Row<'_>) -> Building {
+        Building {
+            run: CurveRun {
+                source: row.source.to_string(),
+                task: row.task.to_string(),
+                run_id: row.run_id.to_string(),
+                metric_name: row.metric_name.to_string(),
+                higher_is_better: row.higher_is_better,
+                steps: Vec::new(),
+                metrics: Vec::new(),
+                epoch_time_s: None,
+                energy_j: None,
+            },
+            times: Vec::new(),
+            energies: Vec::new(),
+            first_line: row.line,
+        }
+    }
+
+    /// The run's direction (of its first row).
+    pub(crate) fn higher_is_better(&self) -> bool {
+        self.run.higher_is_better
+    }
+
+    /// Rows collected so far.
+    pub(crate) fn len(&self) -> usize {
+        self.run.steps.len()
+    }
+
+    /// Add a row of this run; an error when its direction differs from the run's.
+    pub(crate) fn push(&mut self, row: &Row<'_>, origin: &str) -> Result<(), PolicyError> {
+        if self.higher_is_better() != row.higher_is_better {
+            return Err(direction_change(
+                origin,
+                row,
+                self.first_line,
+                self.higher_is_better(),
+            ));
+        }
+        self.run.steps.push(row.step);
+        self.run.metrics.push(row.metric);
+        self.times.push(row.time);
+        self.energies.push(row.energy);
+        Ok(())
+    }
 }
 
 fn read_curves_named<R: Read>(reader: R, origin: &str) -> Result<Vec<CurveRun>, PolicyError> {
-    let mut rdr = csv::ReaderBuilder::new()
-        .trim(csv::Trim::All)
-        .flexible(false)
-        .from_reader(reader);
-    let header = rdr.headers().map_err(|e| csv_error(origin, &e))?.clone();
-    let cols = locate_columns(&header, origin)?;
-
+    let mut rdr = csv_reader(reader);
+    let cols = header(&mut rdr, origin)?;
     let mut index: HashMap<(String, String), usize> = HashMap::new();
     let mut building: Vec<Building> = Vec::new();
     let mut record = csv::StringRecord::new();
-    loop {
-        match rdr.read_record(&mut record) {
-            Ok(true) => {}
-            Ok(false) => break,
-            Err(e) => return Err(csv_error(origin, &e)),
-        }
-        let line = record.position().map(|p| p.line()).unwrap_or(0);
-        // A blank line in the middle of a file is not a row.
-        if record.iter().all(str::is_empty) {
+    while next_record(&mut rdr, &mut record, origin)? {
+        let Some(row) = parse_row(&record, &cols, origin)? else {
             continue;
-        }
-        let field = |i: usize| record.get(i).unwrap_or("");
-        let [source, task, run_id, step, metric, metric_name, hib] = cols.required;
-        let ctx = |column: &str, value: &str, problem: &str| PolicyError::BadValue {
-            origin: origin.to_string(),
-            line,
-            column: column.to_string(),
-            value: value.to_string(),
-            problem: problem.to_string(),
         };
-        let step_v = parse_f64(field(step))
-            .filter(|s| s.is_finite())
-            .ok_or_else(|| ctx("step", field(step), "the step must be a finite number"))?;
-        let metric_v = parse_f64(field(metric)).ok_or_else(|| {
-            ctx(
-                "metric",
-                field(metric),
-                "the metric must be a number (NaN and inf are accepted)",
-            )
-        })?;
-        let hib_v = parse_bool(field(hib)).ok_or_else(|| {
-            ctx(
-                "higher_is_better",
-                field(hib),
-                "expected true/false (or 1/0, yes/no)",
-            )
-        })?;
-        let optional = |col: Option<usize>, name: &str| -> Result<Option<f64>, PolicyError> {
-            match col.map(field) {
-                None | Some("") => Ok(None),
-                Some(raw) => parse_f64(raw)
-                    .filter(|v| v.is_finite() && *v >= 0.0)
-                    .map(Some)
-                    .ok_or_else(|| {
-                        ctx(
-                            name,
-                            raw,
-                            "expected a finite number ≥ 0, or an empty field when unknown",
-                        )
-                    }),
-            }
-        };
-        let time_v = optional(cols.epoch_time_s, "epoch_time_s")?;
-        let energy_v = optional(cols.energy_j, "energy_j")?;
-
-        let key = (field(task).to_string(), field(run_id).to_string());
+        let key = (row.task.to_string(), row.run_id.to_string());
         let slot = match index.get(&key) {
             Some(&i) => i,
             None => {
-                let i = building.len();
-                index.insert(key.clone(), i);
-                building.push(Building {
-                    run: CurveRun {
-                        source: field(source).to_string(),
-                        task: key.0,
-                        run_id: key.1,
-                        metric_name: field(metric_name).to_string(),
-                        higher_is_better: hib_v,
-                        steps: Vec::new(),
-                        metrics: Vec::new(),
-                        epoch_time_s: None,
-                        energy_j: None,
-                    },
-                    times: Vec::new(),
-                    energies: Vec::new(),
-                    first_line: line,
-                });
-                i
+                index.insert(key, building.len());
+                building.push(Building::new(&row));
+                building.len() - 1
             }
         };
-        let b = &mut building[slot];
-        if b.run.higher_is_better != hib_v {
-            return Err(ctx(
-                "higher_is_better",
-                field(hib),
-                &format!(
-                    "run {}/{} changes direction (line {} said {}); one run has one metric direction",
-                    b.run.task, b.run.run_id, b.first_line, b.run.higher_is_better
-                ),
-            ));
-        }
-        b.run.steps.push(step_v);
-        b.run.metrics.push(metric_v);
-        b.times.push(time_v);
-        b.energies.push(energy_v);
+        building[slot].push(&row, origin)?;
     }
     Ok(building.into_iter().map(finish).collect())
 }
 
 /// Sort a run's rows by step and keep the optional columns only when complete.
-fn finish(b: Building) -> CurveRun {
+pub(crate) fn finish(b: Building) -> CurveRun {
     let Building {
         mut run,
         times,

@@ -46,6 +46,16 @@ pub enum PolicyError {
         /// What is wrong, and what is expected instead.
         problem: String,
     },
+    /// The file changed between the two passes of a [`crate::curves::CurvesFile`].
+    #[error("{origin} changed while it was read (line {line}: {what}); leave it alone during a replay or forecast, or work on a copy")]
+    Changed {
+        /// The file.
+        origin: String,
+        /// 1-based line number where the second pass disagreed with the first.
+        line: u64,
+        /// What disagreed.
+        what: String,
+    },
     /// A policy or replay setting is out of its domain.
     #[error("invalid setting `{name}` = {value}: {expected}")]
     InvalidSetting {

@@ -32,6 +32,8 @@ pub struct ReplayConfig {
     pub refit_growth: f64,
     /// Feed forecasts to the policy at all (policies that ignore them run faster without).
     pub forecasts: bool,
+    /// The forecaster's cold-start priors.
+    pub tuning: snuffer_forecast::Tuning,
 }
 
 impl Default for ReplayConfig {
@@ -41,6 +43,7 @@ impl Default for ReplayConfig {
             tau_per_kwh: None,
             refit_growth: 1.2,
             forecasts: true,
+            tuning: snuffer_forecast::Tuning::default(),
         }
     }
 }
@@ -203,7 +206,7 @@ fn replay_run_in(
     let to_u64 = |s: f64| (s.max(0.0) * scale).round() as u64;
     let planned = run.steps.last().map(|&s| to_u64(s));
     let mut elapsed = 0.0;
-    let mut forecaster = Forecaster::new(forecast_config_for(run));
+    let mut forecaster = Forecaster::new(forecast_config_for(run).with_tuning(config.tuning));
     let min_points = forecaster.min_points().max(1);
     let mut fit_x: Vec<f64> = Vec::with_capacity(n);
     let mut fit_y: Vec<f64> = Vec::with_capacity(n);
@@ -211,6 +214,10 @@ fn replay_run_in(
     let mut last_fit_step = f64::NEG_INFINITY;
     let refit_span = planned.map_or(f64::INFINITY, |p| p as f64 / 10.0);
     let mut stop: Option<(usize, StopReason)> = None;
+    // Why the forecaster failed last, and whether it ever succeeded: a run it cannot
+    // forecast (e.g. values beyond ±1e300) says so instead of silently never stopping.
+    let mut fit_error = None;
+    let mut fitted = false;
 
     for i in 0..n {
         let step = to_u64(run.steps[i]);
@@ -236,9 +243,18 @@ fn replay_run_in(
                 // forecast; the policy keeps the previous one.
                 forecast = forecaster.fit(&fit_x, &fit_y).ok();
                 if forecast.is_none() {
-                    forecaster = Forecaster::new(ForecastConfig::new(direction));
-                    forecast = forecaster.fit(&fit_x, &fit_y).ok();
+                    forecaster = Forecaster::new(
+                        ForecastConfig::new(direction).with_tuning(config.tuning),
+                    );
+                    forecast = match forecaster.fit(&fit_x, &fit_y) {
+                        Ok(f) => Some(f),
+                        Err(e) => {
+                            fit_error = Some(e);
+                            None
+                        }
+                    };
                 }
+                fitted |= forecast.is_some();
                 next_fit = ((fit_x.len() as f64 * config.refit_growth).ceil() as usize)
                     .max(fit_x.len() + 1);
                 last_fit_step = x;
@@ -266,7 +282,15 @@ fn replay_run_in(
             break;
         }
     }
-    let note = if stop.is_none() { policy.note() } else { None };
+    let note = if stop.is_some() {
+        None
+    } else {
+        match (policy.note(), fit_error) {
+            (Some(n), _) => Some(n),
+            (None, Some(e)) if !fitted => Some(format!("no forecast could be fitted: {e}")),
+            (None, _) => None,
+        }
+    };
     let stop_row = stop.as_ref().map_or(n.saturating_sub(1), |s| s.0);
     score(
         run,
@@ -439,6 +463,24 @@ mod tests {
         assert_eq!(out.utility_capture, Some(0.0));
         assert_eq!(out.stop_step, 4.0);
         assert!(!out.stopped);
+    }
+
+    #[test]
+    fn a_run_the_forecaster_cannot_fit_says_why() {
+        let metrics = (0..10)
+            .map(|i| if i % 2 == 0 { 1e308 } else { -1e308 })
+            .collect();
+        let r = run(metrics, (1..=10).map(f64::from).collect(), true);
+        let mut p =
+            crate::MarginalGain::new(crate::MarginalGainConfig::new(crate::Tau::PerKwh(1.0)))
+                .unwrap();
+        let out = replay_run(&r, &mut p, &ReplayConfig::default());
+        assert!(!out.stopped);
+        let note = out.note.unwrap_or_default();
+        assert!(
+            note.contains("no forecast could be fitted") && note.contains("1e308"),
+            "{note}"
+        );
     }
 
     proptest! {
