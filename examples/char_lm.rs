@@ -10,8 +10,9 @@ mod common;
 use anyhow::{Context, Result};
 use candle_core::{DType, Device, Module, Tensor, D};
 use candle_nn::{AdamW, Embedding, Linear, Optimizer, ParamsAdamW, VarBuilder, VarMap};
-use common::{fmt_energy, seeded_init, setup_threads, Rng};
+use common::{seeded_init, setup_threads, Rng};
 use snuffer::candle::{TrainOutcome, Trainer};
+use snuffer::energy::Joules;
 use snuffer::forecast::Direction;
 use std::time::{Duration, Instant};
 
@@ -229,7 +230,7 @@ fn main() -> Result<()> {
             s.steps,
             format!(
                 "{} ±{:.0}% ({})",
-                fmt_energy(s.energy_j),
+                Joules(s.energy_j),
                 100.0 * s.energy_uncertainty,
                 s.provenance.label()
             ),
@@ -241,9 +242,11 @@ fn main() -> Result<()> {
     match &snuffed.train.stop {
         Some(stop) => {
             println!(
-                "\nenergy saved: {} ({:.0}%), cost: {:+.3} bits per character",
-                fmt_energy(saved),
-                100.0 * saved / full.train.summary.energy_j,
+                "\n{}, cost: {:+.3} bits per character",
+                snuffer::rundir::measured_saving_phrase(
+                    Joules(saved),
+                    Joules(full.train.summary.energy_j)
+                ),
                 snuffed.final_bpc - full.final_bpc
             );
             println!("why it stopped: {}", stop.message);
@@ -253,7 +256,7 @@ fn main() -> Result<()> {
              the same {} steps; their energy difference ({}) is the noise of the estimate on a shared \
              machine, not a saving. Try a larger τ (`-- --tau 1`) to trade more quality for energy.",
             snuffed.train.steps,
-            fmt_energy(saved)
+            Joules(saved)
         ),
     }
     println!(

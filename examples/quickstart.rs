@@ -12,8 +12,9 @@ mod common;
 
 use anyhow::Result;
 use candle_core::Device;
-use common::{fmt_energy, setup_threads, train_digits, Digits, DigitsConfig, DigitsResult};
+use common::{comparison_table, setup_threads, train_digits_in, Digits, DigitsConfig};
 use snuffer::Progress;
+use std::path::Path;
 use std::time::Instant;
 
 fn main() -> Result<()> {
@@ -39,19 +40,35 @@ fn main() -> Result<()> {
     );
     println!("{}\n", common::tau_explanation(tau, "validation accuracy"));
 
+    // Stable directories, so `snuffer report runs/quickstart-snuffer` works as printed.
+    let (full_dir, snuffer_dir) = (
+        Path::new("runs/quickstart-full"),
+        Path::new("runs/quickstart-snuffer"),
+    );
     println!("[1/2] full planned run (no stop policy)");
-    let full = train_digits(&data, cfg, "quickstart-full", None, Progress::Auto)?;
+    let full = train_digits_in(
+        &data,
+        cfg,
+        "quickstart-full",
+        Some(full_dir),
+        None,
+        Progress::Auto,
+        |b| b,
+    )?;
     println!("[2/2] the same run with Snuffer's marginal-gain policy");
     let policy = common::marginal_policy(tau)?;
-    let snuffed = train_digits(
+    let snuffed = train_digits_in(
         &data,
         cfg,
         "quickstart-snuffer",
+        Some(snuffer_dir),
         Some(policy),
         Progress::Auto,
+        |b| b,
     )?;
 
-    print_table(&full, &snuffed);
+    println!();
+    print!("{}", comparison_table(&full, &snuffed));
     if let Some(stop) = &snuffed.outcome.stop {
         println!("\nwhy it stopped: {}", stop.message);
     } else {
@@ -65,64 +82,15 @@ fn main() -> Result<()> {
     } else {
         println!("energy provenance: {p}");
     }
-    println!("\nopen the runs with:");
+    println!(
+        "\"{}\" compares the two runs' energy; \"{}\" is Snuffer's own forecast, made at the stop, of what the rest of the plan would have cost (also in the stop line, summary.json and the report).",
+        common::MEASURED_ROW,
+        common::FORECAST_ROW
+    );
+    println!("\nopen the runs with (cargo run --release -p snuffer-cli -- report …):");
     for r in [&full, &snuffed] {
         println!("  snuffer report {}", r.outcome.dir.display());
     }
     println!("total wall time: {:.1} s", total.elapsed().as_secs_f64());
     Ok(())
-}
-
-fn print_table(full: &DigitsResult, snuffed: &DigitsResult) {
-    let (f, s) = (&full.outcome.summary, &snuffed.outcome.summary);
-    let energy = |r: &DigitsResult| {
-        let s = &r.outcome.summary;
-        format!(
-            "{} ±{:.0}% ({})",
-            fmt_energy(s.energy_j),
-            100.0 * s.energy_uncertainty,
-            s.provenance.label()
-        )
-    };
-    let best = |r: &DigitsResult| match r.outcome.best {
-        Some((step, m)) => format!("{m:.4} @ {step}"),
-        None => "-".into(),
-    };
-    println!("\n{:<26} {:>26} {:>26}", "", "full run", "with Snuffer");
-    println!("{:<26} {:>26} {:>26}", "steps", f.steps, s.steps);
-    println!(
-        "{:<26} {:>26} {:>26}",
-        "energy",
-        energy(full),
-        energy(snuffed)
-    );
-    println!(
-        "{:<26} {:>25.1}s {:>25.1}s",
-        "wall time",
-        full.wall.as_secs_f64(),
-        snuffed.wall.as_secs_f64()
-    );
-    println!(
-        "{:<26} {:>26} {:>26}",
-        "best val_acc @ step",
-        best(full),
-        best(snuffed)
-    );
-    println!(
-        "{:<26} {:>26.4} {:>26.4}",
-        "final val_acc (restored)", full.val_acc, snuffed.val_acc
-    );
-    let saved = f.energy_j - s.energy_j;
-    println!(
-        "{:<26} {:>26} {:>26}",
-        "energy saved",
-        "-",
-        format!("{} ({:.0}%)", fmt_energy(saved), 100.0 * saved / f.energy_j)
-    );
-    println!(
-        "{:<26} {:>26} {:>26}",
-        "accuracy cost",
-        "-",
-        format!("{:+.4}", snuffed.val_acc - full.val_acc)
-    );
 }

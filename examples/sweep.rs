@@ -11,9 +11,8 @@ mod common;
 
 use anyhow::{Context, Result};
 use candle_core::Device;
-use common::{
-    fmt_energy, mean_sd, setup_threads, train_digits, Digits, DigitsConfig, DigitsResult,
-};
+use common::{mean_sd, setup_threads, train_digits, Digits, DigitsConfig, DigitsResult};
+use snuffer::energy::Joules;
 use snuffer::Progress;
 
 const LRS: [f64; 3] = [3e-4, 1e-3, 3e-3];
@@ -99,10 +98,10 @@ fn run_sweep(rep: u64, steps: u64, tau: f64, verbose: bool) -> Result<SweepTotal
                 cfg.hidden,
                 cfg.seed,
                 f.outcome.steps,
-                fmt_energy(fe),
+                Joules(fe),
                 f.val_acc,
                 s.outcome.steps,
-                fmt_energy(se),
+                Joules(se),
                 s.val_acc,
                 100.0 * (fe - se) / fe
             );
@@ -131,9 +130,9 @@ fn run_sweep(rep: u64, steps: u64, tau: f64, verbose: bool) -> Result<SweepTotal
         };
         println!(
             "\ntotal energy: full {} | with Snuffer {} | saved {} ({:.0}%)",
-            fmt_energy(totals.full_j),
-            fmt_energy(totals.snuffer_j),
-            fmt_energy(totals.full_j - totals.snuffer_j),
+            Joules(totals.full_j),
+            Joules(totals.snuffer_j),
+            Joules(totals.full_j - totals.snuffer_j),
             100.0 * (totals.full_j - totals.snuffer_j) / totals.full_j
         );
         println!("best configuration, full sweep:    {}", describe(bf));
@@ -186,7 +185,7 @@ fn main() -> Result<()> {
             "sweep {}: saved {:.1}% of {} ; best preserved: {} ; regret {:+.4}",
             rep + 1,
             100.0 * (t.full_j - t.snuffer_j) / t.full_j,
-            fmt_energy(t.full_j),
+            Joules(t.full_j),
             t.same_best,
             t.regret
         );

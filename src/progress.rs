@@ -52,9 +52,19 @@ struct Status {
     pub(crate) tau: Option<f64>,
 }
 
-/// Three significant digits: the one formatter ([`snuffer_energy::significant`]).
-pub(crate) fn sig3(v: f64) -> String {
+/// Significant digits of metric values in every sentence and table (the report and the
+/// quickstart's table use the same).
+pub(crate) const METRIC_DIGITS: usize = 4;
+
+/// Three significant digits (losses, rates): the one formatter
+/// ([`snuffer_energy::significant`]).
+fn sig3(v: f64) -> String {
     significant(v, 3)
+}
+
+/// A metric value: [`METRIC_DIGITS`] significant digits.
+fn metric(v: f64) -> String {
+    significant(v, METRIC_DIGITS)
 }
 
 impl Status {
@@ -81,7 +91,7 @@ fn status_line(s: &Status) -> String {
         parts.push(format!("loss {}", sig3(l)));
     }
     if let Some(m) = s.metric {
-        parts.push(format!("{} {}", s.metric_name, sig3(m)));
+        parts.push(format!("{} {}", s.metric_name, metric(m)));
     }
     let (mark, est) = if s.estimated {
         ("~", " (est.)")
@@ -92,7 +102,12 @@ fn status_line(s: &Status) -> String {
     // `Joules` picks J, kJ, Wh or kWh, so a laptop run is not "0.00000384 kWh".
     parts.push(format!("{power}{mark}{}{est}", s.energy));
     if let Some((m, lo, hi)) = s.forecast {
-        parts.push(format!("final {} [{}, {}]", sig3(m), sig3(lo), sig3(hi)));
+        parts.push(format!(
+            "final {} [{}, {}]",
+            metric(m),
+            metric(lo),
+            metric(hi)
+        ));
     }
     match (s.gain_per_kwh, s.tau) {
         (Some(g), Some(t)) => parts.push(format!("gain {}/kWh vs τ {}", sig3(g), sig3(t))),
@@ -294,7 +309,7 @@ mod tests {
         };
         let line = status_line(&s);
         assert!(line.contains("~12.0 W ~3.60 kJ (est.)"), "{line}");
-        assert!(line.contains("final 0.950 [0.930, 0.970]"), "{line}");
+        assert!(line.contains("final 0.9500 [0.9300, 0.9700]"), "{line}");
         assert!(line.contains("gain 2.00/kWh vs τ 0.500"), "{line}");
         let measured = status_line(&Status {
             estimated: false,

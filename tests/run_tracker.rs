@@ -605,3 +605,37 @@ fn a_nan_training_loss_stops_with_divergence_even_when_the_metric_is_finite() ->
     run.finish()?;
     Ok(())
 }
+
+/// Runs that join one sweep get a directory each and read back in the order they started.
+#[test]
+fn runs_join_a_sweep_and_read_back_in_start_order() -> Result<()> {
+    let tmp = tempfile::tempdir()?;
+    let sweep = tmp.path().join("sweep");
+    for (name, evals) in [("same-name", 3u64), ("same-name", 5)] {
+        let mut run = Run::builder(name)
+            .sweep(&sweep)
+            .meters(vec![meter(10.0)?])
+            .metric("val_acc", Direction::HigherIsBetter)
+            .progress(Progress::Quiet)
+            .build()?;
+        for i in 1..=evals {
+            run.step();
+            run.eval(0.1 * i as f64)?;
+        }
+        run.finish()?;
+        std::thread::sleep(Duration::from_millis(5)); // distinct start times
+    }
+    let curves = snuffer::rundir::Sweep::open(&sweep)?.curves()?;
+    let got: Vec<(String, usize)> = curves
+        .iter()
+        .map(|c| (c.run.name.clone(), c.points.len()))
+        .collect();
+    ensure!(
+        got == [("same-name".to_string(), 3), ("same-name-2".to_string(), 5)],
+        "{got:?}"
+    );
+    ensure!(curves
+        .iter()
+        .all(|c| c.status.state.is_finished() && c.metric_name.as_deref() == Some("val_acc")));
+    Ok(())
+}

@@ -212,15 +212,6 @@ pub fn batch_loss(
     candle_nn::loss::cross_entropy(&logits, &y.index_select(idx, 0)?)
 }
 
-/// Energy with its unit chosen for reading: J below 1 kJ, else Wh.
-pub fn fmt_energy(joules: f64) -> String {
-    if joules.abs() < 1000.0 {
-        format!("{joules:.1} J")
-    } else {
-        format!("{:.3} Wh", joules / 3600.0)
-    }
-}
-
 /// Mean and sample standard deviation.
 pub fn mean_sd(xs: &[f64]) -> (f64, f64) {
     let n = xs.len() as f64;
@@ -307,13 +298,29 @@ pub struct DigitsResult {
     pub val_acc: f64,
 }
 
-/// Train the digits MLP once, with or without the marginal-gain policy.
+/// Train the digits MLP once, with or without the marginal-gain policy, into
+/// `runs/<name>-<timestamp>` (and `runs/latest`).
 pub fn train_digits(
     data: &Digits,
     cfg: DigitsConfig,
     name: &str,
     policy: Option<snuffer::policy::AnyOf>,
     progress: snuffer::Progress,
+) -> Result<DigitsResult> {
+    train_digits_in(data, cfg, name, None, policy, progress, |b| b)
+}
+
+/// [`train_digits`] into `out_dir` when given (a stable name such as
+/// `runs/quickstart-snuffer`), with more settings of the run from `more` (sinks, the
+/// sampling interval, …).
+pub fn train_digits_in(
+    data: &Digits,
+    cfg: DigitsConfig,
+    name: &str,
+    out_dir: Option<&std::path::Path>,
+    policy: Option<snuffer::policy::AnyOf>,
+    progress: snuffer::Progress,
+    more: impl FnOnce(snuffer::RunBuilder) -> snuffer::RunBuilder,
 ) -> Result<DigitsResult> {
     use candle_nn::Optimizer;
     let dev = data.train_x.device().clone();
@@ -330,10 +337,13 @@ pub fn train_digits(
         .metric("val_acc", snuffer::forecast::Direction::HigherIsBetter)
         .bounds(Some(0.0), Some(1.0))
         .progress(progress);
+    if let Some(dir) = out_dir {
+        builder = builder.out_dir(dir);
+    }
     if let Some(policy) = policy {
         builder = builder.policy(policy);
     }
-    let run = builder.build()?;
+    let run = more(builder).build()?;
     let params = candle_nn::ParamsAdamW {
         lr: cfg.lr,
         ..Default::default()
@@ -361,4 +371,64 @@ pub fn train_digits(
         wall,
         val_acc,
     })
+}
+
+/// Label of the measured saving row (the full run's energy minus the Snuffer run's).
+pub const MEASURED_ROW: &str = snuffer::rundir::MEASURED_SAVING;
+/// Label of the forecast saving row (the Snuffer run's own forecast of its full plan,
+/// made at the stop: the figures of its stop line and summary.json).
+pub const FORECAST_ROW: &str = "forecast saving (at the stop)";
+
+/// The quickstart's side-by-side table. Every energy goes through the one formatter
+/// (`snuffer::energy::Joules`), so the same quantity prints the same digits here, in the
+/// stop line, in summary.json's figures and in the report.
+pub fn comparison_table(full: &DigitsResult, snuffed: &DigitsResult) -> String {
+    use snuffer::energy::{significant, Joules};
+    let (f, s) = (&full.outcome.summary, &snuffed.outcome.summary);
+    let energy = |s: &snuffer::rundir::Summary| {
+        format!(
+            "{} ±{:.0}% ({})",
+            Joules(s.energy_j),
+            100.0 * s.energy_uncertainty,
+            s.provenance.label()
+        )
+    };
+    let best = |r: &DigitsResult| match r.outcome.best {
+        Some((step, m)) => format!("{} @ {step}", significant(m, 4)),
+        None => "-".into(),
+    };
+    let row = |label: &str, a: String, b: String| format!("{label:<34} {a:>26} {b:>44}\n");
+    let mut out = row("", "full run".into(), "with Snuffer".into());
+    out += &row("steps", f.steps.to_string(), s.steps.to_string());
+    out += &row("energy", energy(f), energy(s));
+    out += &row(
+        "wall time",
+        format!("{:.1}s", full.wall.as_secs_f64()),
+        format!("{:.1}s", snuffed.wall.as_secs_f64()),
+    );
+    out += &row("best val_acc @ step", best(full), best(snuffed));
+    out += &row(
+        "final val_acc (restored)",
+        significant(full.val_acc, 4),
+        significant(snuffed.val_acc, 4),
+    );
+    let saved = f.energy_j - s.energy_j;
+    out += &row(
+        MEASURED_ROW,
+        "-".into(),
+        snuffer::rundir::measured_saving(Joules(saved), Joules(f.energy_j)),
+    );
+    let forecast = match (s.forecast_saved_j, s.forecast_full_energy_j) {
+        (Some(saved), Some(full)) if s.stop.is_some() && full > 0.0 => {
+            snuffer::rundir::forecast_saving(Joules(saved), Joules(full))
+        }
+        _ => "- (no stop)".into(),
+    };
+    out += &row(FORECAST_ROW, "-".into(), forecast);
+    out += &row(
+        "accuracy cost",
+        "-".into(),
+        format!("{:+.4}", snuffed.val_acc - full.val_acc),
+    );
+    out
 }

@@ -15,6 +15,7 @@ use std::time::Duration;
 pub struct RunBuilder {
     pub(crate) name: String,
     pub(crate) out_dir: Option<PathBuf>,
+    pub(crate) sweep: Option<PathBuf>,
     pub(crate) planned_steps: Option<u64>,
     pub(crate) metric_name: String,
     pub(crate) direction: Direction,
@@ -64,6 +65,7 @@ impl RunBuilder {
         RunBuilder {
             name: name.into(),
             out_dir: None,
+            sweep: None,
             planned_steps: None,
             metric_name: "metric".into(),
             direction: Direction::HigherIsBetter,
@@ -91,6 +93,17 @@ impl RunBuilder {
     /// `runs/latest` pointing at it.
     pub fn out_dir(mut self, dir: impl Into<PathBuf>) -> RunBuilder {
         self.out_dir = Some(dir.into());
+        self
+    }
+
+    /// Join the sweep in `dir` (created if needed): the run claims its own directory
+    /// `<dir>/<name>` (`-2`, `-3`, … when taken, with one atomic `mkdir`, so runs in other
+    /// processes or on other machines of a shared file system never collide) and syncs
+    /// `steps.jsonl` to disk at each evaluation so they see its curve
+    /// ([`snuffer_rundir::Sweep`] reads them). Ignored when [`out_dir`](Self::out_dir) is
+    /// given.
+    pub fn sweep(mut self, dir: impl Into<PathBuf>) -> RunBuilder {
+        self.sweep = Some(dir.into());
         self
     }
 

@@ -230,15 +230,17 @@ impl Run {
 
     fn start(mut b: RunBuilder) -> Result<Run, Error> {
         let now_utc = chrono::Utc::now();
-        let dir = match &b.out_dir {
-            Some(d) => {
+        let in_sweep = b.out_dir.is_none() && b.sweep.is_some();
+        let dir = match (&b.out_dir, &b.sweep) {
+            (Some(d), _) => {
                 std::fs::create_dir_all(d).map_err(|source| Error::CreateDir {
                     path: d.clone(),
                     source,
                 })?;
                 d.clone()
             }
-            None => default_dir(&b.name, &now_utc)?,
+            (None, Some(sweep)) => snuffer_rundir::Sweep::create(sweep)?.new_run_dir(&b.name)?,
+            (None, None) => default_dir(&b.name, &now_utc)?,
         };
         for stale in [
             snuffer_rundir::SUMMARY_FILE,
@@ -251,7 +253,8 @@ impl Run {
                 std::fs::remove_file(&p).map_err(|e| Error::write(&p, e))?;
             }
         }
-        let mut sinks: Vec<Box<dyn Sink>> = vec![Box::new(crate::sink::LogSink::create(&dir)?)];
+        let log = crate::sink::LogSink::create(&dir)?.with_sync(in_sweep);
+        let mut sinks: Vec<Box<dyn Sink>> = vec![Box::new(log)];
 
         let mut forecast = b
             .forecast

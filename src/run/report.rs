@@ -109,7 +109,7 @@ impl Run {
             (Some(st), Some(m)) => format!(
                 ", best {} {} at step {st}",
                 self.metric_name,
-                significant(m, 3)
+                significant(m, crate::progress::METRIC_DIGITS)
             ),
             _ => String::new(),
         };

@@ -189,18 +189,40 @@ impl fmt::Display for Joules {
         let text = significant(self.0 / factor, digits);
         // Rounding can reach the next unit (999.6 J → "1000 J"): print that unit instead.
         let rounded = text.parse::<f64>().map_or(self.0, |v| v * factor);
-        match unit_of(rounded) {
-            (next, u) if u != unit => write!(f, "{} {u}", significant(rounded / next, digits)),
-            _ => write!(f, "{text} {unit}"),
-        }
+        let out = match unit_of(rounded) {
+            (next, u) if u != unit => format!("{} {u}", significant(rounded / next, digits)),
+            _ => format!("{text} {unit}"),
+        };
+        pad(f, &out)
     }
+}
+
+/// Writes `text` with the formatter's width, fill and alignment (left by default); the
+/// precision is not a truncation here, it was the number of significant digits.
+fn pad(f: &mut fmt::Formatter<'_>, text: &str) -> fmt::Result {
+    let len = text.chars().count();
+    let Some(width) = f.width().filter(|w| *w > len) else {
+        return f.write_str(text);
+    };
+    let fill = |f: &mut fmt::Formatter<'_>, n: usize| -> fmt::Result {
+        (0..n).try_for_each(|_| write!(f, "{}", f.fill()))
+    };
+    let gap = width - len;
+    let (before, after) = match f.align() {
+        Some(fmt::Alignment::Right) => (gap, 0),
+        Some(fmt::Alignment::Center) => (gap / 2, gap - gap / 2),
+        _ => (0, gap),
+    };
+    fill(f, before)?;
+    f.write_str(text)?;
+    fill(f, after)
 }
 
 /// Power in W with three significant digits, or the precision given.
 impl fmt::Display for Watts {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let digits = f.precision().unwrap_or(DEFAULT_SIGNIFICANT);
-        write!(f, "{} W", significant(self.0, digits))
+        pad(f, &format!("{} W", significant(self.0, digits)))
     }
 }
 
@@ -229,6 +251,12 @@ mod tests {
             assert_eq!(Joules(j).to_string(), want, "Joules({j})");
         }
         assert_eq!(Watts(12.0).to_string(), "12.0 W");
+        assert_eq!(
+            format!("[{:>8}]", Joules(6.2)),
+            "[  6.20 J]",
+            "width and alignment"
+        );
+        assert_eq!(format!("[{:<8.2}]", Joules(6.2)), "[6.2 J   ]");
         assert_eq!(format!("{:.2}", Watts(0.126)), "0.13 W");
     }
 

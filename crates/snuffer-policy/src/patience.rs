@@ -17,6 +17,7 @@
 use crate::{
     Decision, Evidence, Observation, PatienceEvidence, PolicyError, StopPolicy, StopReason,
 };
+use snuffer_energy::significant;
 use snuffer_forecast::Direction;
 
 /// How much better than the best an evaluation must be to count as an improvement.
@@ -174,13 +175,14 @@ impl StopPolicy for Patience {
         let (best_step, best) = self.best.unwrap_or((0, f64::NAN));
         Decision::Stop(StopReason::new(
             format!(
-                "no improvement{} for {} evaluation(s) (patience {}); best {best} at step {best_step}",
+                "no improvement{} for {} evaluation(s) (patience {}); best {} at step {best_step}",
                 match self.config.baseline {
                     Some(b) => format!(" beating the baseline {b}"),
                     None => String::new(),
                 },
                 self.wait,
-                self.config.patience
+                self.config.patience,
+                significant(best, 4)
             ),
             Evidence::Patience(PatienceEvidence {
                 step: obs.step,

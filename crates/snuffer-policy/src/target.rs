@@ -1,6 +1,7 @@
 //! [`Target`]: stop once the metric reaches a value (MLPerf-style time-to-quality).
 
 use crate::{Decision, Evidence, Observation, PolicyError, StopPolicy, StopReason, TargetEvidence};
+use snuffer_energy::significant;
 
 /// Stops at the first evaluation that reaches `target` in the metric's good direction.
 #[derive(Debug, Clone, PartialEq)]
@@ -36,8 +37,10 @@ impl StopPolicy for Target {
             {
                 Decision::Stop(StopReason::new(
                     format!(
-                        "the metric reached {m} at step {}, target {}",
-                        obs.step, self.target
+                        "the metric reached {} at step {}, target {}",
+                        significant(m, 4),
+                        obs.step,
+                        significant(self.target, 4)
                     ),
                     Evidence::Target(TargetEvidence {
                         step: obs.step,

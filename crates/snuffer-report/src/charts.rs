@@ -140,7 +140,26 @@ struct Frame<'s> {
     y_label_area: u32,
 }
 
-impl Frame<'_> {
+impl<'s> Frame<'s> {
+    /// A metric (y) chart over `x_desc`.
+    fn metric(
+        name: &'s str,
+        caption: String,
+        (x, y): ((f64, f64), (f64, f64)),
+        x_desc: &'s str,
+        metric: &'s str,
+    ) -> Frame<'s> {
+        Frame {
+            name,
+            caption,
+            x,
+            y,
+            x_desc,
+            y_desc: metric,
+            y_label_area: 70,
+        }
+    }
+
     /// Builds the axes on `root` and draws the mesh (tick labels, no minor grid).
     fn draw<'a, 'b>(
         &self,
@@ -270,16 +289,9 @@ pub(crate) fn metric_chart(run: &RunData, axis: MetricAxis) -> Result<String, Re
         MetricAxis::Energy => format!("energy ({unit})"),
     };
     render(name, |root| {
-        let mut chart = Frame {
-            name,
-            caption: format!("{} — {metric} over {}", run.run_name, x_desc),
-            x: (x0, x1),
-            y: (y0, y1),
-            x_desc: &x_desc,
-            y_desc: metric.as_str(),
-            y_label_area: 70,
-        }
-        .draw(root)?;
+        let caption = format!("{} — {metric} over {}", run.run_name, x_desc);
+        let mut chart =
+            Frame::metric(name, caption, ((x0, x1), (y0, y1)), &x_desc, &metric).draw(root)?;
         if forecast.len() >= 2 {
             let level = run.forecast.as_ref().map_or(0.8, |(_, f)| f.level);
             let at = run.forecast.as_ref().map_or(0, |(s, _)| *s);
@@ -515,16 +527,9 @@ pub(crate) fn overlay_chart(runs: &[RunData]) -> Result<String, ReportError> {
         .find_map(|r| r.metric_name.clone())
         .unwrap_or_else(|| "metric".into());
     render(name, |root| {
-        let mut chart = Frame {
-            name,
-            caption: format!("{metric} against energy"),
-            x: (x0, x1),
-            y: (y0, y1),
-            x_desc: &x_desc,
-            y_desc: metric.as_str(),
-            y_label_area: 70,
-        }
-        .draw(root)?;
+        let caption = format!("{metric} against energy");
+        let mut chart =
+            Frame::metric(name, caption, ((x0, x1), (y0, y1)), &x_desc, &metric).draw(root)?;
         for (i, (label, pts, stop)) in series.iter().enumerate() {
             let c = colour(i);
             chart

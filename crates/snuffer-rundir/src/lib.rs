@@ -116,6 +116,14 @@ pub fn measured_saving(saved: snuffer_energy::Joules, full: snuffer_energy::Joul
     format!("{saved} ({})", snuffer_energy::percent(saved.0 / full.0))
 }
 
+/// `saved (measured vs. the full run) 6.20 J (82.1 %)`, for sentences.
+pub fn measured_saving_phrase(
+    saved: snuffer_energy::Joules,
+    full: snuffer_energy::Joules,
+) -> String {
+    format!("{MEASURED_SAVING} {}", measured_saving(saved, full))
+}
+
 /// Writes `bytes` to `path` through a temp file in the same directory and a rename, so
 /// readers see the old file or the new one, never a torn one.
 pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), RunDirError> {

@@ -16,6 +16,14 @@ fn copy_fixture(to: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The fixture's state: patience stopped it at step 260.
+fn stopped_by_patience() -> RunState {
+    RunState::Stopped {
+        step: 260,
+        policy: "patience".into(),
+    }
+}
+
 fn assess(dir: &Path) -> anyhow::Result<RunStatus> {
     let summary = read_summary(dir)?;
     let mut facts = LogFacts::default();
@@ -77,10 +85,7 @@ fn a_cut_log_with_a_summary_has_one_status_and_names_the_file() -> anyhow::Resul
     let status = assess(dir.path())?;
     assert_eq!(
         status.state,
-        RunState::Stopped {
-            step: 260,
-            policy: "patience".into()
-        },
+        stopped_by_patience(),
         "the summary, written last, decides"
     );
     assert_eq!(status.disagreements.len(), 1, "{:?}", status.disagreements);
@@ -110,13 +115,7 @@ fn a_log_with_its_end_line_but_no_summary_says_the_summary_is_missing() -> anyho
     copy_fixture(dir.path())?;
     std::fs::remove_file(dir.path().join("summary.json"))?;
     let status = assess(dir.path())?;
-    assert_eq!(
-        status.state,
-        RunState::Stopped {
-            step: 260,
-            policy: "patience".into()
-        }
-    );
+    assert_eq!(status.state, stopped_by_patience());
     assert!(status.disagreements[0].starts_with("summary.json is missing"));
     Ok(())
 }
