@@ -14,6 +14,7 @@ use serde::Serialize;
 pub struct Config {
     /// Hidden widths (empty: linear / logistic regression).
     pub hidden: Vec<usize>,
+    /// Hidden-layer activation (left out of the JSON for linear models).
     pub act: Act,
     /// Character-embedding width (character models only).
     #[serde(skip_serializing_if = "is_zero")]
@@ -236,7 +237,7 @@ pub fn tasks() -> Vec<Task> {
     let mut runs = Vec::new();
     for hidden in [vec![], vec![64], vec![256, 256]] {
         for opt in [OptKind::Sgd, OptKind::Momentum] {
-            for &lr in &[3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1] {
+            for &lr in &[3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.3] {
                 let mut c = Config::base(opt, lr, 2000, 10, 16);
                 let tag = match hidden.len() {
                     0 => "linear".to_string(),

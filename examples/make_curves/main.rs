@@ -173,6 +173,11 @@ impl Output {
         );
         let energy: f64 = r.points.iter().map(|p| p.joules).sum();
         let mut config = serde_json::to_value(cfg)?;
+        if cfg.hidden.is_empty() {
+            if let Some(fields) = config.as_object_mut() {
+                fields.remove("act"); // no hidden layer, no activation
+            }
+        }
         if let Some(at) = r.nonfinite_train_loss_at {
             config["nonfinite_train_loss_at_step"] = at.into();
         }
