@@ -39,6 +39,7 @@ use anyhow::{bail, Context, Result};
 use grid::{data_for, tasks, Config, DataCache, Task};
 use shape::summarise;
 use snuffer::energy::{CpuSource, EstimateMeter, Meter};
+use snuffer::policy::curves::REQUIRED_COLUMNS;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 use train::RunResult;
@@ -69,19 +70,6 @@ fn fmt_metric(x: f64) -> String {
         format!("{rounded}")
     }
 }
-
-/// Columns of the curves CSV (the project's curves format).
-const CURVE_COLUMNS: [&str; 9] = [
-    "source",
-    "task",
-    "run_id",
-    "step",
-    "metric",
-    "metric_name",
-    "higher_is_better",
-    "epoch_time_s",
-    "energy_j",
-];
 
 /// Columns of the runs file (as the shared `*_runs.csv`, plus energy and CPU time).
 const RUN_COLUMNS: [&str; 14] = [
@@ -123,7 +111,8 @@ impl Output {
         );
         let mut curves =
             csv::Writer::from_path(out).with_context(|| format!("writing {}", out.display()))?;
-        curves.write_record(CURVE_COLUMNS)?;
+        // The format's required columns, in its order, then the two optional ones.
+        curves.write_record(REQUIRED_COLUMNS.iter().chain(&["epoch_time_s", "energy_j"]))?;
         let mut runs = csv::Writer::from_path(&runs_path)
             .with_context(|| format!("writing {}", runs_path.display()))?;
         runs.write_record(RUN_COLUMNS)?;
