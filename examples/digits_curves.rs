@@ -5,7 +5,7 @@
 //! one sweep under `runs/digits-curves-<timestamp>/` and exported from their run
 //! directories with `snuffer::rundir::Sweep`.
 //!
-//! `cargo run --release --example make_curves [-- OUT.csv]`
+//! `cargo run --release --example digits_curves [-- OUT.csv]`
 //!
 //! Every row's `energy_j` is the energy Snuffer recorded since the row before (on machines
 //! without RAPL or NVML a labelled estimate: the `energy_provenance` column says which), and
