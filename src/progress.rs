@@ -47,7 +47,7 @@ struct Status {
     pub(crate) estimated: bool,
     /// Forecast at the planned end: (median, lo, hi) at 80 %.
     pub(crate) forecast: Option<(f64, f64, f64)>,
-    /// Forecast marginal gain per kWh (optimistic bound) and τ, when known.
+    /// Expected gain per kWh (what the stop rule weighs) and τ, when known.
     pub(crate) gain_per_kwh: Option<f64>,
     pub(crate) tau: Option<f64>,
 }

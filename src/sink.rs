@@ -97,7 +97,7 @@ pub struct Eval<'a> {
     pub best: Option<(u64, f64)>,
     /// The latest forecast at the planned end (or twice the steps done), 80 % interval.
     pub forecast: Option<&'a ForecastRecord>,
-    /// The optimistic gain per kWh the policy compared with τ (or, without one, the
+    /// The expected gain per kWh the policy compared with τ (or, without one, the
     /// forecast's), metric units per kWh.
     pub gain_per_kwh: Option<f64>,
     /// τ in metric units per kWh, when known.

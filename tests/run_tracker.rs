@@ -307,7 +307,7 @@ fn marginal_gain_stops_a_saturated_run_and_logs_gain_against_tau() -> Result<()>
             log.evals()
                 .any(|e| e.decision.as_ref().is_some_and(|d| !d.is_stop()
                     && d.number("tau_per_kwh").is_some()
-                    && d.number("optimistic_rate_per_kwh").is_some())),
+                    && d.number("gain_rate_per_kwh").is_some())),
             "continue lines carry the gain per kWh against τ (wrapped: {wrapped})"
         );
     }

@@ -44,7 +44,7 @@
 //!   `decision` is the stop, its `forecast` the full-run forecast.
 //! * Eval line `decision.evidence`: on a stop, the policy's typed evidence
 //!   ([`snuffer_policy::Evidence`]); on a continue, the marginal-gain check
-//!   (`optimistic_rate_per_kwh` against `tau_per_kwh`, …) when the policy (or a
+//!   (`gain_rate_per_kwh` against `tau_per_kwh`, …) when the policy (or a
 //!   member of an `AnyOf`) made one at this step
 //!   ([`snuffer_policy::StopPolicy::gain_check`]). Policy warnings go to
 //!   `decision.warnings`.

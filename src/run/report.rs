@@ -44,9 +44,9 @@ impl Run {
             .or_else(|| self.last_evidence.as_ref()?.marginal())
     }
 
-    /// The optimistic gain per kWh for display: the policy's own figure when
-    /// it reports one, else the forecast's optimistic gain to the planned end
-    /// over the energy the rest of the run will cost.
+    /// The expected gain per kWh for display: the policy's own figure when
+    /// it reports one, else the forecast's expected gain over the best so far by
+    /// the planned end, over the energy the rest of the run will cost.
     pub(super) fn display_gain_per_kwh(&self, step: u64, energy_j: f64) -> Option<f64> {
         if let Some(g) = self.latest_marginal().map(|m| m.gain_rate_per_kwh) {
             return Some(g);
@@ -55,7 +55,10 @@ impl Run {
         let planned = self.planned?;
         let remaining = planned.checked_sub(step).filter(|r| *r > 0)?;
         let kwh = remaining as f64 * self.energy_per_step(step, energy_j)? / JOULES_PER_KWH;
-        let gain = f.gain(step as f64, planned as f64, curve::LEVEL).upper;
+        let gain = match self.best {
+            Some((_, best)) => f.expected_excess(planned as f64, best),
+            None => f.gain(step as f64, planned as f64, curve::LEVEL).expected,
+        };
         (kwh > 0.0 && gain.is_finite()).then(|| gain / kwh)
     }
 

@@ -9,10 +9,11 @@ use snuffer_policy::{
 /// Which expectations of the gain ahead the rule weighs (`--expectation`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
 pub enum ExpectationArg {
-    /// The larger of the ensemble's and the recent trend's (default).
-    #[default]
+    /// The larger of the ensemble's and the recent trend's.
     Larger,
-    /// The recent trend continued in a straight line, calibrated by the run's backtests.
+    /// The recent trend continued in a straight line, calibrated by the run's backtests
+    /// (default).
+    #[default]
     Continuation,
     /// The ensemble's calibrated distribution.
     Ensemble,

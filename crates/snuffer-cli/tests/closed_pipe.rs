@@ -38,7 +38,7 @@ fn cases(dir: &Path) -> Result<Vec<(&'static str, Vec<OsString>)>> {
     let (c, i) = (curves.to_string_lossy(), intensity.to_string_lossy());
     let (a, b) = (run_a.to_string_lossy(), run_b.to_string_lossy());
     // Subcommands with a text and a `--json` form.
-    let both: [(&'static str, Vec<&str>); 6] = [
+    let both: [(&'static str, Vec<&str>); 7] = [
         ("probe", vec!["--window-ms", "100"]),
         ("forecast", vec!["--curves", &c, "--observed", "0.5"]),
         ("replay", vec!["--curves", &c, "--policy", "patience"]),
@@ -57,6 +57,7 @@ fn cases(dir: &Path) -> Result<Vec<(&'static str, Vec<OsString>)>> {
             ],
         ),
         ("compare", vec![&a, &b]),
+        ("whatif", vec![&a, &b]),
     ];
     let mut cases = Vec::new();
     let os = |name: &str, rest: &[&str]| -> Vec<OsString> {

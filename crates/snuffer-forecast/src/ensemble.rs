@@ -45,6 +45,8 @@ pub(crate) struct Trust {
     pub syy: f64,
     /// Held-back points.
     pub points: usize,
+    /// Log-step horizon from the holdout's last point to the last held-back one.
+    pub horizon: f64,
 }
 
 impl Trust {
@@ -316,7 +318,10 @@ fn holdout_trust(
             / total
     };
     let level = at(xo);
-    let mut t = Trust::default();
+    let mut t = Trust {
+        horizon: (x[x.len() - 1] / xo).ln().max(0.0),
+        ..Trust::default()
+    };
     for i in fit_n..x.len() {
         let gain = at(x[i]) - level;
         let came = z[i] - level;

@@ -2,7 +2,7 @@
 
 use crate::local::Local;
 use crate::predictive::{Core, TwoPiece};
-use crate::scale::Scale;
+use crate::scale::{Scale, VALUE_LIMIT};
 use crate::{Bounds, Calibration, Direction, Method, Tuning};
 use serde::{Deserialize, Serialize};
 
@@ -46,6 +46,13 @@ pub struct Forecast {
     /// Misses of this forecaster's earlier forecasts of the run: `(log-step horizon,
     /// standardised miss, weight)`.
     pub(crate) misses: Vec<(f64, f64, f64)>,
+    /// The earlier forecasts' extrapolated gains against what came: `(log-step horizon,
+    /// predicted gain, observed change, weight)`, oriented metric units.
+    pub(crate) gains: Vec<(f64, f64, f64, f64)>,
+    /// The holdout's trust factor and its variance, if it had enough points.
+    pub(crate) holdout: Option<(f64, f64)>,
+    /// Log-step horizon of the holdout.
+    pub(crate) holdout_horizon: f64,
 }
 
 impl Forecast {
@@ -150,10 +157,8 @@ impl Forecast {
     /// least half of `d` (or of the longest one checked), pooled with the prior.
     pub(crate) fn spread_factor(&self, d: f64, upper: bool) -> f64 {
         let from = self.horizon_from(d);
-        let bias = self.bias(d);
         let (mut s2, mut n) = (0.0, 0.0);
         for &(h, z, w) in &self.misses {
-            let z = z - bias;
             if h >= from && (z > 0.0) == upper {
                 s2 += w * z * z;
                 n += w;
@@ -169,23 +174,59 @@ impl Forecast {
         0.5 * d.min(longest)
     }
 
-    /// Mean standardised miss of the earlier forecasts at horizons that speak for `d`,
-    /// shrunk towards zero by the prior's weight: positive when the run kept beating its
-    /// forecasts (the median moves up by this many of its own standard deviations).
-    pub(crate) fn bias(&self, d: f64) -> f64 {
-        let from = self.horizon_from(d);
-        let (mut sum, mut n) = (0.0, 0.0);
-        for &(h, z, w) in &self.misses {
+    /// Trust (0–1) in the ensemble's extrapolated gain at log-step horizon `d`: the prior,
+    /// the holdout and the earlier forecasts of this run (those checked at horizons of at
+    /// least half of `d`), each by its precision; evidence from shorter horizons than `d`
+    /// counts less the further `d` reaches beyond them (its variance grows with the square
+    /// of the ratio), so a far extrapolation falls back towards the prior.
+    pub(crate) fn trust_at(&self, d: f64) -> f64 {
+        if self.baseline || self.method != Method::Ensemble {
+            return self.calibration.extrapolation_trust;
+        }
+        let t = &self.tuning;
+        let (mut num, mut den) = (
+            t.extrapolation_trust_prior / t.extrapolation_trust_sd.powi(2),
+            1.0 / t.extrapolation_trust_sd.powi(2),
+        );
+        let mut add = |f: f64, var: f64, reach: f64| {
+            if f.is_finite() && var.is_finite() {
+                let stretch = if reach > 0.0 {
+                    (d / reach).max(1.0)
+                } else {
+                    1e3
+                };
+                let p = 1.0 / (var.max(1e-12) * stretch * stretch);
+                num += p * f.clamp(0.0, 1.0);
+                den += p;
+            }
+        };
+        if let Some((f, var)) = self.holdout {
+            add(f, var, self.holdout_horizon);
+        }
+        let longest = self.gains.iter().map(|g| g.0).fold(0.0, f64::max);
+        let from = 0.5 * d.min(longest);
+        let (mut sxy, mut sxx, mut syy, mut n) = (0.0, 0.0, 0.0, 0.0);
+        let mut count = 0usize;
+        for &(h, gain, came, w) in &self.gains {
             if h >= from {
-                sum += w * z;
+                sxy += w * gain * came;
+                sxx += w * gain * gain;
+                syy += w * came * came;
                 n += w;
+                count += 1;
             }
         }
-        let b = sum / (n + 0.5 * self.tuning.spread_weight);
-        if b.is_finite() {
-            b
+        if count >= 3 && sxx > 1e-300 {
+            let f = sxy / sxx;
+            let ss = (syy - 2.0 * f * sxy + f * f * sxx).max(0.0);
+            let var = ss / (n - 1.0).max(1.0) / sxx * n / count as f64;
+            add(f, var, longest);
+        }
+        let v = num / den;
+        if v.is_finite() {
+            v.clamp(0.0, 1.0)
         } else {
-            0.0
+            t.extrapolation_trust_prior.clamp(0.0, 1.0)
         }
     }
 
@@ -237,17 +278,19 @@ impl Forecast {
         let x = self.scale.x(step);
         let vals = self.core.member_values(x);
         // The members are averaged where they were fitted (normalised, possibly log-scaled
-        // distance to the bound), and the trusted share of their gain is taken there: on a
-        // log scale that keeps a share of the e-folds, not of the raw distance.
+        // distance to the bound).
         let total: f64 = vals.iter().map(|(w, _)| w).sum();
         let zbar = if total > 0.0 {
             vals.iter().map(|(w, z)| w * z).sum::<f64>() / total
         } else {
             self.core.level
         };
-        let trust = cal.extrapolation_trust;
+        // The trusted share of the ensemble's gain, in the metric's own units: at most all of
+        // it (an extrapolation is never amplified), less the further it reaches beyond what
+        // the run has checked.
+        let trust = self.trust_at(self.log_horizon(step));
         let full = self.metric(zbar);
-        let median = self.metric(self.core.level + trust * (zbar - self.core.level));
+        let median = level + trust * (full - level);
         let (median, full) = if median.is_finite() && full.is_finite() {
             (median, full)
         } else {
@@ -277,25 +320,26 @@ impl Forecast {
     fn at(&self, step: f64) -> TwoPiece {
         let (median, lo, hi) = self.raw(step);
         let d = self.log_horizon(step);
-        // The earlier forecasts' systematic miss moves the median (on the side it missed).
-        let b = self.bias(d);
-        let median = median + if b > 0.0 { b * hi } else { b * lo };
         let (f_up, f_down) = (self.spread_factor(d, true), self.spread_factor(d, false));
         let surprise = if self.baseline {
             0.0
         } else {
             self.surprise(step, self.level())
         };
-        TwoPiece {
+        bounded(TwoPiece {
             median,
             lower: f_down * lo * self.width,
-            upper: ((f_up * hi).powi(2) + surprise * surprise).sqrt() * self.width,
-        }
+            upper: (f_up * hi).hypot(surprise) * self.width,
+        })
     }
 
-    /// Clamp an oriented value to the known bounds.
+    /// Clamp an oriented value to the known bounds (and to ±[`VALUE_LIMIT`]).
     fn clamp_oriented(&self, v: f64) -> f64 {
-        let mut v = v;
+        let mut v = if v.is_nan() {
+            0.0
+        } else {
+            v.clamp(-VALUE_LIMIT, VALUE_LIMIT)
+        };
         if let Some(b) = self.good_bound() {
             v = v.min(b);
         }
@@ -307,7 +351,13 @@ impl Forecast {
 
     /// Predictive mean of the metric (own units) at `step`.
     pub fn mean(&self, step: f64) -> f64 {
-        let m = self.at(step).mean();
+        let d = self.at(step);
+        let m = d.mean();
+        let m = if m.is_finite() {
+            m.clamp(-VALUE_LIMIT, VALUE_LIMIT)
+        } else {
+            d.median
+        };
         self.direction.orient(self.clamp_oriented(m))
     }
 
@@ -324,7 +374,8 @@ impl Forecast {
             Direction::HigherIsBetter => q,
             Direction::LowerIsBetter => 1.0 - q,
         };
-        self.direction.orient(self.quantile_oriented(step, q_oriented))
+        self.direction
+            .orient(self.quantile_oriented(step, q_oriented))
     }
 
     /// The `q`-quantile of the metric *oriented so that higher is better*
@@ -348,7 +399,7 @@ impl Forecast {
     pub fn asymptote(&self) -> Option<f64> {
         let a = self.metric(self.core.asymptote()?);
         let level = self.level();
-        let v = level + self.calibration.extrapolation_trust * (a - level);
+        let v = level + self.trust_at(f64::INFINITY) * (a - level);
         v.is_finite()
             .then(|| self.direction.orient(self.clamp_oriented(v)))
     }
@@ -401,12 +452,11 @@ impl Forecast {
         let level = self.local.level;
         let median = level + cal.trend_trust * self.local.slope.max(0.0) * ahead;
         let surprise = self.surprise(step, level);
-        let dist = TwoPiece {
+        let dist = bounded(TwoPiece {
             median,
             lower: cal.continuation_lower * base * self.width,
-            upper: ((cal.continuation_upper * base).powi(2) + surprise * surprise).sqrt()
-                * self.width,
-        };
+            upper: (cal.continuation_upper * base).hypot(surprise) * self.width,
+        });
         self.excess_of(&dist, self.direction.orient(threshold))
     }
 
@@ -418,5 +468,27 @@ impl Forecast {
             Some(_) => 0.0,
             None => raw,
         }
+    }
+}
+
+/// A distribution whose numbers stay finite: the median within ±[`VALUE_LIMIT`], each spread
+/// at most [`VALUE_LIMIT`] (a NaN spread is none), so that quantiles, means and gains of
+/// forecasts of values near the ends of the `f64` range stay finite and ordered.
+fn bounded(d: TwoPiece) -> TwoPiece {
+    let spread = |s: f64| {
+        if s.is_nan() {
+            0.0
+        } else {
+            s.clamp(0.0, VALUE_LIMIT)
+        }
+    };
+    TwoPiece {
+        median: if d.median.is_nan() {
+            0.0
+        } else {
+            d.median.clamp(-VALUE_LIMIT, VALUE_LIMIT)
+        },
+        lower: spread(d.lower),
+        upper: spread(d.upper),
     }
 }

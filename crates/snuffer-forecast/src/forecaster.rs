@@ -76,8 +76,12 @@ impl Forecaster {
             .iter()
             .map(|&v| self.config.direction.orient(v))
             .collect();
-        let earlier = history_trust(&self.history, steps, &g);
-        let mut forecast = self.fit_raw(steps, values, earlier.estimate())?;
+        let mut forecast = self.fit_raw(steps, values)?;
+        forecast.gains = history_gains(&self.history, steps, &g);
+        let checked = forecast.gains.iter().map(|g| g.0).fold(0.0, f64::max);
+        if forecast.method == Method::Ensemble {
+            forecast.calibration.extrapolation_trust = forecast.trust_at(checked);
+        }
         let misses = history_misses(&self.history, steps, &g);
         forecast.calibration.forecast_checks = misses.len();
         let longest = misses.iter().map(|m| m.0).fold(0.0, f64::max);
@@ -158,14 +162,8 @@ impl Forecaster {
         self.fit(steps, values)
     }
 
-    /// The fit proper, with the spread factors at their priors; `earlier` is the trust the
-    /// earlier forecasts' extrapolations earned (factor, variance, relative miss).
-    fn fit_raw(
-        &mut self,
-        steps: &[f64],
-        values: &[f64],
-        earlier: Option<(f64, f64, f64)>,
-    ) -> Result<Forecast, ForecastError> {
+    /// The fit proper, before the earlier forecasts' evidence is added.
+    fn fit_raw(&mut self, steps: &[f64], values: &[f64]) -> Result<Forecast, ForecastError> {
         let cfg = &self.config;
         let n = steps.len();
         // `zs`: the oriented values, shared by the compatibility check and the normalisation.
@@ -197,8 +195,11 @@ impl Forecaster {
                 scale,
                 core,
                 local,
-                calibration: calibrate(&cfg.tuning, &bt, trust, earlier, method),
+                calibration: calibrate(&cfg.tuning, &bt, trust, method),
                 misses: Vec::new(),
+                gains: Vec::new(),
+                holdout: trust.estimate().map(|(f, var, _)| (f, var)),
+                holdout_horizon: trust.horizon,
                 baseline: matches!(cfg.method, Method::LastValue | Method::BestSoFar),
                 tuning: cfg.tuning,
                 width: cfg.interval_scale,
@@ -259,30 +260,34 @@ pub(crate) fn spread_factor(t: &Tuning, rms: Option<f64>, count: f64) -> f64 {
     }
 }
 
-/// How far the earlier forecasts' extrapolated gains came true on the points seen since
-/// (sums for the least-squares factor, in the metric's oriented units).
-fn history_trust(history: &[(usize, f64, Forecast)], steps: &[f64], g: &[f64]) -> Trust {
-    let mut t = Trust::default();
-    for (k, _, f) in history {
+/// How far the earlier forecasts' extrapolated gains came true on the points seen since:
+/// `(log-step horizon, predicted gain, observed change, weight)` in the metric's oriented
+/// units, recent forecasts weighing more (as for the misses).
+fn history_gains(
+    history: &[(usize, f64, Forecast)],
+    steps: &[f64],
+    g: &[f64],
+) -> Vec<(f64, f64, f64, f64)> {
+    let mut out = Vec::new();
+    let count = history.len();
+    for (i, (k, _, f)) in history.iter().enumerate() {
         let later = steps.len() - k;
         if later == 0 {
             continue;
         }
+        let w = 0.5f64.powf((count - 1 - i) as f64 / HISTORY_HALF_LIFE);
         let stride = later.div_ceil(MAX_CHECKS).max(1);
         for j in (*k..steps.len()).step_by(stride) {
             let Some((level, full)) = f.path(steps[j]) else {
                 continue;
             };
-            let (gain, came) = (full - level, g[j] - level);
-            if gain.is_finite() && came.is_finite() {
-                t.sxy += gain * came;
-                t.sxx += gain * gain;
-                t.syy += came * came;
-                t.points += 1;
+            let (gain, came, d) = (full - level, g[j] - level, f.log_horizon(steps[j]));
+            if gain.is_finite() && came.is_finite() && d.is_finite() {
+                out.push((d, gain, came, w));
             }
         }
     }
-    t
+    out
 }
 
 /// Standardised misses of the earlier forecasts on the points that came after each, with
@@ -322,13 +327,7 @@ fn history_misses(
 /// deviation against the estimate's own), spreads by counts (each prior weighs as its
 /// weight in misses of the same kind). The forecast's own spread factors start at their
 /// prior; [`Forecaster::fit`] sets them from the earlier forecasts.
-fn calibrate(
-    t: &Tuning,
-    bt: &Backtest,
-    trust: Trust,
-    earlier: Option<(f64, f64, f64)>,
-    method: Method,
-) -> Calibration {
+fn calibrate(t: &Tuning, bt: &Backtest, trust: Trust, method: Method) -> Calibration {
     let by_precision = |prior: f64, prior_sd: f64, est: Option<(f64, f64)>| -> f64 {
         match est {
             Some((v, var)) if v.is_finite() && var.is_finite() => {
@@ -340,28 +339,20 @@ fn calibrate(
             _ => prior,
         }
     };
-    let trend = by_precision(t.trend_trust_prior, t.trend_trust_sd, bt.trend_factor())
-        .clamp(0.0, 1.5);
+    let trend =
+        by_precision(t.trend_trust_prior, t.trend_trust_sd, bt.trend_factor()).clamp(0.0, 1.5);
     let ((up, up_n), (down, down_n)) = bt.misses(trend);
     let holdout = trust.estimate();
     let (extrapolation, gain_sd) = match method {
         Method::Pow3 => (1.0, t.gain_sd),
         Method::LastValue | Method::BestSoFar => (0.0, 0.0),
         Method::Ensemble => {
-            // Prior, holdout and earlier forecasts, each by its precision.
-            let with_holdout = by_precision(
+            // Set per horizon by `Forecast::trust_at`; the holdout alone here.
+            let lambda = by_precision(
                 t.extrapolation_trust_prior,
                 t.extrapolation_trust_sd,
                 holdout.map(|(f, var, _)| (f, var)),
             );
-            let sd = match holdout {
-                Some((_, var, _)) if var.is_finite() => {
-                    let p = 1.0 / (t.extrapolation_trust_sd.powi(2)) + 1.0 / var.max(1e-24);
-                    (1.0 / p).sqrt()
-                }
-                _ => t.extrapolation_trust_sd,
-            };
-            let lambda = by_precision(with_holdout, sd, earlier.map(|(f, var, _)| (f, var)));
             let gain_sd = match holdout {
                 Some((_, _, rel)) if rel.is_finite() => {
                     let (w, n) = (t.gain_sd_weight, trust.points as f64);
@@ -381,7 +372,7 @@ fn calibrate(
         forecast_checks: 0,
         upper: t.spread_prior,
         lower: t.spread_prior,
-        extrapolation_trust: extrapolation.clamp(0.0, 1.5),
+        extrapolation_trust: extrapolation.clamp(0.0, 1.0),
         gain_sd,
         holdout_points: trust.points,
     }

@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Tuning {
-    /// Prior trust (0–1.5) in the ensemble's extrapolated gain: the share of the gain the
+    /// Prior trust (0–1) in the ensemble's extrapolated gain: the share of the gain the
     /// families predict beyond the current level that the point forecast keeps.
     pub extrapolation_trust_prior: f64,
     /// Standard deviation of that prior; the holdout's estimate, with its own variance,
@@ -63,7 +63,7 @@ impl Default for Tuning {
             spread_weight: 8.0,
             gain_sd: 0.3,
             gain_sd_weight: 4.0,
-            surprise: 0.15,
+            surprise: 1.0,
             surprise_efolds: 1.0,
         }
     }
@@ -77,7 +77,7 @@ impl Tuning {
                 "extrapolation_trust_prior",
                 self.extrapolation_trust_prior,
                 0.0,
-                1.5,
+                1.0,
             ),
             (
                 "extrapolation_trust_sd",
@@ -106,6 +106,8 @@ impl Tuning {
                     }
                 } else if hi == 1.5 {
                     "a number in [0, 1.5]"
+                } else if hi == 1.0 {
+                    "a number in [0, 1]"
                 } else if lo > 0.0 {
                     "a positive number up to 1e6"
                 } else {
@@ -137,7 +139,9 @@ pub struct Calibration {
     pub upper: f64,
     /// Same below the median.
     pub lower: f64,
-    /// Trust in the ensemble's extrapolated gain (0–1.5).
+    /// Trust in the ensemble's extrapolated gain (0–1) at the longest horizon the earlier
+    /// forecasts were checked at (see [`crate::Forecast::calibration`]; further out it falls
+    /// back towards the prior).
     pub extrapolation_trust: f64,
     /// Standard deviation per unit of extrapolated gain.
     pub gain_sd: f64,

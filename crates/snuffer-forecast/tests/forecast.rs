@@ -2,7 +2,9 @@
 //! and a property test over arbitrary finite curves.
 
 use proptest::prelude::*;
-use snuffer_forecast::{Bounds, Direction, ForecastConfig, ForecastError, Forecaster, Method, Forecast};
+use snuffer_forecast::{
+    Bounds, Direction, Forecast, ForecastConfig, ForecastError, Forecaster, Method,
+};
 
 fn acc_curve(n: usize) -> (Vec<f64>, Vec<f64>) {
     let steps: Vec<f64> = (1..=n).map(|i| i as f64).collect();
@@ -94,8 +96,21 @@ fn constant_curve_gives_an_exact_flat_forecast() {
     let fc = f.fit(&[1.0, 2.0, 3.0, 4.0], &[0.001; 4]).unwrap();
     assert_eq!(fc.method(), Method::LastValue);
     assert_eq!(fc.median(100.0), 0.001);
-    assert_eq!(fc.interval(100.0, 0.8), (0.001, 0.001));
     assert_eq!(fc.gain(4.0, 100.0, 0.8).expected, 0.0);
+    // No noise: nothing below the value; above it, the allowance for a late start (the
+    // accuracy has all of [0.001, 1] to go), growing with the horizon.
+    let (lo, hi) = fc.interval(100.0, 0.8);
+    assert_eq!(lo, 0.001);
+    assert!(hi > 0.1 && hi <= 1.0, "{hi}");
+    assert!(fc.interval(5.0, 0.8).1 < hi);
+    // The baseline itself stays exactly where it is.
+    let mut b = Forecaster::new(
+        ForecastConfig::new(Direction::HigherIsBetter)
+            .with_bounds(unit_bounds())
+            .with_method(Method::LastValue),
+    );
+    let fb = b.fit(&[1.0, 2.0, 3.0, 4.0], &[0.001; 4]).unwrap();
+    assert_eq!(fb.interval(100.0, 0.8), (0.001, 0.001));
 }
 
 #[test]
@@ -251,7 +266,11 @@ fn a_curve_one_family_follows_exactly_gets_a_tight_forecast() {
     // extrapolation fully, and its earlier forecasts of the run were right, so the spread
     // shrinks.
     let (steps, vals) = exponential(60, 0.0);
-    let fc = fit_online(ForecastConfig::new(Direction::HigherIsBetter), &steps, &vals);
+    let fc = fit_online(
+        ForecastConfig::new(Direction::HigherIsBetter),
+        &steps,
+        &vals,
+    );
     let truth = 0.9 * (1.0 - (-200.0f64 / 20.0).exp());
     let (lo, hi) = fc.interval(200.0, 0.95);
     assert!(
@@ -261,10 +280,14 @@ fn a_curve_one_family_follows_exactly_gets_a_tight_forecast() {
         fc.calibration()
     );
     assert!(lo <= truth && truth <= hi, "[{lo}, {hi}] vs {truth}");
-    assert!(hi - lo < 0.02, "95 % interval [{lo}, {hi}] should be tight");
+    assert!(hi - lo < 0.05, "95 % interval [{lo}, {hi}] should be tight");
     // The same curve with visible noise: a much wider interval.
     let (steps, noisy) = exponential(60, 0.02);
-    let wide = fit_online(ForecastConfig::new(Direction::HigherIsBetter), &steps, &noisy);
+    let wide = fit_online(
+        ForecastConfig::new(Direction::HigherIsBetter),
+        &steps,
+        &noisy,
+    );
     let (wlo, whi) = wide.interval(200.0, 0.95);
     assert!(
         whi - wlo > 3.0 * (hi - lo),

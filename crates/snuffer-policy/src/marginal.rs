@@ -102,11 +102,12 @@ pub struct MarginalGainConfig {
 /// Which of the forecast's expectations of the gain ahead the rule weighs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Expectation {
-    /// The larger of the ensemble's and the recent trend's (the default: a run goes on when
-    /// either says the next stretch pays).
-    #[default]
+    /// The larger of the ensemble's and the recent trend's (a run goes on when either says
+    /// the next stretch pays).
     Larger,
-    /// The recent trend continued in a straight line, calibrated by the run's backtests.
+    /// The recent trend continued in a straight line, calibrated by the run's backtests (the
+    /// default).
+    #[default]
     Continuation,
     /// The ensemble's calibrated distribution.
     Ensemble,
@@ -127,7 +128,7 @@ pub const DEFAULT_MIN_REFERENCES: usize = 3;
 /// Default [`MarginalGainConfig::best_loss_share`].
 pub const DEFAULT_BEST_LOSS_SHARE: f64 = 0.01;
 /// Default [`MarginalGainConfig::sweep_warmup_fraction`].
-pub const DEFAULT_SWEEP_WARMUP_FRACTION: f64 = 0.1;
+pub const DEFAULT_SWEEP_WARMUP_FRACTION: f64 = 1.0 / 27.0;
 /// Noise levels the best must beat the first value by to count as learning.
 const LEARNING_NOISE_LEVELS: f64 = 4.0;
 /// Share of the distance to the bound (or of the first value's magnitude) the best must
@@ -161,7 +162,7 @@ impl MarginalGainConfig {
             min_references: DEFAULT_MIN_REFERENCES,
             best_loss_share: DEFAULT_BEST_LOSS_SHARE,
             sweep_warmup_fraction: DEFAULT_SWEEP_WARMUP_FRACTION,
-            expectation: Expectation::Larger,
+            expectation: Expectation::Continuation,
         }
     }
     /// Which expectations of the gain ahead count.
@@ -491,8 +492,7 @@ impl MarginalGain {
                 _ => g,
             }
         };
-        let (best_rate, horizon_step, gain, kwh) =
-            best_expected_rate(&gain_at, step, end, rate)?;
+        let (best_rate, horizon_step, gain, kwh) = best_expected_rate(&gain_at, step, end, rate)?;
         Some(Check {
             step,
             best: best_metric,

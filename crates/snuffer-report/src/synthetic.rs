@@ -144,7 +144,7 @@ impl SyntheticRun {
     fn stop_decision(&self) -> DecisionRecord {
         let evidence = serde_json::json!({
             "kind": "marginal_gain",
-            "optimistic_rate_per_kwh": 3.2,
+            "gain_rate_per_kwh": 3.2,
             "tau_per_kwh": self.tau_per_kwh.unwrap_or(0.0),
         });
         DecisionRecord {

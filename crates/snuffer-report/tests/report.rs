@@ -131,7 +131,7 @@ fn stopped_run_shows_stop_evidence_forecast_and_savings() -> anyhow::Result<()> 
     for needle in [
         "Stop reason",
         "marginal_gain at step 1200",
-        "optimistic_rate_per_kwh",
+        "gain_rate_per_kwh",
         "Forecast of the full run",
         "Forecast saving",
         "of the forecast full run",

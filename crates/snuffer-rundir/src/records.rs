@@ -140,7 +140,7 @@ impl DecisionRecord {
         self.action == Action::Stop
     }
 
-    /// A finite number of the evidence by name (`tau_per_kwh`, `optimistic_rate_per_kwh`,
+    /// A finite number of the evidence by name (`tau_per_kwh`, `gain_rate_per_kwh`,
     /// …), in either format.
     ///
     /// ```
