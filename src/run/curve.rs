@@ -137,6 +137,21 @@ impl Curve {
         }
     }
 
+    /// Between refits, bring the latest forecast up to date with the points since (the
+    /// recent trend only, no refit: see [`Forecaster::refresh`]); returns whether it changed.
+    pub(crate) fn refresh(&mut self) -> bool {
+        if self.steps.len() == self.points_at_fit {
+            return false;
+        }
+        match self.forecaster.refresh(&self.steps, &self.values) {
+            Some(f) => {
+                self.latest = Some(f);
+                true
+            }
+            None => false,
+        }
+    }
+
     /// The latest forecast.
     pub(crate) fn latest(&self) -> Option<&Forecast> {
         self.latest.as_ref()

@@ -481,6 +481,8 @@ impl Run {
         self.last_metric = Some(metric);
         self.curve.push(step, metric);
         let refitted = self.curve.maybe_refit(false);
+        // Between refits the policy still sees the run's current trend.
+        let refreshed = !refitted && self.curve.refresh();
         self.evals.push(EvalPoint {
             step,
             energy_j: report.total.0,
@@ -498,7 +500,11 @@ impl Run {
                     metric: Some(metric),
                     loss: self.loss,
                     direction: self.direction,
-                    forecast: if refitted { self.curve.latest() } else { None },
+                    forecast: if refitted || refreshed {
+                        self.curve.latest()
+                    } else {
+                        None
+                    },
                     sweep: None,
                 });
                 (d, policy.take_warnings())

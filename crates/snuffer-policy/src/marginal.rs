@@ -468,12 +468,25 @@ impl MarginalGain {
             forecast
         };
         let best_metric = direction.orient(best);
-        let next_change = self
+        // The next scheduled change, or the last one while its effect is still unfolding
+        // (within [`SCHEDULE_JUMP_WINDOW`] of the plan after it): either way the curve ahead
+        // is not the one the forecast extrapolates.
+        let window = planned.map_or(0.0, |p| SCHEDULE_JUMP_WINDOW * p);
+        let unfolding = self
             .config
             .schedule
             .iter()
             .map(|&c| c as f64)
-            .find(|&c| c > step);
+            .any(|c| c <= step && step < c + window);
+        let next_change = if unfolding {
+            Some(step)
+        } else {
+            self.config
+                .schedule
+                .iter()
+                .map(|&c| c as f64)
+                .find(|&c| c > step)
+        };
         let jump = next_change.map(|_| {
             planned
                 .and_then(|p| self.schedule_jump(step, p))
@@ -488,7 +501,7 @@ impl MarginalGain {
                 Expectation::Ensemble => fc.expected_excess(h, best_metric),
             };
             match (next_change, jump) {
-                (Some(c), Some(j)) if h > c => g + j,
+                (Some(c), Some(j)) if h > c || (unfolding && h >= c) => g + j,
                 _ => g,
             }
         };
