@@ -195,6 +195,11 @@ fn a_policy_stop_is_reported_with_its_reason() -> Result<()> {
     let mut stopped = None;
     for step in 1..=1000u64 {
         run.step();
+        if step % 10 == 0 {
+            // Energy must accrue between evaluations: the constant meter counts wall time,
+            // and a run that ends within one sampler poll would have spent nothing.
+            std::thread::sleep(Duration::from_millis(1));
+        }
         if step % 50 == 0 {
             let action = run.eval(acc(step))?;
             if action.should_stop() {
