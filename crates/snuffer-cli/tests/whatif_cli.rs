@@ -158,7 +158,7 @@ fn per_run_stops_equal_snuffer_replay_on_the_exported_curves() -> Result<()> {
     let settings: [(&[&str], bool); 2] = [
         (&["--tau", "1e12", "--power-w", "65"], true),
         // Here the runs stop at different steps (the energy bases differ), and the stops move
-        // with the rule's settings (e.g. `--level 0.8` stops them all at 700): a replay built
+        // with the rule's settings (e.g. `--idle-decay`, `--expectation`): a replay built
         // differently would not match.
         (&["--tau-relative", "0.35", "--hardware", "t4"], false),
     ];
