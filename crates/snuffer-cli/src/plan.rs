@@ -56,7 +56,8 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
         Some(t) => t,
         None => {
             let wall = Utc::now();
-            if series.at(wall).is_some() {
+            // Inside the series (even in a gap, which `plan` then explains): plan from now.
+            if series.start() <= wall && wall < series.end() {
                 wall
             } else {
                 eprintln!(

@@ -425,3 +425,34 @@ fn plan_never_starts_inside_a_gap_and_says_so() -> anyhow::Result<()> {
     assert!(stderr(&o).contains("no data from"), "{}", stderr(&o));
     Ok(())
 }
+
+/// The current time inside a gap is not "outside the series": the plan says which gap.
+#[test]
+fn plan_from_now_inside_a_gap_names_the_gap() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let csv = dir.path().join("gap-now.csv");
+    let now = chrono::Utc::now();
+    let mut text = String::from("timestamp,g_per_kwh\n");
+    for h in [-4i64, -3, -2, 20, 21, 22, 23] {
+        let t = now + chrono::Duration::hours(h);
+        text.push_str(&format!("{},300\n", t.format("%Y-%m-%dT%H:%M:%SZ")));
+    }
+    std::fs::write(&csv, text)?;
+    let o = snuffer(&[
+        "plan",
+        "--intensity",
+        csv.to_str().unwrap_or_default(),
+        "--energy-kwh",
+        "1",
+        "--duration",
+        "1h",
+    ]);
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("the run starting now") && err.contains("no data from"),
+        "{err}"
+    );
+    assert!(!err.contains("outside the series"), "{err}");
+    Ok(())
+}
