@@ -7,13 +7,29 @@ fn main() -> anyhow::Result<()> {
     let frac: f64 = a[2].parse()?;
     let every: usize = a.get(3).map_or(Ok(1), |s| s.parse())?;
     for (i, r) in runs.iter().enumerate() {
-        if i % every != 0 { continue; }
+        if i % every != 0 {
+            continue;
+        }
         let n = r.len();
         let k = ((frac * n as f64).ceil() as usize).max(3).min(n);
         let vals: Vec<f64> = r.metrics[..k].to_vec();
-        if vals.iter().any(|v| !v.is_finite()) { continue; }
+        if vals.iter().any(|v| !v.is_finite()) {
+            continue;
+        }
         let lo = vals.iter().cloned().fold(f64::INFINITY, f64::min);
-        let b = if r.higher_is_better && lo >= 0.0 && vals.iter().all(|v| *v <= 1.0) { Bounds { lower: Some(0.0), upper: Some(1.0) } } else if !r.higher_is_better && lo >= 0.0 { Bounds { lower: Some(0.0), upper: None } } else { Bounds::default() };
+        let b = if r.higher_is_better && lo >= 0.0 && vals.iter().all(|v| *v <= 1.0) {
+            Bounds {
+                lower: Some(0.0),
+                upper: Some(1.0),
+            }
+        } else if !r.higher_is_better && lo >= 0.0 {
+            Bounds {
+                lower: Some(0.0),
+                upper: None,
+            }
+        } else {
+            Bounds::default()
+        };
         let mut f = Forecaster::new(ForecastConfig::new(r.direction()).with_bounds(b));
         let fc = f.fit_history(&r.steps[..k], &vals, 1.2)?;
         let last = *r.steps.last().unwrap();

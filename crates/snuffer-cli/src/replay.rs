@@ -9,8 +9,8 @@ use crate::pipeline;
 use anyhow::{bail, Context};
 use serde::Serialize;
 use snuffer_energy::{Joules, Watts};
-use snuffer_policy::curves::{EnergyAssumptions, Grouping, RunGroup};
 use snuffer_policy::curves::CurveRun;
+use snuffer_policy::curves::{EnergyAssumptions, Grouping, RunGroup};
 use snuffer_policy::replay::{
     replay_run, replay_sweep, summarize, ReplayConfig, ReplaySummary, RunReplay,
 };

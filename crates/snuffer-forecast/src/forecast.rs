@@ -324,7 +324,8 @@ impl Forecast {
             Direction::HigherIsBetter => q,
             Direction::LowerIsBetter => 1.0 - q,
         };
-        self.direction.orient(self.quantile_oriented(step, q_oriented))
+        self.direction
+            .orient(self.quantile_oriented(step, q_oriented))
     }
 
     /// The `q`-quantile of the metric *oriented so that higher is better*

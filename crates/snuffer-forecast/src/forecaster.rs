@@ -340,8 +340,8 @@ fn calibrate(
             _ => prior,
         }
     };
-    let trend = by_precision(t.trend_trust_prior, t.trend_trust_sd, bt.trend_factor())
-        .clamp(0.0, 1.5);
+    let trend =
+        by_precision(t.trend_trust_prior, t.trend_trust_sd, bt.trend_factor()).clamp(0.0, 1.5);
     let ((up, up_n), (down, down_n)) = bt.misses(trend);
     let holdout = trust.estimate();
     let (extrapolation, gain_sd) = match method {

@@ -103,7 +103,11 @@ pub(crate) struct TwoPiece {
 impl TwoPiece {
     /// The `q`-quantile (`q` clamped into (0, 1)).
     pub fn quantile(&self, q: f64) -> f64 {
-        let q = if q.is_nan() { 0.5 } else { q.clamp(1e-12, 1.0 - 1e-12) };
+        let q = if q.is_nan() {
+            0.5
+        } else {
+            q.clamp(1e-12, 1.0 - 1e-12)
+        };
         let z = inv_norm_cdf(q);
         let v = if z < 0.0 {
             self.median + self.lower * z

@@ -2,7 +2,9 @@
 //! and a property test over arbitrary finite curves.
 
 use proptest::prelude::*;
-use snuffer_forecast::{Bounds, Direction, ForecastConfig, ForecastError, Forecaster, Method, Forecast};
+use snuffer_forecast::{
+    Bounds, Direction, Forecast, ForecastConfig, ForecastError, Forecaster, Method,
+};
 
 fn acc_curve(n: usize) -> (Vec<f64>, Vec<f64>) {
     let steps: Vec<f64> = (1..=n).map(|i| i as f64).collect();
@@ -251,7 +253,11 @@ fn a_curve_one_family_follows_exactly_gets_a_tight_forecast() {
     // extrapolation fully, and its earlier forecasts of the run were right, so the spread
     // shrinks.
     let (steps, vals) = exponential(60, 0.0);
-    let fc = fit_online(ForecastConfig::new(Direction::HigherIsBetter), &steps, &vals);
+    let fc = fit_online(
+        ForecastConfig::new(Direction::HigherIsBetter),
+        &steps,
+        &vals,
+    );
     let truth = 0.9 * (1.0 - (-200.0f64 / 20.0).exp());
     let (lo, hi) = fc.interval(200.0, 0.95);
     assert!(
@@ -264,7 +270,11 @@ fn a_curve_one_family_follows_exactly_gets_a_tight_forecast() {
     assert!(hi - lo < 0.02, "95 % interval [{lo}, {hi}] should be tight");
     // The same curve with visible noise: a much wider interval.
     let (steps, noisy) = exponential(60, 0.02);
-    let wide = fit_online(ForecastConfig::new(Direction::HigherIsBetter), &steps, &noisy);
+    let wide = fit_online(
+        ForecastConfig::new(Direction::HigherIsBetter),
+        &steps,
+        &noisy,
+    );
     let (wlo, whi) = wide.interval(200.0, 0.95);
     assert!(
         whi - wlo > 3.0 * (hi - lo),

@@ -10,8 +10,8 @@
 use crate::metric;
 use crate::run::{Format, ImportedRun, RecordedEnergy, Timing};
 use crate::{ImportError, ImportOptions};
-use snuffer_rundir::{StepsLog, STEPS_FILE};
 use snuffer_energy::Provenance;
+use snuffer_rundir::{StepsLog, STEPS_FILE};
 use std::path::Path;
 
 const FORMAT: &str = "Snuffer steps.jsonl";

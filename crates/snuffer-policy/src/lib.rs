@@ -69,6 +69,7 @@ mod marginal;
 mod oracle;
 mod patience;
 mod policy;
+mod reference;
 pub mod replay;
 mod sweep;
 mod target;
@@ -83,9 +84,10 @@ pub use evidence::{
     PatienceEvidence, SweepEvidence, TargetEvidence,
 };
 pub use marginal::{
-    Check, Expectation, Horizon, MarginalGain, MarginalGainConfig, Warmup, DEFAULT_AGREE_SPAN_FRACTION,
-    DEFAULT_BEST_LOSS_SHARE, DEFAULT_CONSECUTIVE, DEFAULT_IDLE_DECAY, DEFAULT_MIN_EVALUATIONS,
-    DEFAULT_MIN_REFERENCES, DEFAULT_SWEEP_WARMUP_FRACTION, DEFAULT_WARMUP_FRACTION,
+    Check, Expectation, Horizon, MarginalGain, MarginalGainConfig, Warmup,
+    DEFAULT_AGREE_SPAN_FRACTION, DEFAULT_BEST_LOSS_SHARE, DEFAULT_CONSECUTIVE, DEFAULT_IDLE_DECAY,
+    DEFAULT_MIN_EVALUATIONS, DEFAULT_MIN_REFERENCES, DEFAULT_SWEEP_WARMUP_FRACTION,
+    DEFAULT_WARMUP_FRACTION,
 };
 pub use oracle::{Oracle, OracleStop};
 pub use patience::{MinDelta, Patience, PatienceConfig};

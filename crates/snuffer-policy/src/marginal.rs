@@ -491,8 +491,7 @@ impl MarginalGain {
                 _ => g,
             }
         };
-        let (best_rate, horizon_step, gain, kwh) =
-            best_expected_rate(&gain_at, step, end, rate)?;
+        let (best_rate, horizon_step, gain, kwh) = best_expected_rate(&gain_at, step, end, rate)?;
         Some(Check {
             step,
             best: best_metric,

@@ -243,9 +243,8 @@ fn replay_run_in(
                 // forecast; the policy keeps the previous one.
                 forecast = forecaster.fit(&fit_x, &fit_y).ok();
                 if forecast.is_none() {
-                    forecaster = Forecaster::new(
-                        ForecastConfig::new(direction).with_tuning(config.tuning),
-                    );
+                    forecaster =
+                        Forecaster::new(ForecastConfig::new(direction).with_tuning(config.tuning));
                     forecast = match forecaster.fit(&fit_x, &fit_y) {
                         Ok(f) => Some(f),
                         Err(e) => {

@@ -64,7 +64,10 @@ fn replay_stops_within_a_few_percent_of_the_analytic_oracle() -> anyhow::Result<
             (oracle - t_star).abs() <= 1.0,
             "k={k}: discrete oracle {oracle} vs analytic {t_star}"
         );
-        eprintln!("k={k} t*={t_star} stop={} capture={:?}", r.stop_step, r.utility_capture);
+        eprintln!(
+            "k={k} t*={t_star} stop={} capture={:?}",
+            r.stop_step, r.utility_capture
+        );
         assert!(r.stopped, "k={k}: the policy must stop ({:?})", r.note);
         assert!(
             (r.stop_step - t_star).abs() <= 0.05 * n as f64,
