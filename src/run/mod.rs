@@ -84,7 +84,7 @@
 //!   about the same on long runs). The policy receives the forecast only when
 //!   it was refitted at that evaluation, as its contract says.
 //! * **Sweeps**: a run that joined one ([`RunBuilder::sweep`]) and has a plan
-//!   hands the policy the other runs of the sweep directory with the same
+//!   and a policy hands the policy the other runs of the sweep directory with the same
 //!   metric, each as far as it was recorded
 //!   ([`Observation::sweep`](snuffer_policy::Observation::sweep)), re-read on
 //!   the refit cadence and within a twentieth of the run's time; another run's
@@ -351,12 +351,14 @@ impl Run {
             },
         })?;
         sinks.say(&meters_sentence(&energy, &dir));
+        // Only a policy uses the other runs: a run without one does not read them.
+        let reads_sweep = in_sweep && b.policy.is_some();
         let (sweep, sweep_unusable) = match (&b.sweep, b.planned_steps) {
-            (Some(s), Some(_)) if in_sweep => (
+            (Some(s), Some(_)) if reads_sweep => (
                 Some(sweep::SweepWatch::new(s, &dir, &b.metric_name, b.direction)),
                 None,
             ),
-            (Some(s), None) if in_sweep => {
+            (Some(s), None) if reads_sweep => {
                 let why = format!(
                     "this run joined the sweep {} without planned_steps: runs of a sweep are \
                      compared at the same share of their plan, so the policy cannot use the \
