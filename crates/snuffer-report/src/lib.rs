@@ -27,6 +27,7 @@ mod downsample;
 mod error;
 mod html;
 mod load;
+mod sweep;
 pub mod synthetic;
 mod table;
 
@@ -36,6 +37,7 @@ pub use compare::{CompareRow, Comparison};
 pub use downsample::Downsampler;
 pub use error::ReportError;
 pub use load::{DomainSeries, EvalPoint, Oracle, RunData, StopPoint, DEFAULT_BUCKETS};
+pub use sweep::{FullLength, SweepComparison, SweepRow, SWEEP_CHART_FILE};
 pub use table::Row;
 
 use charts::MetricAxis;
