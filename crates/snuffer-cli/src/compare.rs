@@ -118,9 +118,21 @@ fn sweep(dir: &Path, args: &Args) -> anyhow::Result<u8> {
     for note in &cmp.notes {
         eprintln!("note: {note}");
     }
+    // The runs' own notes, each said once with the runs it concerns (in a sweep most runs
+    // share them).
+    let mut notes: Vec<(&str, Vec<&str>)> = Vec::new();
     for run in cmp.runs() {
         for note in &run.notes {
-            eprintln!("note: {}: {note}", run.run_name);
+            match notes.iter_mut().find(|(n, _)| n == note) {
+                Some((_, runs)) => runs.push(&run.run_name),
+                None => notes.push((note, vec![&run.run_name])),
+            }
+        }
+    }
+    for (note, runs) in notes {
+        match runs.as_slice() {
+            [one] => eprintln!("note: {one}: {note}"),
+            many => eprintln!("note: {} runs ({}): {note}", many.len(), many.join(", ")),
         }
     }
     Ok(0)

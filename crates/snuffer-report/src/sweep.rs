@@ -303,7 +303,17 @@ impl SweepComparison {
             format!("total energy ({} runs)", self.rows.len()),
             self.total_energy(),
         )];
-        if let (Some(full), Some(saving)) = (self.forecast_full_j, self.forecast_saving()) {
+        let stopped = self
+            .rows
+            .iter()
+            .filter(|r| r.full_length.is_some_and(|f| f != FullLength::Measured))
+            .count();
+        if self.forecast_full_j.is_some() && stopped == 0 {
+            out.push((
+                FORECAST_SAVING.to_string(),
+                "none: every finished run went to its end".into(),
+            ));
+        } else if let (Some(full), Some(saving)) = (self.forecast_full_j, self.forecast_saving()) {
             out.push((
                 format!("forecast full sweep ({} finished runs)", self.saving_runs),
                 format!(

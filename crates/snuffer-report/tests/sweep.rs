@@ -212,6 +212,16 @@ fn a_stopped_run_without_a_forecast_counts_its_planned_steps_and_an_empty_dir_is
         .forecast_saved_share()
         .is_some_and(|s| (s - 0.75).abs() < 1e-9));
 
+    // No stop, no forecast: a sweep whose runs all went to their end saved nothing.
+    let full = tmp.path().join("full-sweep");
+    SyntheticRun::default().write(&full.join("b"))?;
+    let table = SweepComparison::load(&full)?.table();
+    ensure!(
+        table.contains("none: every finished run went to its end")
+            && !table.contains("not a measurement"),
+        "{table}"
+    );
+
     let empty = tmp.path().join("empty");
     std::fs::create_dir_all(&empty)?;
     match SweepComparison::load(&empty) {
