@@ -307,3 +307,68 @@ fn the_next_save_cleans_up_a_left_over_weights_temp_file() -> Result<()> {
     snuffer::candle::restore_weights(&varmap, &best)?;
     Ok(())
 }
+
+/// Records how many sweep references the policy was shown at each evaluation, and how far
+/// the first one was known.
+#[derive(Clone, Default)]
+struct SeesSweep(std::sync::Arc<std::sync::Mutex<Vec<Seen>>>);
+
+/// References shown, and how far the first was known.
+type Seen = (usize, Option<f64>);
+
+impl StopPolicy for SeesSweep {
+    fn observe(&mut self, obs: &Observation<'_>) -> Decision {
+        if obs.metric.is_some() {
+            let seen = obs.sweep.map_or((0, None), |s| {
+                (s.len(), s.runs().first().map(|r| r.known()))
+            });
+            if let Ok(mut v) = self.0.lock() {
+                v.push(seen);
+            }
+        }
+        Decision::Continue
+    }
+}
+
+/// Two trainers join one sweep through their run builders: the second one's policy sees the
+/// first run, known to the end of its plan.
+#[test]
+fn trainers_join_a_sweep_through_the_run_builder() -> Result<()> {
+    let tmp = tempfile::tempdir()?;
+    let sweep = tmp.path().join("sweep");
+    let policy = SeesSweep::default();
+    let mut dirs = Vec::new();
+    for (name, lr) in [("lr-0.05", 0.05), ("lr-0.02", 0.02)] {
+        let varmap = VarMap::new();
+        let (lin, x, y) = model(&varmap)?;
+        let mut b = Run::builder(name)
+            .sweep(&sweep)
+            .planned_steps(40)
+            .metric("mse", Direction::LowerIsBetter)
+            .meters(meters()?)
+            .progress(Progress::Quiet);
+        if dirs.len() == 1 {
+            b = b.policy(policy.clone());
+        }
+        let opt = b.build()?.wrap(SGD::new(varmap.all_vars(), lr)?);
+        let outcome = snuffer::candle::Trainer::new(opt, &varmap)
+            .eval_every(10)
+            .fit(
+                |_| candle_nn::loss::mse(&lin.forward(&x)?, &y),
+                || {
+                    Ok(f64::from(
+                        candle_nn::loss::mse(&lin.forward(&x)?, &y)?.to_scalar::<f32>()?,
+                    ))
+                },
+            )?;
+        dirs.push(outcome.dir);
+    }
+    assert_eq!(dirs, [sweep.join("lr-0.05"), sweep.join("lr-0.02")]);
+    let seen = policy.0.lock().map(|v| v.clone()).unwrap_or_default();
+    assert_eq!(seen.len(), 4, "{seen:?}");
+    assert!(
+        seen.iter().all(|&(n, known)| n == 1 && known == Some(1.0)),
+        "the first run, known to its planned end: {seen:?}"
+    );
+    Ok(())
+}

@@ -4,12 +4,17 @@
 use anyhow::{ensure, Context, Result};
 use snuffer::energy::{ConstantMeter, Meter, Provenance, Watts};
 use snuffer::forecast::Direction;
-use snuffer::policy::{AnyOf, Divergence, MarginalGain, MarginalGainConfig, Target, Tau};
+use snuffer::policy::{
+    AnyOf, Decision, Divergence, MarginalGain, MarginalGainConfig, Observation, StopPolicy, Target,
+    Tau,
+};
 use snuffer::rundir::{
     read_steps, RecordKind, StepRecord, Summary, EMISSIONS_FILE, STEPS_FILE, SUMMARY_FILE,
 };
+use snuffer::sink::Sink;
 use snuffer::{Progress, Run, RunBuilder};
 use std::path::Path;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 fn meter(watts: f64) -> Result<Box<dyn Meter>> {
@@ -642,5 +647,274 @@ fn runs_join_a_sweep_and_read_back_in_start_order() -> Result<()> {
     ensure!(curves
         .iter()
         .all(|c| c.status.state.is_finished() && c.metric_name.as_deref() == Some("val_acc")));
+    Ok(())
+}
+
+/// What a policy was shown of the sweep at one evaluation: the references' known shares of
+/// their plan and the sweep's best so far (oriented), or `None` without a sweep.
+type SweepSeen = Option<(Vec<f64>, Option<f64>)>;
+
+/// A policy that never stops and records [`Observation::sweep`] at each evaluation.
+#[derive(Clone, Default)]
+struct SeesSweep(Arc<Mutex<Vec<SweepSeen>>>);
+
+impl StopPolicy for SeesSweep {
+    fn observe(&mut self, obs: &Observation<'_>) -> Decision {
+        if obs.metric.is_some() {
+            let seen = obs
+                .sweep
+                .map(|s| (s.runs().iter().map(|r| r.known()).collect(), s.incumbent()));
+            if let Ok(mut v) = self.0.lock() {
+                v.push(seen);
+            }
+        }
+        Decision::Continue
+    }
+}
+
+impl SeesSweep {
+    fn seen(&self) -> Vec<SweepSeen> {
+        self.0.lock().map(|v| v.clone()).unwrap_or_default()
+    }
+}
+
+/// Keeps every sentence a run says.
+#[derive(Clone, Default)]
+struct Said(Arc<Mutex<Vec<String>>>);
+
+impl Sink for Said {
+    fn say(&mut self, sentence: &str) {
+        if let Ok(mut v) = self.0.lock() {
+            v.push(sentence.to_string());
+        }
+    }
+}
+
+impl Said {
+    fn matching(&self, needle: &str) -> Vec<String> {
+        self.0
+            .lock()
+            .map(|v| v.iter().filter(|s| s.contains(needle)).cloned().collect())
+            .unwrap_or_default()
+    }
+}
+
+/// A quiet run of the sweep in `sweep` with a constant meter.
+fn sweep_builder(sweep: &Path, name: &str) -> Result<RunBuilder> {
+    Ok(Run::builder(name)
+        .sweep(sweep)
+        .meters(vec![meter(50.0)?])
+        .sample_interval(Duration::from_millis(5))
+        .progress(Progress::Quiet))
+}
+
+/// A run of the sweep: `evals` evaluations of a falling loss, every `every` steps.
+fn loss_run(sweep: &Path, name: &str, planned: u64, every: u64, evals: u64) -> Result<()> {
+    let mut run = sweep_builder(sweep, name)?
+        .planned_steps(planned)
+        .metric("val_loss", Direction::LowerIsBetter)
+        .build()?;
+    for i in 1..=evals * every {
+        run.step();
+        if i % every == 0 {
+            run.eval(2.0 / (i as f64).sqrt())?;
+        }
+    }
+    run.finish()?;
+    Ok(())
+}
+
+/// Issue 13: the second run of a sweep sees the first as a reference, known as far as it was
+/// recorded (half of its plan), by share of its plan and oriented; a run of another metric is
+/// not a reference, said once.
+#[test]
+fn a_run_sees_the_earlier_runs_of_its_sweep() -> Result<()> {
+    let tmp = tempfile::tempdir()?;
+    let sweep = tmp.path().join("sweep");
+    let mut other = sweep_builder(&sweep, "accuracy-run")?
+        .planned_steps(100)
+        .metric("val_acc", Direction::HigherIsBetter)
+        .build()?;
+    other.step();
+    other.eval(0.5)?;
+    other.finish()?;
+    // Planned 100, stopped by its loop at step 50: known up to half of its plan.
+    loss_run(&sweep, "first", 100, 10, 5)?;
+
+    let policy = SeesSweep::default();
+    let said = Said::default();
+    let mut second = sweep_builder(&sweep, "second")?
+        .planned_steps(400)
+        .metric("val_loss", Direction::LowerIsBetter)
+        .policy(policy.clone())
+        .sink(said.clone())
+        .refit_every(4)
+        .build()?;
+    let evals = 12;
+    for i in 1..=evals * 20 {
+        second.step();
+        if i % 20 == 0 {
+            second.eval(1.0 / (i as f64))?;
+        }
+    }
+    let dir = second.dir().to_path_buf();
+    second.finish()?;
+
+    let seen = policy.seen();
+    ensure!(seen.len() == evals as usize, "{seen:?}");
+    let best_of_first = -2.0 / 50f64.sqrt();
+    for s in &seen {
+        let (known, incumbent) = s.clone().context("a run of a sweep sees the sweep")?;
+        ensure!(known.len() == 1, "only `first` is a reference: {known:?}");
+        ensure!(
+            (known[0] - 0.5).abs() < 1e-12,
+            "known to 50 of 100: {known:?}"
+        );
+        ensure!(
+            incumbent.is_some_and(|b| (b - best_of_first).abs() < 1e-12),
+            "oriented best of `first`: {incumbent:?} vs {best_of_first}"
+        );
+    }
+    let notes = said.matching("accuracy-run");
+    ensure!(
+        notes.len() == 1 && notes[0].contains("val_acc"),
+        "said once: {notes:?}"
+    );
+    let summary = read_summary(&dir)?;
+    let extra = summary.extra.context("extra")?;
+    let block = &extra["sweep"];
+    ensure!(block["references"] == 1, "{block}");
+    let reads = block["reads"].as_u64().context("reads")?;
+    // The first evaluation and then the refit cadence (every 4th evaluation): never every
+    // evaluation.
+    ensure!(
+        (1..=1 + evals / 4).contains(&reads),
+        "{reads} reads for {evals} evaluations"
+    );
+    Ok(())
+}
+
+/// Two runs of one sweep written side by side: each sees the other exactly as far as it was
+/// recorded when the sweep was read, never beyond.
+#[test]
+fn a_run_sees_a_sibling_only_as_far_as_it_was_recorded() -> Result<()> {
+    let tmp = tempfile::tempdir()?;
+    let sweep = tmp.path().join("sweep");
+    let mut first = sweep_builder(&sweep, "first")?
+        .planned_steps(100)
+        .metric("val_loss", Direction::LowerIsBetter)
+        .build()?;
+    let policy = SeesSweep::default();
+    let mut second = sweep_builder(&sweep, "second")?
+        .planned_steps(100)
+        .metric("val_loss", Direction::LowerIsBetter)
+        .policy(policy.clone())
+        .build()?;
+    let mut recorded = Vec::new();
+    for i in 1..=100u64 {
+        first.step();
+        second.step();
+        if i % 10 == 0 {
+            first.eval(1.0 / i as f64)?;
+            recorded.push(i as f64 / 100.0);
+            // Time for the next read within the reads' share of the run's time.
+            std::thread::sleep(Duration::from_millis(20));
+            second.eval(1.0 / i as f64)?;
+        }
+    }
+    first.finish()?;
+    second.finish()?;
+    let seen = policy.seen();
+    let mut fresh = 0;
+    for (s, &now) in seen.iter().zip(&recorded) {
+        let (known, _) = s.clone().context("a sweep")?;
+        ensure!(known.len() <= 1, "{known:?}");
+        if let Some(&k) = known.first() {
+            ensure!(
+                k <= now + 1e-12,
+                "known to {k}, recorded to {now}: never beyond"
+            );
+            fresh += usize::from((k - now).abs() < 1e-12);
+        }
+    }
+    ensure!(fresh >= 2, "the sibling's progress is seen: {seen:?}");
+    Ok(())
+}
+
+/// A sibling whose `steps.jsonl` is damaged in the middle is left out, said once, and the
+/// run goes on with the others.
+#[test]
+fn a_damaged_sibling_is_skipped_and_said_once() -> Result<()> {
+    let tmp = tempfile::tempdir()?;
+    let sweep = tmp.path().join("sweep");
+    loss_run(&sweep, "good", 100, 10, 10)?;
+    let good = std::fs::read_to_string(sweep.join("good").join(STEPS_FILE))?;
+    let mut lines: Vec<&str> = good.lines().collect();
+    lines.insert(3, "{\"kind\": \"eval\", this is not json");
+    let broken = sweep.join("broken");
+    std::fs::create_dir_all(&broken)?;
+    std::fs::write(broken.join(STEPS_FILE), lines.join("\n") + "\n")?;
+
+    let policy = SeesSweep::default();
+    let said = Said::default();
+    let mut run = sweep_builder(&sweep, "third")?
+        .planned_steps(100)
+        .metric("val_loss", Direction::LowerIsBetter)
+        .policy(policy.clone())
+        .sink(said.clone())
+        .build()?;
+    for i in 1..=100u64 {
+        run.step();
+        if i % 10 == 0 {
+            std::thread::sleep(Duration::from_millis(5));
+            run.eval(1.0 / i as f64)?;
+        }
+    }
+    let dir = run.dir().to_path_buf();
+    run.finish()?;
+    let seen = policy.seen();
+    ensure!(
+        seen.iter()
+            .all(|s| s.as_ref().is_some_and(|(k, _)| k == &[1.0])),
+        "only `good`, known to its end: {seen:?}"
+    );
+    let notes = said.matching("broken");
+    ensure!(
+        notes.len() == 1 && notes[0].contains("damaged"),
+        "said once: {notes:?}"
+    );
+    let block = &read_summary(&dir)?.extra.context("extra")?["sweep"];
+    ensure!(block["reads"].as_u64().is_some_and(|r| r > 1), "{block}");
+    ensure!(
+        block["notes"].as_array().is_some_and(|n| n.len() == 1),
+        "{block}"
+    );
+    Ok(())
+}
+
+/// A run of a sweep without a plan cannot be aligned with the others: it says so once, and
+/// its policy sees no sweep.
+#[test]
+fn a_sweep_run_without_a_plan_says_so_once() -> Result<()> {
+    let tmp = tempfile::tempdir()?;
+    let sweep = tmp.path().join("sweep");
+    loss_run(&sweep, "planned", 100, 10, 10)?;
+    let policy = SeesSweep::default();
+    let said = Said::default();
+    let mut run = sweep_builder(&sweep, "unplanned")?
+        .metric("val_loss", Direction::LowerIsBetter)
+        .policy(policy.clone())
+        .sink(said.clone())
+        .build()?;
+    for i in 1..=50u64 {
+        run.step();
+        if i % 10 == 0 {
+            run.eval(1.0 / i as f64)?;
+        }
+    }
+    run.finish()?;
+    ensure!(policy.seen().iter().all(Option::is_none));
+    let notes = said.matching("without planned_steps");
+    ensure!(notes.len() == 1, "{notes:?}");
     Ok(())
 }

@@ -22,6 +22,13 @@ use std::path::PathBuf;
 /// A non-finite training loss triggers an evaluation at once, so a policy with a
 /// divergence rule stops the run without waiting for the next scheduled
 /// evaluation.
+///
+/// **Sweeps.** A trainer's run joins a sweep through its run builder, before the
+/// optimizer is wrapped: `Run::builder(name).sweep(dir).planned_steps(n)…`
+/// ([`RunBuilder::sweep`](crate::RunBuilder::sweep)). Each trainer of the sweep (in this
+/// process, another one, or on another machine sharing the directory) then writes its own
+/// run directory there, and its policy sees the others' recorded curves
+/// (`examples/sweep.rs` runs a hyperparameter search this way).
 pub struct Trainer<'a, O> {
     opt: SnufferOptimizer<O>,
     varmap: &'a VarMap,

@@ -102,6 +102,15 @@ impl RunBuilder {
     /// `steps.jsonl` to disk at each evaluation so they see its curve
     /// ([`snuffer_rundir::Sweep`] reads them). Ignored when [`out_dir`](Self::out_dir) is
     /// given.
+    ///
+    /// The policy then sees the sweep's other runs that monitor the same metric, each as
+    /// far as it was recorded, aligned by the share of its planned steps
+    /// ([`Observation::sweep`](snuffer_policy::Observation::sweep);
+    /// [`MarginalGain`](snuffer_policy::MarginalGain) also stops a run that cannot be
+    /// expected to beat the sweep's best by enough to pay for its energy). That needs
+    /// [`planned_steps`](Self::planned_steps) on this run and on the others: a run without
+    /// a plan says so once and goes on with the single-run rule. The sweep is re-read on
+    /// the forecast's refit cadence; runs whose files are damaged are left out, said once.
     pub fn sweep(mut self, dir: impl Into<PathBuf>) -> RunBuilder {
         self.sweep = Some(dir.into());
         self

@@ -54,6 +54,9 @@ pub(crate) struct Curve {
     pub(crate) last_error: Option<String>,
     /// Fits done.
     pub(crate) fits: u32,
+    /// Times the cadence called for a fit (successful or not): the clock of the work
+    /// that follows the refit cadence (reading the sweep).
+    pub(crate) attempts: u32,
 }
 
 impl Curve {
@@ -72,6 +75,7 @@ impl Curve {
             latest: None,
             last_error: None,
             fits: 0,
+            attempts: 0,
         }
     }
 
@@ -117,6 +121,7 @@ impl Curve {
         }
         self.evals_since_fit = 0;
         self.points_at_fit = n;
+        self.attempts += 1;
         let mut result = self.forecaster.fit(&self.steps, &self.values);
         if result.is_err() && self.inferred.take().is_some() {
             // A value left the inferred bounds: they were a guess, so drop them.

@@ -38,7 +38,8 @@
 //!   `planned_steps`, `policy` (its name or description), `tau`, `refit`,
 //!   `log_every`, `log_every_doubles`, `sample_interval_s`, `meters`,
 //!   `domains`, `skipped` (`[{source, reason}]`), `pid` and `host` (so a
-//!   reader can tell a crashed run from one still running).
+//!   reader can tell a crashed run from one still running), `sweep` (the sweep
+//!   directory joined, or null).
 //! * End line `meta`: `finished` (false when dropped without
 //!   [`Run::finish`]) and `stop_step` when a policy stopped the run; its
 //!   `decision` is the stop, its `forecast` the full-run forecast.
@@ -52,7 +53,8 @@
 //!   `forecast_points`, `forecast_error`, `forecast_bounds_inferred`, `policy`,
 //!   `policy_note`, `tau`, `meters`, `skipped`, `sample_interval_s`,
 //!   `sampler_errors`, `last_sampler_error`, `footprint_error`, `log_every`,
-//!   `step_lines`, `steps_file`, `energy_at_stop_j`.
+//!   `step_lines`, `steps_file`, `energy_at_stop_j`, `sweep` (`{dir, reads,
+//!   references, notes}` for a run that joined a sweep, else null).
 //! * `summary.json` `forecast_full_energy_j` and `forecast_saved_j` are the
 //!   figures of the stop sentence, computed when the policy stopped the run
 //!   (energy so far plus the remaining planned steps at the recent energy per
@@ -81,6 +83,13 @@
 //!   evaluation; fits see at most a bounded sample of points, so each costs
 //!   about the same on long runs). The policy receives the forecast only when
 //!   it was refitted at that evaluation, as its contract says.
+//! * **Sweeps**: a run that joined one ([`RunBuilder::sweep`]) and has a plan
+//!   and a policy hands the policy the other runs of the sweep directory with the same
+//!   metric, each as far as it was recorded
+//!   ([`Observation::sweep`](snuffer_policy::Observation::sweep)), re-read on
+//!   the refit cadence and within a twentieth of the run's time; another run's
+//!   damaged files or missing plan leave that run out, said once, and never fail
+//!   this one. Without a plan it cannot be aligned with them, and says so once.
 //! * **Memory** is O(evaluations + 256 stamps + the sampler's bounded ring),
 //!   never O(steps); see [`Run::heap_bytes`].
 
@@ -91,6 +100,7 @@ mod records;
 mod report;
 mod stamps;
 mod summary;
+mod sweep;
 
 pub use builder::RunBuilder;
 pub use curve::Refit;
@@ -203,6 +213,10 @@ pub struct Run {
     prometheus_addr: Option<std::net::SocketAddr>,
     footprint: snuffer_footprint::FootprintConfig,
     stop_on_bad_loss: bool,
+    /// The sweep this run joined, when it can use the other runs (it has a plan).
+    sweep: Option<sweep::SweepWatch>,
+    /// The sweep directory joined, and why its runs cannot be used, when they cannot.
+    sweep_unusable: Option<(PathBuf, String)>,
     /// An error from a step-line write inside `step`, reported by the next `eval`.
     deferred: Option<Error>,
     done: bool,
@@ -307,6 +321,7 @@ impl Run {
             "skipped": energy.skipped,
             "pid": std::process::id(),
             "host": snuffer_rundir::this_host(),
+            "sweep": in_sweep.then(|| b.sweep.clone()).flatten(),
         });
         if b.progress != crate::Progress::Quiet {
             sinks.push(Box::new(crate::progress::ProgressSink::new(
@@ -336,6 +351,25 @@ impl Run {
             },
         })?;
         sinks.say(&meters_sentence(&energy, &dir));
+        // Only a policy uses the other runs: a run without one does not read them.
+        let reads_sweep = in_sweep && b.policy.is_some();
+        let (sweep, sweep_unusable) = match (&b.sweep, b.planned_steps) {
+            (Some(s), Some(_)) if reads_sweep => (
+                Some(sweep::SweepWatch::new(s, &dir, &b.metric_name, b.direction)),
+                None,
+            ),
+            (Some(s), None) if reads_sweep => {
+                let why = format!(
+                    "this run joined the sweep {} without planned_steps: runs of a sweep are \
+                     compared at the same share of their plan, so the policy cannot use the \
+                     other runs (set planned_steps to let it)",
+                    s.display()
+                );
+                sinks.say(&why);
+                (None, Some((s.clone(), why)))
+            }
+            _ => (None, None),
+        };
         Ok(Run {
             steps: 0,
             last_at: origin,
@@ -367,6 +401,8 @@ impl Run {
             prometheus_addr,
             footprint: b.footprint.unwrap_or_default(),
             stop_on_bad_loss: b.stop_on_nonfinite_loss,
+            sweep,
+            sweep_unusable,
             deferred: None,
             done: false,
         })
@@ -480,9 +516,19 @@ impl Run {
         }
         self.last_metric = Some(metric);
         self.curve.push(step, metric);
+        let attempts = self.curve.attempts;
         let refitted = self.curve.maybe_refit(false);
         // Between refits the policy still sees the run's current trend.
         let refreshed = !refitted && self.curve.refresh();
+        // The sweep is re-read on the refit cadence (and first at the first evaluation).
+        if let Some(watch) = self.sweep.as_mut() {
+            let cadence = self.curve.attempts != attempts || watch.reads == 0;
+            if cadence && watch.due(now) {
+                for sentence in watch.refresh() {
+                    self.sinks.say(&sentence);
+                }
+            }
+        }
         self.evals.push(EvalPoint {
             step,
             energy_j: report.total.0,
@@ -505,7 +551,7 @@ impl Run {
                     } else {
                         None
                     },
-                    sweep: None,
+                    sweep: self.sweep.as_ref().map(sweep::SweepWatch::references),
                 });
                 (d, policy.take_warnings())
             }

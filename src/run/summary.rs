@@ -44,6 +44,7 @@ pub(super) fn build(run: &mut Run, total: &EnergyReport, end: Instant, finished:
         "step_lines": run.lines,
         "steps_file": run.dir.join(snuffer_rundir::STEPS_FILE),
         "energy_at_stop_j": run.stop.as_ref().map(|s| s.energy_j),
+        "sweep": sweep_extra(run),
     });
     Summary {
         format_version: FORMAT_VERSION,
@@ -87,4 +88,24 @@ fn footprint(
         .filter(|(_, saved)| *saved > 0.0)
         .map(|(full, _)| Joules(full));
     snuffer_footprint::run_footprint_with(&run.footprint, &usage, full)
+}
+
+/// The `sweep` block of `summary.json` `extra`: the sweep joined, how often its runs were
+/// read, how many were references at the last read, and what was said about the others.
+fn sweep_extra(run: &Run) -> serde_json::Value {
+    match (&run.sweep, &run.sweep_unusable) {
+        (Some(w), _) => serde_json::json!({
+            "dir": w.dir(),
+            "reads": w.reads,
+            "references": w.references().len(),
+            "notes": w.notes,
+        }),
+        (None, Some((dir, why))) => serde_json::json!({
+            "dir": dir,
+            "reads": 0,
+            "references": 0,
+            "notes": [why],
+        }),
+        (None, None) => serde_json::Value::Null,
+    }
 }

@@ -1,4 +1,6 @@
-//! `snuffer report`: a self-contained HTML report (inline SVG) of a run directory.
+//! `snuffer report`: a self-contained HTML report (inline SVG) of a run directory, or of a
+//! sweep directory (its runs' table and one chart of all their curves, as
+//! `snuffer compare SWEEP --html DIR` writes it).
 
 use anyhow::Context;
 use std::path::PathBuf;
@@ -7,7 +9,8 @@ use std::path::PathBuf;
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Run directory (holds steps.jsonl and, once finished, summary.json); runs/latest is
-    /// the latest run started without an output directory.
+    /// the latest run started without an output directory. A sweep directory (a directory
+    /// of run directories) gets the sweep's page.
     #[arg(value_name = "RUN_DIR", default_value = "runs/latest")]
     run_dir: PathBuf,
     /// Where to write report.html and the SVG charts [default: RUN_DIR/report].
@@ -24,6 +27,32 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
         .out
         .clone()
         .unwrap_or_else(|| args.run_dir.join("report"));
+    let is_run = args.run_dir.join(snuffer_rundir::STEPS_FILE).is_file()
+        || args.run_dir.join(snuffer_rundir::SUMMARY_FILE).is_file();
+    let holds_runs = || {
+        snuffer_rundir::Sweep::open(&args.run_dir)
+            .and_then(|s| s.list_runs())
+            .is_ok_and(|runs| !runs.is_empty())
+    };
+    if args.run_dir.is_dir() && !is_run && holds_runs() {
+        // A directory of run directories: the sweep's page.
+        let sweep = snuffer_report::SweepComparison::load(&args.run_dir)
+            .with_context(|| format!("reading the sweep {}", args.run_dir.display()))?;
+        let files = sweep
+            .write(&out)
+            .with_context(|| format!("writing the sweep's page to {}", out.display()))?;
+        for note in &sweep.notes {
+            eprintln!("note: {note}");
+        }
+        println!("{}", files.html.display());
+        for svg in &files.svgs {
+            println!("{}", svg.display());
+        }
+        if args.open {
+            open(&files.html);
+        }
+        return Ok(0);
+    }
     let report = snuffer_report::Report::from_dir(&args.run_dir)
         .with_context(|| format!("reading run directory {}", args.run_dir.display()))?;
     let files = report

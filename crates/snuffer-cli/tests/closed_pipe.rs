@@ -76,6 +76,10 @@ fn cases(dir: &Path) -> Result<Vec<(&'static str, Vec<OsString>)>> {
     cases.push(("footprint", os("footprint", &["--list-regions", "--json"])));
     cases.push(("measure", os("measure", &["--json", "--", "true"])));
     cases.push(("report", os("report", &[&a])));
+    // A directory of runs alone is compared as a sweep: its table and its JSON.
+    let sweep = dir.to_string_lossy();
+    cases.push(("compare", os("compare", &[&sweep])));
+    cases.push(("compare", os("compare", &[&sweep, "--json"])));
     Ok(cases)
 }
 

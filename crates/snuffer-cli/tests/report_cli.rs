@@ -145,6 +145,102 @@ fn compare_prints_a_table_json_and_writes_the_overlay_when_asked() -> anyhow::Re
     Ok(())
 }
 
+/// Issue 13: one sweep directory is compared as a sweep (its table with the total, the
+/// forecast saving labelled as one, the best run), `--html DIR` writes its page with the
+/// chart, `--json` its object, and `snuffer report SWEEP` the same page.
+#[test]
+fn compare_on_a_sweep_directory_prints_the_sweep_and_writes_its_page() -> anyhow::Result<()> {
+    let tmp = tempfile::tempdir()?;
+    let sweep = tmp.path().join("sweep");
+    SyntheticRun {
+        name: "full".into(),
+        ..SyntheticRun::default()
+    }
+    .write(&sweep.join("full"))?;
+    SyntheticRun {
+        name: "early".into(),
+        steps: 1_500,
+        stopped: true,
+        ..SyntheticRun::default()
+    }
+    .write(&sweep.join("early"))?;
+
+    let page = tmp.path().join("page");
+    let out = snuffer(
+        &[
+            "compare".as_ref(),
+            sweep.as_os_str(),
+            "--html".as_ref(),
+            page.as_os_str(),
+        ],
+        tmp.path(),
+    );
+    assert!(out.status.success(), "stderr: {}", text(&out.stderr));
+    let table = text(&out.stdout);
+    assert!(table.starts_with("sweep "), "{table}");
+    for needle in [
+        "2 runs, val_acc (higher is better)",
+        "stopped early by marginal_gain",
+        "total energy (2 runs)",
+        "forecast saving",
+        "a forecast, not a measurement",
+        "best run",
+        "sweep page:",
+    ] {
+        assert!(table.contains(needle), "{needle:?} missing in\n{table}");
+    }
+    assert!(!table.contains("saved (measured"), "{table}");
+    let html = std::fs::read_to_string(page.join("report.html"))?;
+    assert!(html.contains("Snuffer sweep") && html.contains("<svg"));
+    let svg = std::fs::read_to_string(page.join("sweep_curves.svg"))?;
+    assert!(svg.contains("stopped by a policy"));
+
+    let out = snuffer(
+        &["compare".as_ref(), "--json".as_ref(), sweep.as_os_str()],
+        tmp.path(),
+    );
+    assert!(out.status.success(), "stderr: {}", text(&out.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout)?;
+    assert_eq!(json["runs"].as_array().map(Vec::len), Some(2));
+    assert!(
+        json["forecast_saved_share"]
+            .as_f64()
+            .is_some_and(|s| s > 0.0 && s < 1.0),
+        "{json}"
+    );
+
+    let out = snuffer(&["report".as_ref(), sweep.as_os_str()], tmp.path());
+    assert!(out.status.success(), "stderr: {}", text(&out.stderr));
+    assert!(sweep.join("report").join("report.html").is_file());
+    assert!(sweep.join("report").join("sweep_curves.svg").is_file());
+    // The page written into the sweep is not a run of it.
+    let out = snuffer(
+        &["compare".as_ref(), "--json".as_ref(), sweep.as_os_str()],
+        tmp.path(),
+    );
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout)?;
+    assert_eq!(json["runs"].as_array().map(Vec::len), Some(2));
+
+    // --html needs one sweep directory.
+    let out = snuffer(
+        &[
+            "compare".as_ref(),
+            sweep.join("full").as_os_str(),
+            sweep.join("early").as_os_str(),
+            "--html".as_ref(),
+            page.as_os_str(),
+        ],
+        tmp.path(),
+    );
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("one sweep directory"),
+        "{}",
+        text(&out.stderr)
+    );
+    Ok(())
+}
+
 #[test]
 fn compare_without_runs_is_a_usage_error() {
     let tmp = tempfile::tempdir().expect("tempdir");

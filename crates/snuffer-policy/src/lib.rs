@@ -69,6 +69,7 @@ mod marginal;
 mod oracle;
 mod patience;
 mod policy;
+mod reference;
 pub mod replay;
 mod sweep;
 mod target;

@@ -2,6 +2,7 @@
 //!
 //! ```text
 //! cargo run -p snuffer-report --example report_png -- RUN_DIR OUT.png [CHART.svg]
+//! cargo run -p snuffer-report --example report_png -- SWEEP_DIR OUT.png
 //! cargo run -p snuffer-report --example report_png -- --synthetic OUT.png
 //! ```
 //!
@@ -13,7 +14,7 @@
 use anyhow::Context;
 use resvg::{tiny_skia, usvg};
 use snuffer_report::synthetic::SyntheticRun;
-use snuffer_report::{Report, MAIN_CHART_FILE};
+use snuffer_report::{Report, SweepComparison, MAIN_CHART_FILE};
 
 fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -40,13 +41,22 @@ fn main() -> anyhow::Result<()> {
     } else {
         source.into()
     };
-    let report = Report::from_dir(&run_dir)?;
-    let svg = &report
-        .charts()
-        .iter()
-        .find(|c| c.file == chart)
-        .with_context(|| format!("no chart named {chart}"))?
-        .svg;
+    let is_run = run_dir.join(snuffer_rundir::STEPS_FILE).is_file()
+        || run_dir.join(snuffer_rundir::SUMMARY_FILE).is_file();
+    let svg = if run_dir.is_dir() && !is_run {
+        // A sweep directory: its chart of every run's curve.
+        SweepComparison::load(&run_dir)?.chart_svg()?
+    } else {
+        let report = Report::from_dir(&run_dir)?;
+        report
+            .charts()
+            .iter()
+            .find(|c| c.file == chart)
+            .with_context(|| format!("no chart named {chart}"))?
+            .svg
+            .clone()
+    };
+    let svg = &svg;
     let mut opt = usvg::Options::default();
     let db = opt.fontdb_mut();
     db.load_system_fonts();

@@ -551,6 +551,105 @@ pub(crate) fn overlay_chart(runs: &[RunData]) -> Result<String, ReportError> {
     })
 }
 
+/// Runs whose names the sweep chart's legend lists; beyond that the lines are unlabelled
+/// (the page's table names every run).
+const SWEEP_LEGEND_RUNS: usize = 12;
+
+/// Every run of a sweep: the metric over optimizer steps, each stop (×, in the run's
+/// colour) and the best run's best point (▲).
+pub(crate) fn sweep_chart(runs: &[RunData], best: Option<usize>) -> Result<String, ReportError> {
+    let name = "sweep curves";
+    let series: Vec<RunLine> = runs
+        .iter()
+        .map(|r| {
+            (
+                r.run_name.clone(),
+                r.metric_by_step.points(),
+                r.stop.as_ref().map(|s| s.at),
+            )
+        })
+        .collect();
+    let best_point = best
+        .and_then(|i| runs.get(i))
+        .and_then(|r| r.best.map(|b| (r.run_name.clone(), b)))
+        .filter(|(_, b)| b.metric.is_finite());
+    let stops = series
+        .iter()
+        .filter_map(|s| s.2)
+        .filter(|p| p.metric.is_finite());
+    let (x0, x1) = span_from_zero(
+        series
+            .iter()
+            .flat_map(|s| s.1.iter().map(|p| p.0))
+            .chain(stops.clone().map(|p| p.step as f64)),
+    );
+    let (y0, y1) = span(
+        series
+            .iter()
+            .flat_map(|s| s.1.iter().map(|p| p.1))
+            .chain(stops.map(|p| p.metric)),
+    );
+    let metric = runs
+        .iter()
+        .find_map(|r| r.metric_name.clone())
+        .unwrap_or_else(|| "metric".into());
+    let labelled = series.len() <= SWEEP_LEGEND_RUNS;
+    render(name, |root| {
+        let caption = format!("{metric} over optimizer steps, {} runs", series.len());
+        let mut chart = Frame::metric(
+            name,
+            caption,
+            ((x0, x1), (y0, y1)),
+            "optimizer steps",
+            &metric,
+        )
+        .draw(root)?;
+        for (i, (label, pts, _)) in series.iter().enumerate() {
+            let c = colour(i);
+            let drawn = chart
+                .draw_series(LineSeries::new(pts.iter().copied(), c.stroke_width(2)))
+                .map_err(|e| ReportError::plot(name, e))?;
+            if labelled {
+                drawn.label(label.as_str()).legend(solid_glyph(c));
+            }
+        }
+        let mut stop_legend = false;
+        for (i, (_, _, stop)) in series.iter().enumerate() {
+            if let Some(s) = stop.filter(|s| s.metric.is_finite()) {
+                let drawn = chart
+                    .draw_series(std::iter::once(Cross::new(
+                        (s.step as f64, s.metric),
+                        7,
+                        colour(i).stroke_width(3),
+                    )))
+                    .map_err(|e| ReportError::plot(name, e))?;
+                if !stop_legend {
+                    stop_legend = true;
+                    drawn
+                        .label("stopped by a policy (in the run's colour)")
+                        .legend(|(x, y)| Cross::new((x + 9, y), 5, BLACK.stroke_width(3)));
+                }
+            }
+        }
+        if let Some((run, b)) = &best_point {
+            chart
+                .draw_series(std::iter::once(TriangleMarker::new(
+                    (b.step as f64, b.metric),
+                    9,
+                    BEST.filled(),
+                )))
+                .map_err(|e| ReportError::plot(name, e))?
+                .label(format!(
+                    "best run {run}: {} at step {}",
+                    snuffer_energy::significant(b.metric, 4),
+                    b.step
+                ))
+                .legend(|(x, y)| TriangleMarker::new((x + 9, y), 6, BEST.filled()));
+        }
+        draw_legend(&mut chart, SeriesLabelPosition::LowerRight, name)
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -44,6 +44,16 @@ pub enum ReportError {
         /// The plotting library's message.
         message: String,
     },
+    /// A directory read as a sweep holds no run directories.
+    #[error(
+        "{} holds no run directories (no subdirectory with steps.jsonl or summary.json); \
+         pass a sweep directory, such as the one given to RunBuilder::sweep",
+        path.display()
+    )]
+    NotASweep {
+        /// The directory given.
+        path: PathBuf,
+    },
     /// `compare` was given no run directories.
     #[error("no run directories to compare; pass at least one RUN_DIR")]
     NoRuns,

@@ -26,6 +26,8 @@ h1 { font-size: 1.6rem; margin-bottom: 0.2rem; }
 table { border-collapse: collapse; width: 100%; margin: 1rem 0 2rem; }
 th, td { text-align: left; vertical-align: top; padding: 0.35rem 0.6rem; border-bottom: 1px solid #e3e3e3; }
 th { width: 28%; color: #444; font-weight: 600; }
+table.columns { font-size: 0.85em; }
+table.columns th { width: auto; border-bottom: 2px solid #ccc; }
 td ul { margin: 0.3rem 0 0; padding-left: 1.2rem; font-size: 0.9em; color: #555; }
 figure { margin: 1.5rem 0; }
 figure svg { max-width: 100%; height: auto; border: 1px solid #eee; }
@@ -52,6 +54,14 @@ fn inline_svg(svg: &str) -> &str {
     }
 }
 
+/// A table with a header row (the runs of a sweep).
+pub struct Table {
+    /// Column names.
+    pub header: Vec<String>,
+    /// Cells, row by row.
+    pub rows: Vec<Vec<String>>,
+}
+
 /// Renders a page. The output is well-formed XML (XHTML syntax) so that
 /// tests, and anyone's tooling, can parse it strictly.
 pub fn page(
@@ -59,6 +69,18 @@ pub fn page(
     subtitle: &str,
     notes: &[String],
     rows: &[Row],
+    figures: &[Figure<'_>],
+) -> String {
+    page_with_table(title, subtitle, notes, rows, None, figures)
+}
+
+/// [`page`] with a table of columns after the rows (before the figures).
+pub fn page_with_table(
+    title: &str,
+    subtitle: &str,
+    notes: &[String],
+    rows: &[Row],
+    table: Option<&Table>,
     figures: &[Figure<'_>],
 ) -> String {
     let mut h =
@@ -97,6 +119,21 @@ pub fn page(
                 h.push_str("</ul>");
             }
             h.push_str("</td></tr>\n");
+        }
+        h.push_str("</table>\n");
+    }
+    if let Some(t) = table {
+        h.push_str("<table class=\"columns\">\n<tr>");
+        for c in &t.header {
+            h.push_str(&format!("<th>{}</th>", escape(c)));
+        }
+        h.push_str("</tr>\n");
+        for row in &t.rows {
+            h.push_str("<tr>");
+            for c in row {
+                h.push_str(&format!("<td>{}</td>", escape(c)));
+            }
+            h.push_str("</tr>\n");
         }
         h.push_str("</table>\n");
     }

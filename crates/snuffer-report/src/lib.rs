@@ -1,5 +1,7 @@
 //! Reports for Snuffer run directories: a self-contained HTML page with SVG
-//! charts, and side-by-side comparisons of runs.
+//! charts, side-by-side comparisons of runs, and sweeps ([`SweepComparison`]: every run
+//! of a sweep directory, its total energy, the forecast saving of its stops, its best run
+//! and one chart of all its curves).
 //!
 //! A run directory (see [`snuffer_rundir`]) is read in one streaming pass:
 //! every plotted series goes through a min/max [`Downsampler`], so a
@@ -27,6 +29,7 @@ mod downsample;
 mod error;
 mod html;
 mod load;
+mod sweep;
 pub mod synthetic;
 mod table;
 
@@ -36,6 +39,7 @@ pub use compare::{CompareRow, Comparison};
 pub use downsample::Downsampler;
 pub use error::ReportError;
 pub use load::{DomainSeries, EvalPoint, Oracle, RunData, StopPoint, DEFAULT_BUCKETS};
+pub use sweep::{FullLength, SweepComparison, SweepRow, SWEEP_CHART_FILE};
 pub use table::Row;
 
 use charts::MetricAxis;

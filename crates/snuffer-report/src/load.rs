@@ -427,6 +427,27 @@ impl RunData {
             .unwrap_or(self.last_energy_j)
     }
 
+    /// Provenance of the total energy: the summary's if present, else the weakest of the
+    /// domains recorded; `None` when nothing says.
+    pub fn energy_provenance(&self) -> Option<Provenance> {
+        match &self.summary {
+            Some(s) => Some(s.provenance.clone()),
+            None => self
+                .domains
+                .iter()
+                .map(|d| d.provenance.clone())
+                .reduce(|a, b| a.combine(&b)),
+        }
+    }
+
+    /// Relative uncertainty of the total energy: the summary's if present, else the last
+    /// record's.
+    pub fn energy_uncertainty(&self) -> f64 {
+        self.summary
+            .as_ref()
+            .map_or(self.last_energy_uncertainty, |s| s.energy_uncertainty)
+    }
+
     /// Duration in seconds: the summary's if present, else the last record's.
     pub fn duration_s(&self) -> f64 {
         self.summary

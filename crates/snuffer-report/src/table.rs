@@ -65,18 +65,10 @@ pub fn rows(run: &RunData) -> Vec<Row> {
         .unwrap_or_default();
     rows.push(Row::new("Steps", format!("{}{planned}", run.steps())));
     rows.push(Row::new("Duration", duration(run.duration_s())));
-    let (total_u, provenance) = match &run.summary {
-        Some(s) => (s.energy_uncertainty, s.provenance.to_string()),
-        None => (
-            run.last_energy_uncertainty,
-            run.domains
-                .iter()
-                .map(|d| d.provenance.clone())
-                .reduce(|a, b| a.combine(&b))
-                .map(|p| p.to_string())
-                .unwrap_or_else(|| "unknown".into()),
-        ),
-    };
+    let total_u = run.energy_uncertainty();
+    let provenance = run
+        .energy_provenance()
+        .map_or_else(|| "unknown".into(), |p| p.to_string());
     rows.push(Row::new(
         "Energy (total)",
         format!(
