@@ -204,7 +204,9 @@ fn interval_scale_widens_the_intervals_and_rejects_nonsense() -> anyhow::Result<
         }
     };
     let (narrow, wide) = (width_of_run_a("0.5")?, width_of_run_a("3")?);
-    assert!(wide > 2.0 * narrow, "{narrow} vs {wide}");
+    // Six times the spread; the upper end stops at the accuracy's bound of 1, so the
+    // interval grows by less than that.
+    assert!(wide > 1.5 * narrow, "{narrow} vs {wide}");
     for bad in ["0", "-1", "NaN"] {
         let out = with_scale(bad, false);
         assert_eq!(out.status.code(), Some(2), "{bad}");

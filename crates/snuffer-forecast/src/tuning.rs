@@ -63,7 +63,7 @@ impl Default for Tuning {
             spread_weight: 8.0,
             gain_sd: 0.3,
             gain_sd_weight: 4.0,
-            surprise: 1.0,
+            surprise: 1.5,
             surprise_efolds: 1.0,
         }
     }

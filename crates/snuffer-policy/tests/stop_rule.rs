@@ -4,7 +4,7 @@
 //! collapse.
 
 use snuffer_energy::JOULES_PER_KWH;
-use snuffer_forecast::{Bounds, Direction, ForecastConfig, Forecaster};
+use snuffer_forecast::{Bounds, Direction, ForecastConfig, Forecaster, Tuning};
 use snuffer_policy::curves::CurveRun;
 use snuffer_policy::replay::{replay_run, ReplayConfig};
 use snuffer_policy::{
@@ -136,10 +136,18 @@ fn a_plateau_before_a_scheduled_decay_is_not_stopped_when_the_schedule_is_given(
         "the jump was kept: {:?}",
         r.best_at_stop
     );
-    // Without the schedule the plateau looks converged and the rule stops on it: the
-    // schedule is what tells them apart.
+    // Without the schedule, and without the forecaster's prior allowance for late surprises,
+    // the plateau looks converged and the rule stops on it: the schedule is what tells them
+    // apart.
     let mut without = policy(MarginalGainConfig::new(tau))?;
-    let r = replay_run(&curve, &mut without, &config);
+    let bare = ReplayConfig {
+        tuning: Tuning {
+            surprise: 0.0,
+            ..Tuning::default()
+        },
+        ..config.clone()
+    };
+    let r = replay_run(&curve, &mut without, &bare);
     assert!(
         r.stop_step < decay as f64,
         "without the schedule: stopped at {}",
