@@ -194,7 +194,7 @@ fn generate(model: &CharMlp, corpus: &Corpus, n: usize) -> Result<String> {
 
 fn main() -> Result<()> {
     let threads = setup_threads();
-    let tau = common::tau_from_args()?;
+    let tau = common::tau_from_args(common::TAU_RELATIVE)?;
     let args: Vec<String> = std::env::args().collect();
     let steps = match args.iter().position(|a| a == "--steps") {
         Some(i) => args

@@ -20,7 +20,7 @@ use std::time::Instant;
 fn main() -> Result<()> {
     let threads = setup_threads(); // first, before any thread starts
     let total = Instant::now();
-    let tau = common::tau_from_args()?;
+    let tau = common::tau_from_args(common::TAU_RELATIVE)?;
     println!("Snuffer quickstart — digits MLP (64 → 256 → 10), AdamW, CPU");
     println!("{threads}");
     let data = Digits::load(500, 7, &Device::Cpu)?;

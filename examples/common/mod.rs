@@ -234,8 +234,9 @@ pub fn mean_sd(xs: &[f64]) -> (f64, f64) {
 /// [`Tau::Relative`]: snuffer::policy::Tau::Relative
 pub const TAU_RELATIVE: f64 = 0.3;
 
-/// τ for this run: `--tau X` on the command line, else [`TAU_RELATIVE`].
-pub fn tau_from_args() -> Result<f64> {
+/// τ for this run: `--tau X` on the command line, else `default` (the examples use
+/// [`TAU_RELATIVE`]; a sweep a lower one).
+pub fn tau_from_args(default: f64) -> Result<f64> {
     let args: Vec<String> = std::env::args().collect();
     match args.iter().position(|a| a == "--tau") {
         Some(i) => {
@@ -249,7 +250,7 @@ pub fn tau_from_args() -> Result<f64> {
             );
             Ok(v)
         }
-        None => Ok(TAU_RELATIVE),
+        None => Ok(default),
     }
 }
 
