@@ -3,7 +3,7 @@
 //! Every [`crate::StopReason`] and [`crate::Warning`] carries an [`Evidence`]. It serialises
 //! as one flat JSON object tagged by `kind` (`{"kind":"marginal_gain","step":40.0,…}`), with
 //! the field names that run directories have always used for these numbers
-//! (`tau_per_kwh`, `optimistic_rate_per_kwh`, …). Non-finite numbers (a NaN loss is the
+//! (`tau_per_kwh`, `gain_rate_per_kwh`, …). Non-finite numbers (a NaN loss is the
 //! whole point of a divergence stop) are written as the strings `"NaN"`, `"inf"` and
 //! `"-inf"`, and read back from those strings, from numbers or from `null` (NaN), so a
 //! round trip through JSON loses nothing.
@@ -17,7 +17,7 @@ use std::collections::BTreeMap;
 #[serde(tag = "kind", rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum Evidence {
-    /// [`crate::MarginalGain`]: the optimistic gain per kWh against τ. Also what
+    /// [`crate::MarginalGain`]: the expected gain per kWh against τ. Also what
     /// [`crate::StopPolicy::gain_check`] returns at every full check.
     MarginalGain(MarginalEvidence),
     /// [`crate::Patience`]: evaluations without improvement.

@@ -4,9 +4,10 @@
 //! this step was evaluated, the latest forecast) and answers a [`Decision`]; every stop
 //! carries a [`StopReason`] with the numbers that justified it, typed per policy
 //! ([`Evidence`]). The heart is
-//! [`MarginalGain`]: stop when even an optimistic forecast of the best metric says the rest
-//! of the run buys less than τ metric units per kWh, which maximises
-//! `U = best metric − τ · energy`. [`Patience`], [`Target`], [`Divergence`] and [`Budget`]
+//! [`MarginalGain`]: stop when the forecast, calibrated on the run's own history, expects the
+//! rest of the run to buy less than τ metric units per kWh, which maximises
+//! `U = best metric − τ · energy`; in a sweep ([`SweepReferences`]), also when the run is not
+//! expected to beat the sweep's best by enough to pay for its remaining energy. [`Patience`], [`Target`], [`Divergence`] and [`Budget`]
 //! are the classic rules; [`AnyOf`] composes them. [`replay`] runs the same code over
 //! recorded curves ([`curves`]) and scores it against the hindsight [`Oracle`].
 //!
