@@ -678,8 +678,8 @@ impl StopPolicy for MarginalGain {
         let c = check;
         Decision::Stop(StopReason::new(
             format!(
-                "at step {} the forecast expects at most {} over the best {} by step {:.0}, \
-                 {} per kWh for {}, below τ = {} per kWh ({} checks in a row; {:.0} % of the planned energy spent)",
+                "at step {} the forecast expects a gain of {} over the best {} by step {:.0}: {} per kWh for {}, \
+                 the most of any horizon, below τ = {} per kWh ({} checks in a row; {:.0} % of the planned energy spent)",
                 c.step,
                 significant(c.expected_gain, 4),
                 significant(c.best, 4),
