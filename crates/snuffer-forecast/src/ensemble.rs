@@ -7,7 +7,7 @@ use crate::families::{Family, Params, ALL_FAMILIES};
 use crate::fit::{fit_family, FamilyFit};
 use crate::predictive::{Core, Member};
 use crate::scale::Scale;
-use crate::stats::{noise_sd, recent_slope, theil_sen_at, thin};
+use crate::stats::{ls_factor, noise_sd, recent_slope, theil_sen_at, thin};
 
 /// Most points handed to the solver; older points are thinned beyond this (see [`thin`]).
 pub(crate) const MAX_FIT_POINTS: usize = 32;
@@ -54,13 +54,11 @@ impl Trust {
     /// square of the misses per unit of gain); `None` without evidence.
     pub fn estimate(&self) -> Option<(f64, f64, f64)> {
         // Fewer than three points cannot tell a trend that came true from noise.
-        if self.points < MIN_TRUST_POINTS || self.sxx <= 1e-18 || !self.sxy.is_finite() {
+        if self.points < MIN_TRUST_POINTS || self.sxx <= 1e-18 {
             return None;
         }
-        let f = self.sxy / self.sxx;
-        let ss = (self.syy - 2.0 * f * self.sxy + f * f * self.sxx).max(0.0);
+        let (f, rel) = ls_factor(self.sxy, self.sxx, self.syy)?;
         let dof = self.points as f64 - 1.0;
-        let rel = ss / self.sxx;
         Some((f, rel / dof, (rel / self.points as f64).sqrt()))
     }
 }

@@ -3,6 +3,7 @@
 use crate::local::Local;
 use crate::predictive::{Core, TwoPiece};
 use crate::scale::{Scale, VALUE_LIMIT};
+use crate::stats::ls_factor;
 use crate::{Bounds, Calibration, Direction, Method, Tuning};
 use serde::{Deserialize, Serialize};
 
@@ -216,11 +217,12 @@ impl Forecast {
                 count += 1;
             }
         }
-        if count >= 3 && sxx > 1e-300 {
-            let f = sxy / sxx;
-            let ss = (syy - 2.0 * f * sxy + f * f * sxx).max(0.0);
-            let var = ss / (n - 1.0).max(1.0) / sxx * n / count as f64;
-            add(f, var, longest);
+        if count >= 3 {
+            if let Some((f, rel)) = ls_factor(sxy, sxx, syy) {
+                // Recency weights, not precisions: the degrees of freedom are the weight's,
+                // scaled back to the number of checks.
+                add(f, rel / (n - 1.0).max(1.0) * n / count as f64, longest);
+            }
         }
         let v = num / den;
         if v.is_finite() {
@@ -250,14 +252,18 @@ impl Forecast {
         if self.baseline || self.core.members.is_empty() {
             return None;
         }
-        let vals = self.core.member_values(self.scale.x(step));
-        let total: f64 = vals.iter().map(|(w, _)| w).sum();
-        if total <= 0.0 {
-            return None;
-        }
-        let zbar = vals.iter().map(|(w, z)| w * z).sum::<f64>() / total;
+        let (zbar, _) = self.members_at(step)?;
         let (level, full) = (self.level(), self.metric(zbar));
         (level.is_finite() && full.is_finite()).then_some((level, full))
+    }
+
+    /// The members' weighted mean at `step`, where they were fitted (normalised, possibly
+    /// log-scaled distance to the bound), with every member's `(weight, value)`; `None`
+    /// without weight.
+    fn members_at(&self, step: f64) -> Option<(f64, Vec<(f64, f64)>)> {
+        let vals = self.core.member_values(self.scale.x(step));
+        let total: f64 = vals.iter().map(|(w, _)| w).sum();
+        (total > 0.0).then(|| (vals.iter().map(|(w, z)| w * z).sum::<f64>() / total, vals))
     }
 
     /// The median (oriented) at `step` and the regular spreads below and above it, before
@@ -275,16 +281,10 @@ impl Forecast {
         // disagreement (the local slope's uncertainty belongs to a straight continuation).
         let base2 = self.local.noise.powi(2);
         let cal = &self.calibration;
-        let x = self.scale.x(step);
-        let vals = self.core.member_values(x);
-        // The members are averaged where they were fitted (normalised, possibly log-scaled
-        // distance to the bound).
+        let (zbar, vals) = self
+            .members_at(step)
+            .unwrap_or_else(|| (self.core.level, Vec::new()));
         let total: f64 = vals.iter().map(|(w, _)| w).sum();
-        let zbar = if total > 0.0 {
-            vals.iter().map(|(w, z)| w * z).sum::<f64>() / total
-        } else {
-            self.core.level
-        };
         // The trusted share of the ensemble's gain, in the metric's own units: at most all of
         // it (an extrapolation is never amplified), less the further it reaches beyond what
         // the run has checked.

@@ -77,12 +77,12 @@ impl Forecaster {
             .map(|&v| self.config.direction.orient(v))
             .collect();
         let mut forecast = self.fit_raw(steps, values)?;
-        forecast.gains = history_gains(&self.history, steps, &g);
+        let (gains, misses) = history_checks(&self.history, steps, &g);
+        forecast.gains = gains;
         let checked = forecast.gains.iter().map(|g| g.0).fold(0.0, f64::max);
         if forecast.method == Method::Ensemble {
             forecast.calibration.extrapolation_trust = forecast.trust_at(checked);
         }
-        let misses = history_misses(&self.history, steps, &g);
         forecast.calibration.forecast_checks = misses.len();
         let longest = misses.iter().map(|m| m.0).fold(0.0, f64::max);
         forecast.misses = misses;
@@ -260,15 +260,20 @@ pub(crate) fn spread_factor(t: &Tuning, rms: Option<f64>, count: f64) -> f64 {
     }
 }
 
-/// How far the earlier forecasts' extrapolated gains came true on the points seen since:
-/// `(log-step horizon, predicted gain, observed change, weight)` in the metric's oriented
-/// units, recent forecasts weighing more (as for the misses).
-fn history_gains(
+/// What came of the earlier forecasts of the run, on the points seen since each: for every
+/// checked point, `(log-step horizon, predicted gain, observed change, weight)` — how far
+/// the extrapolated gain came true, in the metric's oriented units (`None` for baselines) —
+/// and `(log-step horizon, standardised miss, weight)` — the miss of the forecast's median
+/// over its own spread on that side. Recent forecasts weigh more (the weight halves every
+/// [`HISTORY_HALF_LIFE`] forecasts back): the forecaster's reliability now is what the
+/// next forecast needs, and a fit on the first few points says little about it.
+#[allow(clippy::type_complexity)]
+fn history_checks(
     history: &[(usize, f64, Forecast)],
     steps: &[f64],
     g: &[f64],
-) -> Vec<(f64, f64, f64, f64)> {
-    let mut out = Vec::new();
+) -> (Vec<(f64, f64, f64, f64)>, Vec<(f64, f64, f64)>) {
+    let (mut gains, mut misses) = (Vec::new(), Vec::new());
     let count = history.len();
     for (i, (k, _, f)) in history.iter().enumerate() {
         let later = steps.len() - k;
@@ -278,49 +283,25 @@ fn history_gains(
         let w = 0.5f64.powf((count - 1 - i) as f64 / HISTORY_HALF_LIFE);
         let stride = later.div_ceil(MAX_CHECKS).max(1);
         for j in (*k..steps.len()).step_by(stride) {
-            let Some((level, full)) = f.path(steps[j]) else {
+            let d = f.log_horizon(steps[j]);
+            if !d.is_finite() {
                 continue;
-            };
-            let (gain, came, d) = (full - level, g[j] - level, f.log_horizon(steps[j]));
-            if gain.is_finite() && came.is_finite() && d.is_finite() {
-                out.push((d, gain, came, w));
             }
-        }
-    }
-    out
-}
-
-/// Standardised misses of the earlier forecasts on the points that came after each, with
-/// the log-step horizon of each and its weight: `(ln(step / origin step), miss / the
-/// forecast's own spread on that side, weight)`. Recent forecasts weigh more (the weight
-/// halves every [`HISTORY_HALF_LIFE`] forecasts back): the forecaster's reliability now is
-/// what the next forecast needs, and a fit on the first few points says little about it.
-fn history_misses(
-    history: &[(usize, f64, Forecast)],
-    steps: &[f64],
-    g: &[f64],
-) -> Vec<(f64, f64, f64)> {
-    let mut out = Vec::new();
-    let count = history.len();
-    for (i, (k, _, f)) in history.iter().enumerate() {
-        let age = (count - 1 - i) as f64;
-        let w = 0.5f64.powf(age / HISTORY_HALF_LIFE);
-        let later = steps.len() - k;
-        if later == 0 {
-            continue;
-        }
-        let stride = later.div_ceil(MAX_CHECKS).max(1);
-        for j in (*k..steps.len()).step_by(stride) {
+            if let Some((level, full)) = f.path(steps[j]) {
+                let (gain, came) = (full - level, g[j] - level);
+                if gain.is_finite() && came.is_finite() {
+                    gains.push((d, gain, came, w));
+                }
+            }
             let (median, lo, hi) = f.raw(steps[j]);
             let r = g[j] - median;
             let sd = if r > 0.0 { hi } else { lo };
-            let d = f.log_horizon(steps[j]);
-            if sd > 0.0 && r.is_finite() && d.is_finite() {
-                out.push((d, (r / sd).clamp(-10.0, 10.0), w));
+            if sd > 0.0 && r.is_finite() {
+                misses.push((d, (r / sd).clamp(-10.0, 10.0), w));
             }
         }
     }
-    out
+    (gains, misses)
 }
 
 /// Combine the priors with the run's evidence: trusts by precision (the prior's standard

@@ -11,7 +11,7 @@
 //! continuation's own uncertainty. That is the run calibrating its forecast on itself:
 //! a curve that bent away from its trends gets wide intervals, a steady one narrow ones.
 
-use crate::stats::{noise_sd, recent_slope};
+use crate::stats::{ls_factor, noise_sd, recent_slope};
 
 /// Fewest points a local trend is fitted on.
 pub(crate) const MIN_WINDOW: usize = 4;
@@ -114,13 +114,12 @@ impl Backtest {
             sxx += w * p.cont * p.cont;
             syy += w * p.came * p.came;
         }
-        let ok = sxx > 0.0 && sxx.is_finite() && sxy.is_finite() && syy.is_finite();
-        if !ok || self.pairs.len() < 2 {
+        if self.pairs.len() < 2 {
             return None;
         }
-        let f = sxy / sxx;
-        let ss = (syy - 2.0 * f * sxy + f * f * sxx).max(0.0);
-        Some((f, ss / (self.pairs.len() as f64 - 1.0) / sxx))
+        // Precision weights: the misses are in units of each pair's own spread.
+        let (f, rel) = ls_factor(sxy, sxx, syy)?;
+        Some((f, rel / (self.pairs.len() as f64 - 1.0)))
     }
 
     /// Root mean square of the standardised misses above and below a continuation scaled

@@ -28,6 +28,20 @@ pub(crate) fn noise_sd(x: &[f64], y: &[f64], window: usize) -> f64 {
     1.4826 * dev[dev.len() / 2]
 }
 
+/// The least-squares factor `f` that best explains observed changes `y` by predicted ones
+/// `x` (`y ≈ f·x`), from the (weighted) sums `Σxy`, `Σx²`, `Σy²`, with the residual sum of
+/// squares per unit of `Σx²` (`rss / Σx²`: the caller turns it into the factor's variance
+/// with the degrees of freedom its weighting implies). `None` when `Σx²` is not positive
+/// or a sum is not finite.
+pub(crate) fn ls_factor(sxy: f64, sxx: f64, syy: f64) -> Option<(f64, f64)> {
+    if !(sxx > 1e-300 && sxx.is_finite() && sxy.is_finite() && syy.is_finite()) {
+        return None;
+    }
+    let f = sxy / sxx;
+    let rss = (syy - 2.0 * f * sxy + f * f * sxx).max(0.0);
+    Some((f, rss / sxx))
+}
+
 /// Least-squares slope (and its standard error) of `y` on `x` over the last `m` points.
 pub(crate) fn recent_slope(x: &[f64], y: &[f64], m: usize) -> (f64, f64) {
     let n = x.len();
