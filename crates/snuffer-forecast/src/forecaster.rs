@@ -328,12 +328,9 @@ fn calibrate(t: &Tuning, bt: &Backtest, trust: Trust, method: Method) -> Calibra
         Method::Pow3 => (1.0, t.gain_sd),
         Method::LastValue | Method::BestSoFar => (0.0, 0.0),
         Method::Ensemble => {
-            // Set per horizon by `Forecast::trust_at`; the holdout alone here.
-            let lambda = by_precision(
-                t.extrapolation_trust_prior,
-                t.extrapolation_trust_sd,
-                holdout.map(|(f, var, _)| (f, var)),
-            );
+            // The trust is set per horizon by `Forecast::trust_at` (prior, holdout and earlier
+            // forecasts); `fit` reports it at the longest horizon checked.
+            let lambda = t.extrapolation_trust_prior;
             let gain_sd = match holdout {
                 Some((_, _, rel)) if rel.is_finite() => {
                     let (w, n) = (t.gain_sd_weight, trust.points as f64);
