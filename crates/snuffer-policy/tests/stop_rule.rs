@@ -3,6 +3,9 @@
 //! between): pure noise, a step learning-rate decay with and without the schedule, and a
 //! collapse.
 
+mod common;
+
+use common::normal;
 use snuffer_energy::JOULES_PER_KWH;
 use snuffer_forecast::{Bounds, Direction, ForecastConfig, Forecaster, Tuning};
 use snuffer_policy::curves::CurveRun;
@@ -11,23 +14,6 @@ use snuffer_policy::{
     AnyOf, Divergence, Evidence, MarginalGain, MarginalGainConfig, StopPolicy, Tau,
     DEFAULT_WARMUP_FRACTION,
 };
-
-/// Deterministic pseudo-random numbers in [0, 1) (a small LCG: no dev-dependency).
-fn uniform(seed: u64) -> impl FnMut() -> f64 {
-    let mut s = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
-    move || {
-        s = s
-            .wrapping_mul(6_364_136_223_846_793_005)
-            .wrapping_add(1_442_695_040_888_963_407);
-        (s >> 11) as f64 / (1u64 << 53) as f64
-    }
-}
-
-/// Approximately normal noise (sum of 12 uniforms).
-fn normal(seed: u64) -> impl FnMut() -> f64 {
-    let mut u = uniform(seed);
-    move || (0..12).map(|_| u()).sum::<f64>() - 6.0
-}
 
 fn run(name: &str, metrics: Vec<f64>, kwh_per_step: f64) -> CurveRun {
     let n = metrics.len();

@@ -3,21 +3,13 @@
 //! metric of the runs after the one checked) is replaced by noise, and the checked run must
 //! stop at the same step.
 
+mod common;
+
+use common::uniform;
 use snuffer_energy::JOULES_PER_KWH;
 use snuffer_policy::curves::CurveRun;
 use snuffer_policy::replay::{replay_sweep, ReplayConfig};
 use snuffer_policy::{AnyOf, Divergence, MarginalGain, MarginalGainConfig, Tau};
-
-/// Deterministic pseudo-random numbers in [0, 1).
-fn uniform(seed: u64) -> impl FnMut() -> f64 {
-    let mut s = seed.wrapping_mul(2_862_933_555_777_941_757).wrapping_add(3);
-    move || {
-        s = s
-            .wrapping_mul(6_364_136_223_846_793_005)
-            .wrapping_add(1_442_695_040_888_963_407);
-        (s >> 11) as f64 / (1u64 << 53) as f64
-    }
-}
 
 /// A search: runs reaching different plateaus at different speeds, with noise.
 fn sweep(n_runs: usize, points: usize) -> Vec<CurveRun> {
