@@ -487,10 +487,12 @@ impl MarginalGain {
                 .map(|&c| c as f64)
                 .find(|&c| c > step)
         };
-        let jump = next_change.map(|_| {
-            planned
+        // Every horizon lies past `step`, so an unfolding change counts at all of them.
+        let change = next_change.map(|c| {
+            let jump = planned
                 .and_then(|p| self.schedule_jump(step, p))
-                .unwrap_or(SCHEDULE_PRIOR_SHARE * (best - first).max(0.0))
+                .unwrap_or(SCHEDULE_PRIOR_SHARE * (best - first).max(0.0));
+            (c, jump)
         });
         let gain_at = |h: f64| -> f64 {
             let g = match self.config.expectation {
@@ -500,8 +502,8 @@ impl MarginalGain {
                 Expectation::Continuation => fc.continuation_excess(h, best_metric),
                 Expectation::Ensemble => fc.expected_excess(h, best_metric),
             };
-            match (next_change, jump) {
-                (Some(c), Some(j)) if h > c || (unfolding && h >= c) => g + j,
+            match change {
+                Some((c, jump)) if h > c => g + jump,
                 _ => g,
             }
         };
