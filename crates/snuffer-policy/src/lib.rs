@@ -8,7 +8,9 @@
 //! rest of the run to buy less than τ metric units per kWh, which maximises
 //! `U = best metric − τ · energy`; in a sweep ([`SweepReferences`]), also when the run is not
 //! expected to beat the sweep's best by enough to pay for its remaining energy. [`Patience`], [`Target`], [`Divergence`] and [`Budget`]
-//! are the classic rules; [`AnyOf`] composes them. [`replay`] runs the same code over
+//! are the classic rules, with Snuffer's semantics or exactly those of Keras, Lightning or
+//! the Hugging Face Trainer ([`Compat`], differences tabled in [`compat`]); [`AnyOf`]
+//! composes them. [`replay`] runs the same code over
 //! recorded curves ([`curves`]) and scores it against the hindsight [`Oracle`].
 //!
 //! ```
@@ -61,6 +63,7 @@
 
 mod any_of;
 mod budget;
+pub mod compat;
 pub mod curves;
 mod divergence;
 mod error;
@@ -78,6 +81,7 @@ mod tau;
 
 pub use any_of::AnyOf;
 pub use budget::Budget;
+pub use compat::{Compat, MinSteps, WithDirection};
 pub use divergence::Divergence;
 pub use error::PolicyError;
 pub use evidence::{

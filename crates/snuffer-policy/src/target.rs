@@ -1,12 +1,15 @@
-//! [`Target`]: stop once the metric reaches a value (MLPerf-style time-to-quality).
+//! [`Target`]: stop once the metric reaches a value (MLPerf-style time-to-quality), or
+//! strictly beats it (Lightning's `stopping_threshold`: [`Target::with_strict`]).
 
 use crate::{Decision, Evidence, Observation, PolicyError, StopPolicy, StopReason, TargetEvidence};
 use snuffer_energy::significant;
 
-/// Stops at the first evaluation that reaches `target` in the metric's good direction.
+/// Stops at the first evaluation that reaches `target` in the metric's good direction
+/// (inclusive: a value equal to the target stops), or, when strict, that is better than it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Target {
     target: f64,
+    strict: bool,
 }
 
 impl Target {
@@ -19,7 +22,22 @@ impl Target {
                 expected: "a finite metric value".into(),
             });
         }
-        Ok(Target { target })
+        Ok(Target {
+            target,
+            strict: false,
+        })
+    }
+
+    /// Stop only on a value strictly better than the target (Lightning's
+    /// `stopping_threshold`: on [5, 3, 2.9, 1] with 2.9 it stops at 1, not at 2.9).
+    pub fn with_strict(mut self, strict: bool) -> Self {
+        self.strict = strict;
+        self
+    }
+
+    /// The target's comparison as `compat` makes it (strict under Lightning).
+    pub fn with_compat(self, compat: crate::Compat) -> Self {
+        self.with_strict(compat.strict_target())
     }
 
     /// The target value.
@@ -28,13 +46,21 @@ impl Target {
     }
 }
 
+impl Target {
+    fn reached(&self, v: f64, direction: snuffer_forecast::Direction) -> bool {
+        let t = direction.orient(self.target);
+        if self.strict {
+            v > t
+        } else {
+            v >= t
+        }
+    }
+}
+
 impl StopPolicy for Target {
     fn observe(&mut self, obs: &Observation<'_>) -> Decision {
         match obs.metric {
-            Some(m)
-                if m.is_finite()
-                    && obs.direction.orient(m) >= obs.direction.orient(self.target) =>
-            {
+            Some(m) if m.is_finite() && self.reached(obs.direction.orient(m), obs.direction) => {
                 Decision::Stop(StopReason::new(
                     format!(
                         "the metric reached {} at step {}, target {}",
@@ -77,5 +103,10 @@ mod tests {
             assert_eq!(stop_index(&mut p, m, *d), *want, "{why}");
         }
         assert!(Target::new(f64::INFINITY).is_err());
+        // Lightning's strict threshold (the example).
+        let mut strict = Target::new(2.9).unwrap().with_compat(crate::Compat::Lightning);
+        assert_eq!(stop_index(&mut strict, &[5.0, 3.0, 2.9, 1.0], Down), Some(3));
+        let mut inclusive = Target::new(2.9).unwrap();
+        assert_eq!(stop_index(&mut inclusive, &[5.0, 3.0, 2.9, 1.0], Down), Some(2));
     }
 }
