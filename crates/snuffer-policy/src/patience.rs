@@ -157,7 +157,9 @@ impl Patience {
             return bad(
                 "baseline",
                 format!("{:?}", config.baseline),
-                &format!("no baseline: {c}'s early stopping has none (use compat keras or snuffer)"),
+                &format!(
+                    "no baseline: {c}'s early stopping has none (use compat keras or snuffer)"
+                ),
             );
         }
         Ok(Patience {
@@ -237,7 +239,9 @@ impl Patience {
             }
             Compat::Lightning => {
                 // best_score starts at −inf; `current − min_delta` must beat it (NaN never).
-                let best = self.reference.map_or(f64::NEG_INFINITY, |(_, b)| dir.orient(b));
+                let best = self
+                    .reference
+                    .map_or(f64::NEG_INFINITY, |(_, b)| dir.orient(b));
                 if self.improves(v, best) {
                     self.reference = Some((step, metric));
                     self.wait = 0;
@@ -471,7 +475,9 @@ mod tests {
         assert!(Patience::new(PatienceConfig::new(0)).is_ok());
         let rel = PatienceConfig::new(1).with_min_delta_relative(0.1);
         for c in [Compat::Keras, Compat::Lightning, Compat::Hf] {
-            let e = Patience::new(rel.clone().with_compat(c)).unwrap_err().to_string();
+            let e = Patience::new(rel.clone().with_compat(c))
+                .unwrap_err()
+                .to_string();
             assert!(e.contains("relative") && e.contains(c.name()), "{e}");
         }
         for c in [Compat::Lightning, Compat::Hf] {

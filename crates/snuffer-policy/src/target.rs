@@ -104,9 +104,17 @@ mod tests {
         }
         assert!(Target::new(f64::INFINITY).is_err());
         // Lightning's strict threshold (the example).
-        let mut strict = Target::new(2.9).unwrap().with_compat(crate::Compat::Lightning);
-        assert_eq!(stop_index(&mut strict, &[5.0, 3.0, 2.9, 1.0], Down), Some(3));
+        let mut strict = Target::new(2.9)
+            .unwrap()
+            .with_compat(crate::Compat::Lightning);
+        assert_eq!(
+            stop_index(&mut strict, &[5.0, 3.0, 2.9, 1.0], Down),
+            Some(3)
+        );
         let mut inclusive = Target::new(2.9).unwrap();
-        assert_eq!(stop_index(&mut inclusive, &[5.0, 3.0, 2.9, 1.0], Down), Some(2));
+        assert_eq!(
+            stop_index(&mut inclusive, &[5.0, 3.0, 2.9, 1.0], Down),
+            Some(2)
+        );
     }
 }
