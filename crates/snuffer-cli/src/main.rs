@@ -11,6 +11,7 @@ use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
 mod compare;
+mod early_stop;
 mod footprint;
 mod forecast;
 mod marginal;

@@ -4,9 +4,10 @@
 //! Runs are independent: they are replayed on every core while the file is streamed
 //! ([`crate::pipeline`]), and reported in the order of their first appearance.
 
+use crate::early_stop::Kind;
 use crate::numbers::fixed;
 use crate::pipeline;
-use anyhow::{bail, Context};
+use anyhow::bail;
 use serde::Serialize;
 use snuffer_energy::{Joules, Watts};
 use snuffer_policy::curves::CurveRun;
@@ -14,7 +15,7 @@ use snuffer_policy::curves::{EnergyAssumptions, Grouping, RunGroup};
 use snuffer_policy::replay::{
     replay_run, replay_sweep, summarize, ReplayConfig, ReplaySummary, RunReplay,
 };
-use snuffer_policy::{AnyOf, Divergence, Never, Patience, PatienceConfig, StopPolicy, Target, Tau};
+use snuffer_policy::{Never, StopPolicy, Tau};
 use std::path::PathBuf;
 
 /// Which policy to replay.
@@ -22,7 +23,7 @@ use std::path::PathBuf;
 pub enum PolicyName {
     /// Marginal gain per kWh (needs --tau, --tau-sweep or --tau-relative).
     Marginal,
-    /// Classic patience on the metric.
+    /// Classic patience on the metric (with --target: also at that value).
     Patience,
     /// Stop at a target value (needs --target).
     Target,
@@ -96,15 +97,13 @@ pub struct Args {
     /// marginal: look this many steps ahead instead of to the planned end.
     #[arg(long)]
     horizon_steps: Option<u64>,
-    /// patience: evaluations without improvement.
-    #[arg(long, default_value_t = 5)]
-    patience: u32,
-    /// patience: required absolute improvement.
-    #[arg(long, default_value_t = 0.0)]
-    min_delta: f64,
-    /// target: the value to reach.
-    #[arg(long)]
-    target: Option<f64>,
+    /// The early-stopping settings of `--policy patience` and `--policy target`.
+    #[command(flatten)]
+    early: crate::early_stop::EarlyStopArgs,
+    /// patience/target: the direction the policy monitors, whatever the file says (Keras's
+    /// and Lightning's mode; the scoring keeps the file's), e.g. `--mode min`.
+    #[arg(long, visible_alias = "direction", value_enum)]
+    mode: Option<crate::early_stop::ModeArg>,
     /// Refit the forecast when the number of points has grown by this factor.
     #[arg(long, default_value_t = 1.2)]
     refit_growth: f64,
@@ -164,8 +163,26 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
              or --tau-relative R (share of the gain so far per share of the energy so far)"
         );
     }
-    if args.policy == PolicyName::Target && args.target.is_none() {
-        bail!("--policy target needs --target VALUE (the metric value to reach)");
+    if matches!(args.policy, PolicyName::Marginal | PolicyName::Never) {
+        let mut given = args.early.given();
+        if args.early.target.is_some() {
+            given.push("--target");
+        }
+        if args.mode.is_some() {
+            given.push("--mode");
+        }
+        if !given.is_empty() {
+            bail!(
+                "{} set(s) the classic early-stopping rules, which --policy {} does not use; \
+                 use --policy patience (or target), e.g. --policy patience --patience 3",
+                given.join(", "),
+                if args.policy == PolicyName::Marginal {
+                    "marginal"
+                } else {
+                    "never"
+                }
+            );
+        }
     }
     // Validate the policy settings once for every τ, before any replay.
     for tau in &taus {
@@ -281,7 +298,6 @@ fn replay_group(
 }
 
 fn build_policy(args: &Args, tau: Option<f64>) -> anyhow::Result<Box<dyn StopPolicy>> {
-    let divergence = Divergence::non_finite();
     Ok(match args.policy {
         PolicyName::Never => Box::new(Never),
         PolicyName::Marginal => {
@@ -306,16 +322,15 @@ fn build_policy(args: &Args, tau: Option<f64>) -> anyhow::Result<Box<dyn StopPol
             };
             crate::marginal::marginal_policy(t, &tuning)?
         }
-        PolicyName::Patience => {
-            let p =
-                Patience::new(PatienceConfig::new(args.patience).with_min_delta(args.min_delta))?;
-            Box::new(AnyOf::new().with(divergence).with(p))
-        }
-        PolicyName::Target => {
-            let v = args
-                .target
-                .context("--policy target needs --target VALUE")?;
-            Box::new(AnyOf::new().with(divergence).with(Target::new(v)?))
+        PolicyName::Patience | PolicyName::Target => {
+            let kind = if args.policy == PolicyName::Patience {
+                Kind::Patience
+            } else {
+                Kind::Target
+            };
+            args.early
+                .resolve(args.mode.map(Into::into))?
+                .policy(kind)?
         }
     })
 }

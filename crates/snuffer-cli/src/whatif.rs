@@ -30,8 +30,10 @@ pub const CURVES_FILE: &str = "curves.csv";
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum DirectionArg {
     /// Higher values are better (accuracy).
+    #[value(alias = "max")]
     Higher,
     /// Lower values are better (loss).
+    #[value(alias = "min")]
     Lower,
 }
 
@@ -49,9 +51,17 @@ pub struct Args {
     /// Step column of CSV histories (default: step, global_step, train/global_step, …, epoch).
     #[arg(long)]
     step_column: Option<String>,
-    /// Which way the metric is better, when its name does not tell.
-    #[arg(long, value_enum)]
+    /// Which way the metric is better, when its name does not tell (Keras's and Lightning's
+    /// mode), e.g. `--direction lower` or `--mode min`.
+    #[arg(long, visible_alias = "mode", value_enum)]
     direction: Option<DirectionArg>,
+    /// The policy to replay (default marginal; patience and target take the early-stopping
+    /// flags below), e.g. `--policy patience --compat keras --patience 3`.
+    #[arg(long, value_enum, default_value = "marginal")]
+    policy: crate::replay::PolicyName,
+    /// The early-stopping settings of `--policy patience` and `--policy target`.
+    #[command(flatten)]
+    early: crate::early_stop::EarlyStopArgs,
     /// τ in metric units per kWh.
     #[arg(long, conflicts_with = "tau_relative")]
     tau: Option<f64>,
@@ -146,6 +156,29 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
         (Some(t), _) => Tau::PerKwh(t),
         (None, r) => Tau::Relative(r.unwrap_or(DEFAULT_TAU_RELATIVE)),
     };
+    use crate::replay::PolicyName;
+    let settings = args.early.resolve(None)?;
+    if matches!(args.policy, PolicyName::Marginal | PolicyName::Never) {
+        let mut given = args.early.given();
+        if args.early.target.is_some() {
+            given.push("--target");
+        }
+        if !given.is_empty() {
+            bail!(
+                "{} set(s) the classic early-stopping rules, which the {} policy does not use; \
+                 add --policy patience (or target), e.g. --policy patience --patience 3",
+                given.join(", "),
+                policy_label(args.policy)
+            );
+        }
+    }
+    // The policy, built once here so that bad settings fail before any log is read.
+    let mut policy: Box<dyn snuffer_policy::StopPolicy> = match args.policy {
+        PolicyName::Marginal => marginal_policy(tau, &MarginalTuning::default())?,
+        PolicyName::Patience => settings.policy(crate::early_stop::Kind::Patience)?,
+        PolicyName::Target => settings.policy(crate::early_stop::Kind::Target)?,
+        PolicyName::Never => Box::new(snuffer_policy::Never),
+    };
     let tau_text = match tau {
         Tau::PerKwh(t) => format!("{t} metric units per kWh"),
         Tau::Relative(r) => {
@@ -189,15 +222,14 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
         );
     }
 
-    // The same policy construction and replay as `snuffer replay --policy marginal`.
-    let mut policy = marginal_policy(tau, &MarginalTuning::default())?;
+    // The same policy construction and replay as `snuffer replay`.
     let config = ReplayConfig {
         energy: EnergyAssumptions {
             power: power.as_ref().map_or(Watts(UNUSED_POWER_W), |p| p.watts),
             step_energy: Joules(args.step_energy_j),
         },
         tau_per_kwh: args.tau,
-        forecasts: true,
+        forecasts: args.policy == PolicyName::Marginal,
         ..ReplayConfig::default()
     };
     let replayed: Vec<Replayed> = runs
@@ -225,7 +257,7 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
         };
         println!("{}", serde_json::to_string(&out)?);
     } else {
-        print_text(&replayed, &totals, &tau_text);
+        print_text(&replayed, &totals, &tau_text, args.policy);
         if let Some(dir) = &args.out {
             println!(
                 "wrote {} and {}",
@@ -264,7 +296,7 @@ fn totals(replayed: &[Replayed], skipped: usize, tau: String) -> Totals {
     }
     Totals {
         runs: replayed.len(),
-        stopped: replayed.iter().filter(|r| r.replay.stopped).count(),
+        stopped: replayed.iter().filter(|r| r.replay.stopped_early).count(),
         skipped,
         energy_saved_fraction: replayed.iter().map(Replayed::saved_fraction).sum::<f64>()
             / replayed.len().max(1) as f64,
@@ -307,8 +339,28 @@ fn stop_sentence(r: &Replayed) -> String {
     }
 }
 
-fn print_text(replayed: &[Replayed], t: &Totals, tau: &str) {
-    println!("What Snuffer's marginal-gain policy would have done on these runs (τ = {tau}):\n");
+/// The policy's name in sentences.
+fn policy_label(policy: crate::replay::PolicyName) -> &'static str {
+    use crate::replay::PolicyName;
+    match policy {
+        PolicyName::Marginal => "marginal-gain",
+        PolicyName::Patience => "patience (early stopping)",
+        PolicyName::Target => "target",
+        PolicyName::Never => "never-stop",
+    }
+}
+
+fn print_text(replayed: &[Replayed], t: &Totals, tau: &str, policy: crate::replay::PolicyName) {
+    if policy == crate::replay::PolicyName::Marginal {
+        println!(
+            "What Snuffer's marginal-gain policy would have done on these runs (τ = {tau}):\n"
+        );
+    } else {
+        println!(
+            "What Snuffer's {} policy would have done on these runs:\n",
+            policy_label(policy)
+        );
+    }
     for r in replayed {
         let run = &r.run;
         println!("{} ({}: {})", run.run_id, run.format, run.path.display());
@@ -361,12 +413,31 @@ fn print_text(replayed: &[Replayed], t: &Totals, tau: &str) {
 
 /// The exact `snuffer replay` command that reproduces these stops from the exported curves.
 fn replay_command(dir: &Path, args: &Args, power: Option<&Power>) -> String {
-    let tau = match (args.tau, args.tau_relative) {
-        (Some(t), _) => format!("--tau {t}"),
-        (None, r) => format!("--tau-relative {}", r.unwrap_or(DEFAULT_TAU_RELATIVE)),
+    use crate::replay::PolicyName;
+    let policy = match args.policy {
+        PolicyName::Marginal => {
+            let tau = match (args.tau, args.tau_relative) {
+                (Some(t), _) => format!("--tau {t}"),
+                (None, r) => format!("--tau-relative {}", r.unwrap_or(DEFAULT_TAU_RELATIVE)),
+            };
+            format!("--policy marginal {tau}")
+        }
+        p => {
+            let name = match p {
+                PolicyName::Target => "target",
+                PolicyName::Never => "never",
+                _ => "patience",
+            };
+            let flags = match args.early.resolve(None) {
+                Ok(s) if p != PolicyName::Never => s.flags(),
+                _ => String::new(),
+            };
+            let tau = args.tau.map_or(String::new(), |t| format!(" --tau {t}"));
+            format!("--policy {name}{flags}{tau}")
+        }
     };
     format!(
-        "snuffer replay --curves {} --policy marginal {tau} --power-w {} --step-energy-j {}",
+        "snuffer replay --curves {} {policy} --power-w {} --step-energy-j {}",
         dir.join(CURVES_FILE).display(),
         power.map_or(UNUSED_POWER_W, |p| p.watts.0),
         args.step_energy_j
@@ -476,10 +547,13 @@ fn write_out(
             details,
         });
     }
+    let policy = match args.policy {
+        crate::replay::PolicyName::Marginal => format!("marginal gain per kWh, τ = {}", t.tau),
+        p => policy_label(p).to_string(),
+    };
     let mut notes = vec![format!(
         "A replay of the recorded curves through the same policy code a live run uses \
-         (marginal gain per kWh, τ = {}). Reproduce it with: {}",
-        t.tau,
+         ({policy}). Reproduce it with: {}",
         replay_command(dir, args, power)
     )];
     if t.energy_is_estimate {

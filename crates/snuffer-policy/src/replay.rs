@@ -75,8 +75,15 @@ pub struct RunReplay {
     pub utility_capture: Option<f64>,
     /// Regret versus the full run's best, in metric units, good direction (≥ 0 is worse).
     pub regret: Option<f64>,
-    /// Whether the policy stopped before the end.
+    /// Whether the policy stopped the run: true whenever `reason` is set, also when the stop
+    /// falls on the last recorded row.
     pub stopped: bool,
+    /// Whether it stopped before the last recorded row (what saves energy).
+    pub stopped_early: bool,
+    /// Step of the evaluation whose weights a run stopped here restores: the raw strict
+    /// best up to the stop (the first evaluation with the best finite value), reported with
+    /// or without a stop; `None` without a finite value.
+    pub best_step: Option<f64>,
     /// Why it stopped.
     pub reason: Option<StopReason>,
     /// Why it could not stop early, when it could tell (e.g. shorter than the warm-up).
@@ -98,7 +105,7 @@ pub struct ReplaySummary {
     pub utility_capture_median: Option<f64>,
     /// Number of runs.
     pub runs: usize,
-    /// Runs the policy stopped early.
+    /// Runs the policy stopped before their last recorded row.
     pub stopped: usize,
 }
 
@@ -382,7 +389,9 @@ fn score(
         oracle_step,
         utility_capture: capture,
         regret,
-        stopped: reason.is_some() && stop_row < last,
+        stopped: reason.is_some(),
+        stopped_early: reason.is_some() && stop_row < last,
+        best_step: best_step(run, stop_row),
         reason,
         note,
         energy_basis: match basis {
@@ -391,6 +400,19 @@ fn score(
             EnergyBasis::StepsTimesStepEnergy => "steps_x_step_energy",
         },
     }
+}
+
+/// The step of the first row with the best finite value among rows `0..=stop_row`.
+fn best_step(run: &CurveRun, stop_row: usize) -> Option<f64> {
+    let dir = run.direction();
+    let mut best: Option<(f64, f64)> = None;
+    for (&step, &m) in run.steps.iter().zip(&run.metrics).take(stop_row + 1) {
+        let v = dir.orient(m);
+        if v.is_finite() && best.is_none_or(|(_, b)| v > b) {
+            best = Some((step, v));
+        }
+    }
+    best.map(|(s, _)| s)
 }
 
 fn median(mut v: Vec<f64>) -> Option<f64> {
@@ -423,7 +445,7 @@ pub fn summarize(runs: &[RunReplay]) -> ReplaySummary {
         mean_regret,
         utility_capture_median: median(runs.iter().filter_map(|r| r.utility_capture).collect()),
         runs: runs.len(),
-        stopped: runs.iter().filter(|r| r.stopped).count(),
+        stopped: runs.iter().filter(|r| r.stopped_early).count(),
     }
 }
 
@@ -462,6 +484,34 @@ mod tests {
         assert_eq!(out.utility_capture, Some(0.0));
         assert_eq!(out.stop_step, 4.0);
         assert!(!out.stopped);
+    }
+
+    #[test]
+    fn a_stop_on_the_last_row_is_a_stop_and_the_best_step_is_always_reported() {
+        let config = ReplayConfig {
+            forecasts: false,
+            ..ReplayConfig::default()
+        };
+        // Patience 1 fires on the last row (0.4 after 0.5).
+        let r = run(vec![0.1, 0.5, 0.4], vec![1.0, 2.0, 3.0], true);
+        let mut p = Patience::new(PatienceConfig::new(1)).unwrap();
+        let out = replay_run(&r, &mut p, &config);
+        assert!(out.stopped && out.reason.is_some() && !out.stopped_early);
+        assert_eq!((out.stop_step, out.best_step), (3.0, Some(2.0)));
+        assert_eq!(
+            summarize(&[out]).stopped,
+            0,
+            "the summary counts early stops"
+        );
+        // Without a stop the best step is still there; ties keep the first.
+        let r = run(
+            vec![3.0, 1.0, 1.0, f64::NAN],
+            vec![1.0, 2.0, 3.0, 4.0],
+            false,
+        );
+        let out = replay_run(&r, &mut Never, &config);
+        assert!(!out.stopped && !out.stopped_early);
+        assert_eq!(out.best_step, Some(2.0));
     }
 
     #[test]
