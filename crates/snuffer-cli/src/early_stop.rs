@@ -72,15 +72,19 @@ pub struct EarlyStopArgs {
     pub patience: Option<u32>,
     /// patience: the absolute margin an improvement must exceed (Keras/Lightning min_delta,
     /// the Trainer's early_stopping_threshold), e.g. `--min-delta 0.001`.
-    #[arg(long, visible_alias = "early-stopping-threshold")]
+    #[arg(
+        long,
+        visible_alias = "early-stopping-threshold",
+        allow_negative_numbers = true
+    )]
     pub min_delta: Option<f64>,
     /// patience: the margin as a fraction of |best| (Snuffer only), e.g.
     /// `--min-delta-relative 0.01` for 1 %.
-    #[arg(long, conflicts_with = "min_delta")]
+    #[arg(long, conflicts_with = "min_delta", allow_negative_numbers = true)]
     pub min_delta_relative: Option<f64>,
     /// patience: only an improvement that also beats this value resets the wait (Keras's
     /// baseline), e.g. `--baseline 0.5`.
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub baseline: Option<f64>,
     /// patience: ignore evaluations at steps ≤ N, the first N steps (Keras's
     /// start_from_epoch on curves whose steps count epochs, as Keras CSV logs import), e.g.
@@ -98,11 +102,19 @@ pub struct EarlyStopArgs {
     /// The value to reach: `--policy target` stops there; with `--policy patience` it stops
     /// there too (Lightning's stopping_threshold, strict under `--compat lightning`), e.g.
     /// `--target 0.95` or `--stopping-threshold 0.05`.
-    #[arg(long, visible_alias = "stopping-threshold")]
+    #[arg(
+        long,
+        visible_alias = "stopping-threshold",
+        allow_negative_numbers = true
+    )]
     pub target: Option<f64>,
     /// Stop at once when the metric is worse than this (Lightning's divergence_threshold), e.g.
     /// `--divergence-threshold 10` for a loss.
-    #[arg(long, visible_alias = "divergence-bound")]
+    #[arg(
+        long,
+        visible_alias = "divergence-bound",
+        allow_negative_numbers = true
+    )]
     pub divergence_threshold: Option<f64>,
     /// Stop at once on a NaN or infinite metric (default on, off under `--compat keras|hf`),
     /// e.g. `--check-finite`.
