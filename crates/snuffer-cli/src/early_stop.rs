@@ -358,6 +358,17 @@ impl Settings {
         c
     }
 
+    /// The settings with every step setting multiplied by `scale` (the replay's
+    /// [`snuffer_policy::replay::step_scale`] of a curve with fractional steps).
+    pub fn scaled(&self, scale: f64) -> Settings {
+        let s = |n: u64| (n as f64 * scale).round() as u64;
+        Settings {
+            start_from: s(self.start_from),
+            min_steps: self.min_steps.map(s),
+            ..self.clone()
+        }
+    }
+
     /// The same settings as `snuffer replay` flags (each preceded by a space).
     pub fn flags(&self) -> String {
         let mut f = format!(" --compat {} --patience {}", self.compat, self.patience);

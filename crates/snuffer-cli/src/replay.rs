@@ -13,7 +13,7 @@ use snuffer_energy::{Joules, Watts};
 use snuffer_policy::curves::CurveRun;
 use snuffer_policy::curves::{EnergyAssumptions, Grouping, RunGroup};
 use snuffer_policy::replay::{
-    replay_run, replay_sweep, summarize, ReplayConfig, ReplaySummary, RunReplay,
+    replay_run, replay_sweep, step_scale, summarize, ReplayConfig, ReplaySummary, RunReplay,
 };
 use snuffer_policy::{Never, StopPolicy, Tau};
 use std::path::PathBuf;
@@ -186,7 +186,7 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
     }
     // Validate the policy settings once for every τ, before any replay.
     for tau in &taus {
-        build_policy(&args, *tau)?;
+        build_policy(&args, *tau, 1.0)?;
     }
     let forecast_tuning = crate::tuning_arg::parse(args.tuning.as_deref())?;
     let file = pipeline::scan(&args.curves, "replay")?;
@@ -264,9 +264,14 @@ fn replay_group(
 ) -> Vec<anyhow::Result<Vec<RunReplay>>> {
     if args.sweep {
         let runs: Vec<CurveRun> = group.runs.iter().map(|(_, r)| r.clone()).collect();
+        // One policy sees the whole sweep: its step settings need one step scale.
+        let scale = runs
+            .iter()
+            .map(|r| step_scale(&r.steps))
+            .fold(1.0, f64::max);
         let mut per_run: Vec<Vec<RunReplay>> = vec![Vec::with_capacity(configs.len()); runs.len()];
         for (tau, config) in configs {
-            let mut policy = match build_policy(args, *tau) {
+            let mut policy = match build_policy(args, *tau, scale) {
                 Ok(p) => p,
                 Err(e) => {
                     let msg = format!("{e:#}");
@@ -289,7 +294,7 @@ fn replay_group(
             configs
                 .iter()
                 .map(|(tau, config)| {
-                    let mut policy = build_policy(args, *tau)?;
+                    let mut policy = build_policy(args, *tau, step_scale(&run.steps))?;
                     Ok(replay_run(run, policy.as_mut(), config))
                 })
                 .collect()
@@ -297,7 +302,9 @@ fn replay_group(
         .collect()
 }
 
-fn build_policy(args: &Args, tau: Option<f64>) -> anyhow::Result<Box<dyn StopPolicy>> {
+/// The policy for one replay; `scale` turns the step settings (given in recorded steps)
+/// into the replay's integer steps ([`step_scale`]).
+fn build_policy(args: &Args, tau: Option<f64>, scale: f64) -> anyhow::Result<Box<dyn StopPolicy>> {
     Ok(match args.policy {
         PolicyName::Never => Box::new(Never),
         PolicyName::Marginal => {
@@ -330,6 +337,7 @@ fn build_policy(args: &Args, tau: Option<f64>) -> anyhow::Result<Box<dyn StopPol
             };
             args.early
                 .resolve(args.mode.map(Into::into))?
+                .scaled(scale)
                 .policy(kind)?
         }
     })

@@ -236,15 +236,29 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
         .into_iter()
         .map(|run| {
             let (curve, basis) = run.to_curve(power.as_ref(), Joules(args.step_energy_j));
-            let replay = replay_run(&curve, policy.as_mut(), &config);
-            Replayed {
+            let scale = snuffer_policy::replay::step_scale(&curve.steps);
+            // Step settings are in recorded steps: a curve with fractional steps needs them
+            // scaled like its steps (the policy built above validated the settings).
+            let replay = match (args.policy, scale != 1.0) {
+                (PolicyName::Patience | PolicyName::Target, true) => {
+                    let kind = if args.policy == PolicyName::Patience {
+                        crate::early_stop::Kind::Patience
+                    } else {
+                        crate::early_stop::Kind::Target
+                    };
+                    let mut scaled = settings.scaled(scale).policy(kind)?;
+                    replay_run(&curve, scaled.as_mut(), &config)
+                }
+                _ => replay_run(&curve, policy.as_mut(), &config),
+            };
+            Ok(Replayed {
                 run,
                 curve,
                 basis,
                 replay,
-            }
+            })
         })
-        .collect();
+        .collect::<anyhow::Result<_>>()?;
 
     let totals = totals(&replayed, skipped.len(), tau_text.clone());
     if let Some(dir) = &args.out {

@@ -291,9 +291,48 @@ fn a_stop_on_the_last_row_says_stopped_and_nan_is_no_improvement_without_the_che
             "--no-check-finite",
         ],
     );
-    assert_eq!(outcome(&r).0, false, "{r}");
+    assert!(!outcome(&r).0, "{r}");
     let r = replay(&f, &["--policy", "patience", "--patience", "2"]);
     assert_eq!(outcome(&r).2, "divergence", "{r}");
+}
+
+#[test]
+fn step_settings_are_in_recorded_steps_also_when_they_are_fractional() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut text = String::from("source,task,run_id,step,metric,metric_name,higher_is_better\n");
+    for (s, m) in [(0.5, 0.9), (1.0, 0.1), (1.5, 0.5), (2.0, 0.4), (2.5, 0.6)] {
+        text += &format!("t,t,half,{s},{m},val_acc,true\n");
+    }
+    let f = dir.path().join("half.csv");
+    std::fs::write(&f, text).unwrap();
+    // Steps ≤ 1 ignored: 0.5 is the first best, 0.4 at step 2 no improvement.
+    let r = replay(
+        &f,
+        &[
+            "--policy",
+            "patience",
+            "--patience",
+            "1",
+            "--start-from",
+            "1",
+        ],
+    );
+    assert_eq!(outcome(&r).1, 2.0, "{r}");
+    // min_steps 2.5 in recorded steps holds that stop until the last row.
+    let r = replay(
+        &f,
+        &[
+            "--policy",
+            "patience",
+            "--patience",
+            "1",
+            "--start-from",
+            "1",
+            "--min-steps",
+            "3",
+        ],
+    );
+    assert!(!outcome(&r).0, "{r}");
 }
 
 #[test]

@@ -128,8 +128,10 @@ pub fn forecast_config_for(run: &CurveRun) -> ForecastConfig {
 }
 
 /// Integer steps for the policy: recorded steps may be fractional (MLPerf epochs), so they
-/// are scaled by a power of ten that makes them whole (at most 10⁶).
-fn step_scale(steps: &[f64]) -> f64 {
+/// are scaled by a power of ten that makes them whole (at most 10⁶). A policy setting in
+/// steps (a warm-up, `start_from`, `min_steps`) must be multiplied by it to keep its meaning
+/// in recorded steps.
+pub fn step_scale(steps: &[f64]) -> f64 {
     let mut scale = 1.0;
     for _ in 0..6 {
         if steps
