@@ -10,7 +10,9 @@
 //!
 //! The step column is `--step-column`, else the first of [`STEP_COLUMNS`] present (a
 //! column named `step` beats `epoch`). An `epoch` column that starts at 0 counts epochs
-//! completed minus one (Keras), so its steps are `epoch + 1`. Rows whose metric cell is
+//! completed minus one (Keras), so its steps are `epoch + 1`, epochs completed: Keras's
+//! `start_from_epoch = N` (epochs 0..N−1 ignored) is then exactly the patience policy's
+//! `start_from = N` (steps ≤ N ignored), `--start-from-epoch N`. Rows whose metric cell is
 //! empty are not evaluations and are skipped; `nan` and `inf` are kept as the values they
 //! are. Time comes from `_runtime`, `elapsed_s` or `time_s` (seconds since the start), else
 //! from `_timestamp` or `wall_time` (Unix seconds, counted from the first row).

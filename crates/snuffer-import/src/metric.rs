@@ -21,8 +21,10 @@ const BOOKKEEPING: [&str; 8] = [
     "learning",
     "timestamp",
 ];
-/// Tokens of metrics where lower is better.
-const LOWER: [&str; 15] = [
+/// Tokens of metrics where lower is better: losses, errors, perplexities, and every Keras
+/// metric whose `_direction` is "down" (hinge, squared/categorical hinge, crossentropies,
+/// KL divergence, Poisson, log-cosh, MSLE; Huber is a loss).
+const LOWER: &[&str] = &[
     "loss",
     "error",
     "err",
@@ -31,6 +33,7 @@ const LOWER: [&str; 15] = [
     "mse",
     "mae",
     "rmse",
+    "msle",
     "wer",
     "cer",
     "nll",
@@ -38,6 +41,17 @@ const LOWER: [&str; 15] = [
     "bpb",
     "mape",
     "ter",
+    "hinge",
+    "crossentropy",
+    "xent",
+    "kld",
+    "kl",
+    "divergence",
+    "kullback",
+    "poisson",
+    "logcosh",
+    "cosh",
+    "huber",
 ];
 /// Tokens of accuracy-like metrics.
 const ACCURACY: [&str; 6] = ["acc", "accuracy", "top1", "f1", "auc", "map"];
@@ -69,7 +83,7 @@ fn has_any(tokens: &[String], set: &[&str]) -> bool {
 /// perplexities and the like, true otherwise.
 pub fn higher_is_better(name: &str) -> bool {
     let t = tokens(name);
-    !(has_any(&t, &LOWER) || name.to_ascii_lowercase().ends_with("loss"))
+    !(has_any(&t, LOWER) || name.to_ascii_lowercase().ends_with("loss"))
 }
 
 /// Whether higher is better for the metric `name`: `--direction` if given, else what the log
@@ -169,6 +183,24 @@ mod tests {
             ("test_wer", false),
             ("bleu", true),
             ("eval_f1", true),
+            // Keras metrics whose direction is "down".
+            ("hinge", false),
+            ("val_hinge", false),
+            ("squared_hinge", false),
+            ("val_categorical_hinge", false),
+            ("binary_crossentropy", false),
+            ("val_sparse_categorical_crossentropy", false),
+            ("kl_divergence", false),
+            ("poisson", false),
+            ("logcosh", false),
+            ("log_cosh", false),
+            ("val_mean_squared_logarithmic_error", false),
+            ("msle", false),
+            // … and "up".
+            ("val_auc", true),
+            ("cosine_similarity", true),
+            ("val_precision", true),
+            ("recall", true),
         ];
         for (name, want) in rows {
             assert_eq!(higher_is_better(name), want, "{name}");
