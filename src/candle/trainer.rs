@@ -16,6 +16,14 @@ use std::path::PathBuf;
 /// `best.safetensors`, and restores them at the end — when the policy stops the
 /// run *and* when the run reaches its planned length.
 ///
+/// **Which weights.** One rule, whatever the policy: the raw strict best, the first
+/// evaluation with the best finite value in the metric's direction ([`Run::best`](crate::Run::best)),
+/// `min_delta` or not. That is the Hugging Face Trainer's `load_best_model_at_end` and
+/// [`Patience::best`](crate::policy::Patience::best) under Snuffer's semantics. Keras's
+/// `restore_best_weights` differs when `min_delta > 0` (it keeps its last improvement that
+/// beat `min_delta`) or with `start_from_epoch` (it ignores the warm-up):
+/// `Patience::best` under `Compat::Keras` gives that step (see `snuffer_policy::compat`).
+///
 /// The manual API ([`Run::step`](crate::Run::step), [`Run::eval`](crate::Run::eval))
 /// stays available for loops that do not fit this shape.
 ///

@@ -131,7 +131,8 @@ const POWER_WINDOW: Duration = Duration::from_secs(10);
 pub struct Action {
     /// The policy's decision at this evaluation.
     pub decision: Decision,
-    /// Whether this evaluation is the best so far (save the weights).
+    /// Whether this evaluation is the best so far (save the weights): strictly better than
+    /// every earlier finite value, with no margin (the raw strict best; ties keep the first).
     pub new_best: bool,
     /// Steps done at this evaluation.
     pub step: u64,
@@ -657,7 +658,9 @@ impl Run {
         self.prometheus_addr
     }
 
-    /// The best evaluation so far: `(step, metric)` (finite values only).
+    /// The best evaluation so far: `(step, metric)` (finite values only): the first with
+    /// the best value, whatever a policy's `min_delta` — the step whose weights
+    /// `best.safetensors` holds.
     pub fn best(&self) -> Option<(u64, f64)> {
         self.best
     }
