@@ -918,3 +918,55 @@ fn a_sweep_run_without_a_plan_says_so_once() -> Result<()> {
     ensure!(notes.len() == 1, "{notes:?}");
     Ok(())
 }
+
+#[test]
+fn the_tracker_keeps_the_step_patience_reports_as_best() -> Result<()> {
+    use snuffer::policy::{Compat, Patience, PatienceConfig};
+    // 0.52 is not an improvement beyond min_delta 0.05 but is the raw best: the tracker and
+    // Patience::best (Snuffer's semantics) both name step 2; Keras's best_epoch is step 1.
+    let metrics = [0.5, 0.52, 0.51, f64::NAN, 0.52];
+    let tmp = tempfile::tempdir()?;
+    let mut run = builder(tmp.path(), 50.0)?
+        .metric("val_acc", Direction::HigherIsBetter)
+        .build()?;
+    let cfg = PatienceConfig::new(10).with_min_delta(0.05);
+    let mut snuffer_rule = Patience::new(cfg.clone())?;
+    let mut keras_rule = Patience::new(cfg.with_compat(Compat::Keras))?;
+    let provenance = Provenance::Counter;
+    for (i, &m) in metrics.iter().enumerate() {
+        run.step();
+        let action = run.eval(m)?;
+        ensure!(
+            action.is_new_best() == (i < 2),
+            "step {}: {action:?}",
+            i + 1
+        );
+        let obs = Observation {
+            step: i as u64 + 1,
+            planned_steps: None,
+            elapsed: Duration::ZERO,
+            energy: snuffer::energy::Joules(0.0),
+            provenance: &provenance,
+            recent_power: None,
+            metric: Some(m),
+            loss: None,
+            direction: Direction::HigherIsBetter,
+            forecast: None,
+            sweep: None,
+        };
+        ensure!(!snuffer_rule.observe(&obs).is_stop() && !keras_rule.observe(&obs).is_stop());
+    }
+    ensure!(run.best() == Some((2, 0.52)), "{:?}", run.best());
+    ensure!(
+        snuffer_rule.best() == run.best(),
+        "{:?}",
+        snuffer_rule.best()
+    );
+    ensure!(
+        keras_rule.best() == Some((1, 0.5)),
+        "{:?}",
+        keras_rule.best()
+    );
+    run.finish()?;
+    Ok(())
+}
