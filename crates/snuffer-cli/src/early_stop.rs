@@ -470,6 +470,23 @@ mod tests {
         assert!(plain.policy(Kind::Target).is_err());
     }
 
+    proptest::proptest! {
+        /// Any `--early-stopping` string resolves or is an error naming the flag; never a panic.
+        #[test]
+        fn any_string_resolves_or_names_the_flag(spec in "[a-z_=,0-9.\\- ]{0,40}") {
+            let a = EarlyStopArgs {
+                early_stopping: Some(spec.clone()),
+                ..EarlyStopArgs::default()
+            };
+            if let Err(e) = a.resolve(None) {
+                let e = format!("{e:#}");
+                proptest::prop_assert!(e.contains("--early-stopping") || e.contains("--min-delta")
+                    || e.contains("--baseline") || e.contains("--target")
+                    || e.contains("--divergence") || e.contains("compat"), "{}: {}", spec, e);
+            }
+        }
+    }
+
     #[test]
     fn nonsense_is_named() {
         for (spec, want) in [

@@ -1,9 +1,10 @@
 //! `snuffer whatif`: what would Snuffer have saved on the runs you already have? Finds the
 //! training logs under the given paths (Snuffer run directories, `trainer_state.json`,
-//! TensorBoard event files, CSV histories), replays the marginal-gain policy on each exactly as
-//! `snuffer replay --policy marginal` does (the same policy construction, the same
-//! `replay_run`), and says where each run would have stopped, the energy that would have
-//! saved and what the best metric would have lost.
+//! TensorBoard event files, CSV histories), replays the marginal-gain policy (or, with
+//! `--policy patience|target`, the classic rules with the early-stopping flags of
+//! [`crate::early_stop`]) on each exactly as `snuffer replay` does (the same policy
+//! construction, the same `replay_run`), and says where each run would have stopped, the
+//! energy that would have saved and what the best metric would have lost.
 
 use crate::marginal::{marginal_policy, MarginalTuning};
 use anyhow::{bail, Context};

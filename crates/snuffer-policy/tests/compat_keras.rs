@@ -142,3 +142,66 @@ fn keras_nan_is_no_improvement_and_a_first_nan_is_the_best() {
     q.reset();
     assert_eq!(q.best(), None);
 }
+
+mod properties {
+    use super::compat_support::stop_epoch;
+    use proptest::prelude::*;
+    use snuffer_forecast::Direction;
+    use snuffer_policy::{Compat, Patience, PatienceConfig};
+
+    fn metric() -> impl Strategy<Value = f64> {
+        prop_oneof![
+            8 => -10.0f64..10.0,
+            1 => Just(f64::NAN),
+            1 => Just(f64::INFINITY),
+            1 => Just(0.5),
+        ]
+    }
+
+    proptest! {
+        /// Keras, Lightning and Snuffer treat patience 0 as 1 on any sequence.
+        #[test]
+        fn patience_zero_is_one_except_under_the_trainer(
+            metrics in proptest::collection::vec(metric(), 1..40),
+            delta in prop_oneof![Just(0.0), 0.0f64..1.0],
+            up in any::<bool>(),
+            start in 0u64..4,
+        ) {
+            let dir = if up { Direction::HigherIsBetter } else { Direction::LowerIsBetter };
+            for c in [Compat::Snuffer, Compat::Keras, Compat::Lightning] {
+                let cfg = |p| PatienceConfig::new(p).with_min_delta(delta).with_start_from(start).with_compat(c);
+                let mut zero = Patience::new(cfg(0)).unwrap();
+                let mut one = Patience::new(cfg(1)).unwrap();
+                prop_assert_eq!(stop_epoch(&mut zero, &metrics, dir), stop_epoch(&mut one, &metrics, dir), "{}", c);
+            }
+            // The Trainer with patience 0 stops at its first evaluation.
+            let hf = PatienceConfig::new(0).with_start_from(start).with_compat(Compat::Hf);
+            let first = (start as usize).min(metrics.len());
+            let want = (first < metrics.len()).then_some(first);
+            prop_assert_eq!(stop_epoch(&mut Patience::new(hf).unwrap(), &metrics, dir), want);
+        }
+
+        /// The restored step is a monitored evaluation at or before the stop, and under
+        /// Snuffer's semantics its value is the best finite one seen.
+        #[test]
+        fn best_is_never_after_the_stop_and_is_the_raw_best(
+            metrics in proptest::collection::vec(metric(), 1..40),
+            patience in 0u32..4,
+            delta in 0.0f64..0.5,
+        ) {
+            for c in [Compat::Snuffer, Compat::Keras, Compat::Lightning, Compat::Hf] {
+                let mut p = Patience::new(PatienceConfig::new(patience).with_min_delta(delta).with_compat(c)).unwrap();
+                let stop = stop_epoch(&mut p, &metrics, Direction::HigherIsBetter);
+                let last = stop.unwrap_or(metrics.len() - 1) as u64 + 1;
+                if let Some((s, _)) = p.best() {
+                    prop_assert!(s >= 1 && s <= last);
+                }
+                if c == Compat::Snuffer {
+                    let seen = &metrics[..last as usize];
+                    let max = seen.iter().copied().filter(|v| v.is_finite()).fold(f64::NEG_INFINITY, f64::max);
+                    prop_assert_eq!(p.best().map(|b| b.1), max.is_finite().then_some(max));
+                }
+            }
+        }
+    }
+}
