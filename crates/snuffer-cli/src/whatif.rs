@@ -181,6 +181,13 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
         PolicyName::Never => Box::new(snuffer_policy::Never),
     };
     let tau_text = match tau {
+        _ if args.policy != PolicyName::Marginal => match args.tau {
+            Some(t) => format!(
+                "{t} metric units per kWh (for the oracle only: the {} policy does not use τ)",
+                policy_label(args.policy)
+            ),
+            None => format!("not used by the {} policy", policy_label(args.policy)),
+        },
         Tau::PerKwh(t) => format!("{t} metric units per kWh"),
         Tau::Relative(r) => {
             format!("{r} (relative: share of the gain so far per share of the energy so far)")

@@ -297,6 +297,63 @@ fn a_stop_on_the_last_row_says_stopped_and_nan_is_no_improvement_without_the_che
 }
 
 #[test]
+fn whatif_out_gives_a_replay_command_that_reproduces_the_stop() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut text = String::from("epoch,loss,val_loss\n");
+    for (e, l) in [0.2, 0.15, 0.1, 0.11, 0.12, 0.13, 0.14].iter().enumerate() {
+        text += &format!("{e},0.5,{l}\n");
+    }
+    let log = dir.path().join("log.csv");
+    std::fs::write(&log, text).unwrap();
+    let out_dir = dir.path().join("out");
+    let args = [
+        "whatif",
+        log.to_str().unwrap(),
+        "--policy",
+        "patience",
+        "--compat",
+        "keras",
+        "--patience",
+        "2",
+        "--out",
+        out_dir.to_str().unwrap(),
+        "--json",
+    ];
+    let out = snuffer(&args);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    // test_early_stopping_final_weights_when_restoring_model_weights: stop at epoch 4.
+    assert_eq!(v["runs"][0]["stop_step"].as_f64(), Some(5.0), "{v}");
+    assert!(
+        v["totals"]["tau"].as_str().unwrap().contains("not used"),
+        "{v}"
+    );
+    let page = std::fs::read_to_string(out_dir.join("report.html")).unwrap();
+    assert!(
+        page.contains("--policy patience --compat keras --patience 2"),
+        "the page names the replay command"
+    );
+    let curves = out_dir.join("curves.csv");
+    let r = replay(
+        &curves,
+        &[
+            "--policy",
+            "patience",
+            "--compat",
+            "keras",
+            "--patience",
+            "2",
+            "--no-check-finite",
+        ],
+    );
+    assert_eq!(outcome(&r).1, 5.0);
+}
+
+#[test]
 fn step_settings_are_in_recorded_steps_also_when_they_are_fractional() {
     let dir = tempfile::tempdir().unwrap();
     let mut text = String::from("source,task,run_id,step,metric,metric_name,higher_is_better\n");
