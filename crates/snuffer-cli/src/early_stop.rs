@@ -408,21 +408,22 @@ impl Settings {
         f
     }
 
-    /// The policy, composed in Lightning's order of checks: the non-finite check and the
-    /// divergence bound, the target, patience; monitored in `mode` when given, its stops
+    /// The policy, composed in Lightning's order of checks: the non-finite check, the
+    /// target (stopping threshold), the divergence bound, patience; monitored in `mode` when given, its stops
     /// held until `min_steps`.
     pub fn policy(&self, kind: Kind) -> anyhow::Result<Box<dyn StopPolicy>> {
-        let mut divergence = Divergence::non_finite().with_check_finite(self.check_finite);
-        if let Some(b) = self.divergence_threshold {
-            divergence = divergence.with_bound(b)?;
-        }
-        let mut any = AnyOf::new().with(divergence);
+        let mut any =
+            AnyOf::new().with(Divergence::non_finite().with_check_finite(self.check_finite));
         match (kind, self.target) {
             (Kind::Target, None) => {
                 bail!("--policy target needs --target VALUE (the metric value to reach)")
             }
             (_, Some(t)) => any = any.with(Target::new(t)?.with_compat(self.compat)),
             (Kind::Patience, None) => {}
+        }
+        if let Some(b) = self.divergence_threshold {
+            let bound = Divergence::non_finite().with_check_finite(false);
+            any = any.with(bound.with_bound(b)?);
         }
         if kind == Kind::Patience {
             any = any.with(Patience::new(self.patience_config())?);

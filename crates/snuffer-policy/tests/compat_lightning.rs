@@ -131,6 +131,16 @@ fn cases() -> Vec<Case> {
     ));
     // ModelWithImprovingLoss, max_epochs 3: never stopped.
     v.push((t, 3, None, None, vec![5., 4., 3.], None));
+    // Lightning checks the stopping threshold before the divergence threshold: a value on
+    // the good side of one and the bad side of the other stops with the threshold.
+    v.push((
+        "_evaluate_stopping_criteria order",
+        3,
+        Some(10.0),
+        Some(5.0),
+        vec![7.0],
+        Some((0, "target")),
+    ));
     // The issue's example of the strict threshold: Lightning stops at 1, not at 2.9.
     v.push((
         "issue 24: strict stopping_threshold",

@@ -55,9 +55,9 @@ pub fn stop_epoch(
     stop(policy, metrics, direction).map(|(e, _)| e)
 }
 
-/// A framework's `EarlyStopping` as the CLI composes it: the non-finite check (when
-/// `check_finite`) and divergence bound first, then the target, then patience — Lightning's
-/// own order of checks.
+/// A framework's `EarlyStopping` as the CLI composes it, in Lightning's order of checks:
+/// the non-finite check (when `check_finite`), the target (stopping threshold), the
+/// divergence bound, patience.
 pub fn early_stopping(
     compat: Compat,
     patience: PatienceConfig,
@@ -65,16 +65,13 @@ pub fn early_stopping(
     stopping_threshold: Option<f64>,
     divergence_threshold: Option<f64>,
 ) -> AnyOf {
-    let mut finite = Divergence::non_finite().with_check_finite(check_finite);
-    let mut any = AnyOf::new();
-    if let Some(b) = divergence_threshold {
-        // Lightning checks the threshold before the bound; both are one policy here and
-        // cannot fire together (opposite sides of the metric).
-        finite = finite.with_bound(b).unwrap();
-    }
-    any = any.with(finite);
+    let mut any = AnyOf::new().with(Divergence::non_finite().with_check_finite(check_finite));
     if let Some(t) = stopping_threshold {
         any = any.with(Target::new(t).unwrap().with_compat(compat));
+    }
+    if let Some(b) = divergence_threshold {
+        let bound = Divergence::non_finite().with_check_finite(false);
+        any = any.with(bound.with_bound(b).unwrap());
     }
     any.with(Patience::new(patience.with_compat(compat)).unwrap())
 }
