@@ -167,6 +167,14 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
         }),
     };
     let found = discover(&args.paths, &options)?;
+    // Everything read, so that --out never writes over it.
+    let mut inputs = snuffer_report::output::Inputs::new();
+    for c in &found.candidates {
+        inputs.add(&c.path);
+        for f in &c.files {
+            inputs.add(f);
+        }
+    }
     let mut runs = Vec::new();
     let mut skipped = Vec::new();
     for c in &found.candidates {
@@ -174,6 +182,9 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
             Ok(r) => runs.push(r),
             Err(e) => skipped.push((c.path.clone(), e)),
         }
+    }
+    for (path, why) in &found.passed_over {
+        eprintln!("passed over {}: {why}", path.display());
     }
     for (path, e) in &skipped {
         eprintln!("skipped {}: {e}", path.display());
@@ -185,7 +196,7 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
              directories, trainer_state.json, events.out.tfevents.* and CSV histories with a step column",
             looked.join(", "),
             found.candidates.len(),
-            skipped.len()
+            skipped.len() + found.passed_over.len()
         );
     }
 
@@ -213,10 +224,13 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
             }
         })
         .collect();
+    for r in &replayed {
+        check_energy(r)?;
+    }
 
     let totals = totals(&replayed, skipped.len(), tau_text.clone());
     if let Some(dir) = &args.out {
-        write_out(dir, &replayed, &totals, &args, power.as_ref())?;
+        write_out(dir, &replayed, &totals, &args, power.as_ref(), &inputs)?;
     }
     if args.json {
         let out = Out {
@@ -235,6 +249,23 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
         }
     }
     Ok(0)
+}
+
+/// A run whose energy adds up past the largest number (e.g. `--power-w 1e308`, or an
+/// `energy_j` of 1e308 per row) has no saving to compute: an error naming the run and the
+/// figure to check, rather than "NaN %".
+fn check_energy(r: &Replayed) -> anyhow::Result<()> {
+    let x = &r.replay;
+    anyhow::ensure!(
+        x.energy_full_j.is_finite() && x.energy_used_j.is_finite(),
+        "{} ({}): its energy adds up to more than {:e} J ({}), so no saving can be computed; \
+         check the recorded energy, --power-w/--hardware and --step-energy-j",
+        r.run.run_id,
+        r.run.path.display(),
+        f64::MAX,
+        r.basis
+    );
+    Ok(())
 }
 
 fn run_out(r: &Replayed) -> RunOut {
@@ -373,9 +404,12 @@ fn replay_command(dir: &Path, args: &Args, power: Option<&Power>) -> String {
     )
 }
 
-fn write_curves(path: &Path, replayed: &[Replayed]) -> anyhow::Result<()> {
-    let mut w =
-        csv::Writer::from_path(path).with_context(|| format!("creating {}", path.display()))?;
+fn write_curves(
+    path: &Path,
+    replayed: &[Replayed],
+    inputs: &snuffer_report::output::Inputs,
+) -> anyhow::Result<()> {
+    let mut w = csv::Writer::from_writer(Vec::new());
     let mut header: Vec<&str> = REQUIRED_COLUMNS.to_vec();
     header.extend(["epoch_time_s", "energy_j"]);
     w.write_record(&header)?;
@@ -396,8 +430,10 @@ fn write_curves(path: &Path, replayed: &[Replayed]) -> anyhow::Result<()> {
             ])?;
         }
     }
-    w.flush()
-        .with_context(|| format!("writing {}", path.display()))?;
+    let bytes = w
+        .into_inner()
+        .map_err(|e| anyhow::anyhow!("writing {}: {}", path.display(), e.error()))?;
+    snuffer_report::output::write_output(path, &bytes, inputs)?;
     Ok(())
 }
 
@@ -442,16 +478,21 @@ fn write_out(
     t: &Totals,
     args: &Args,
     power: Option<&Power>,
+    inputs: &snuffer_report::output::Inputs,
 ) -> anyhow::Result<()> {
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    write_curves(&dir.join(CURVES_FILE), replayed)?;
+    // Every file this writes, checked before the first is written: none may be a
+    // symbolic link or a file this command read.
+    let mut files = vec![dir.join(CURVES_FILE), dir.join(snuffer_report::HTML_FILE)];
+    files.extend((0..replayed.len()).map(|i| dir.join(svg_name(i))));
+    snuffer_report::output::check_outputs(&files, inputs)?;
+    write_curves(&dir.join(CURVES_FILE), replayed, inputs)?;
     let mut charts = Vec::new();
     let mut rows = Vec::new();
     for (i, r) in replayed.iter().enumerate() {
-        let file = format!("run-{:02}.svg", i + 1);
+        let file = svg_name(i);
         let svg = replayed_chart(&chart_of(r))?;
-        std::fs::write(dir.join(&file), &svg)
-            .with_context(|| format!("writing {}", dir.join(&file).display()))?;
+        snuffer_report::output::write_output(&dir.join(&file), svg.as_bytes(), inputs)?;
         charts.push(PageChart {
             file,
             caption: format!("{}: {}", r.run.run_id, stop_sentence(r)),
@@ -505,6 +546,11 @@ fn write_out(
         &charts,
     );
     let page = dir.join(snuffer_report::HTML_FILE);
-    std::fs::write(&page, html).with_context(|| format!("writing {}", page.display()))?;
+    snuffer_report::output::write_output(&page, html.as_bytes(), inputs)?;
     Ok(())
+}
+
+/// File name of the `i`-th run's chart inside `--out`.
+fn svg_name(i: usize) -> String {
+    format!("run-{:02}.svg", i + 1)
 }

@@ -29,6 +29,7 @@
 //! ```
 
 use crate::PolicyError;
+use snuffer_energy::lines::LineLimited;
 use snuffer_energy::{Joules, Watts};
 
 mod stream;
@@ -199,8 +200,11 @@ pub(crate) struct Row<'r> {
     pub(crate) line: u64,
 }
 
-/// A CSV reader set up as every curves reader needs it.
-pub(crate) fn csv_reader<R: Read>(reader: R) -> csv::Reader<R> {
+/// A CSV reader set up as every curves reader needs it
+/// (lines bounded by [`MAX_LINE_BYTES`](snuffer_energy::lines::MAX_LINE_BYTES), so a
+/// damaged or sparse file is an error, not an allocation the size of the file).
+pub(crate) fn csv_reader<R: Read>(reader: R) -> csv::Reader<LineLimited<R>> {
+    let reader = LineLimited::new(reader);
     csv::ReaderBuilder::new()
         .trim(csv::Trim::All)
         .flexible(false)
@@ -241,8 +245,14 @@ pub(crate) fn parse_row<'r>(
     let ctx =
         |column: &str, value: &str, problem: &str| bad_value(origin, line, column, value, problem);
     let step_v = parse_f64(field(step))
-        .filter(|s| s.is_finite())
-        .ok_or_else(|| ctx("step", field(step), "the step must be a finite number"))?;
+        .filter(|s| s.is_finite() && *s >= 0.0)
+        .ok_or_else(|| {
+            ctx(
+                "step",
+                field(step),
+                "the step must be a finite number ≥ 0 (steps count from 0)",
+            )
+        })?;
     let metric_v = parse_f64(field(metric)).ok_or_else(|| {
         ctx(
             "metric",
@@ -375,6 +385,19 @@ impl Building {
                 self.higher_is_better(),
             ));
         }
+        if self.run.metric_name != row.metric_name {
+            return Err(bad_value(
+                origin,
+                row.line,
+                "metric_name",
+                row.metric_name,
+                &format!(
+                    "run {}/{} changes metric (line {} said {:?}); one run has one metric: \
+                     give the other metric's rows another run_id",
+                    row.task, row.run_id, self.first_line, self.run.metric_name
+                ),
+            ));
+        }
         self.run.steps.push(row.step);
         self.run.metrics.push(row.metric);
         self.times.push(row.time);
@@ -480,6 +503,26 @@ mod tests {
     use proptest::prelude::*;
 
     const HEAD: &str = "source,task,run_id,step,metric,metric_name,higher_is_better";
+
+    #[test]
+    fn a_metric_change_mid_run_and_negative_steps_are_errors() {
+        let text = format!("{HEAD}\ns,t,r,1,0.5,acc,true\ns,t,r,2,0.4,loss,true\n");
+        let err = read_curves_from(text.as_bytes()).unwrap_err().to_string();
+        assert!(
+            err.contains("changes metric") && err.contains("line 3") && err.contains("\"acc\""),
+            "{err}"
+        );
+        let text = format!("{HEAD}\ns,t,r,-5,0.5,acc,true\n");
+        let err = read_curves_from(text.as_bytes()).unwrap_err().to_string();
+        assert!(err.contains("≥ 0") && err.contains("-5"), "{err}");
+    }
+
+    #[test]
+    fn a_line_longer_than_the_limit_is_an_error_not_an_allocation() {
+        let endless = HEAD.as_bytes().chain(std::io::repeat(b'1'));
+        let err = read_curves_from(endless).unwrap_err().to_string();
+        assert!(err.contains("longer than"), "{err}");
+    }
 
     fn read(s: &str) -> Result<Vec<CurveRun>, PolicyError> {
         read_curves_from(s.as_bytes())

@@ -265,7 +265,8 @@ fn replay_run_in(
         let obs = Observation {
             step,
             planned_steps: planned,
-            elapsed: Duration::from_secs_f64(elapsed.max(0.0)),
+            // Checked: a recorded time past Duration::MAX (1e300 s) saturates, never panics.
+            elapsed: Duration::try_from_secs_f64(elapsed.max(0.0)).unwrap_or(Duration::MAX),
             energy: energy[i],
             provenance: &provenance,
             recent_power: run.epoch_time_s.as_ref().map(|_| config.energy.power),

@@ -54,6 +54,15 @@ pub enum ReportError {
         /// The directory given.
         path: PathBuf,
     },
+    /// An output file would overwrite an input or write through a symbolic link
+    /// (see [`crate::output`]).
+    #[error("refusing to write {}: {why}", path.display())]
+    OutputConflict {
+        /// The output file.
+        path: PathBuf,
+        /// Why, and what to do.
+        why: String,
+    },
     /// `compare` was given no run directories.
     #[error("no run directories to compare; pass at least one RUN_DIR")]
     NoRuns,

@@ -494,15 +494,27 @@ impl SweepComparison {
         )
     }
 
-    /// Writes `report.html` and the chart into `out_dir` (created if needed).
+    /// The files this comparison read: every run directory's files.
+    pub fn inputs(&self) -> crate::output::Inputs {
+        let mut inputs = crate::output::Inputs::new();
+        for run in &self.runs {
+            inputs.add(&run.dir);
+        }
+        inputs
+    }
+
+    /// Writes `report.html` and the chart into `out_dir` (created if needed); refuses before
+    /// writing anything when either is a symbolic link or one of the runs' files.
     pub fn write(&self, out_dir: impl AsRef<Path>) -> Result<crate::ReportFiles, ReportError> {
         let out = out_dir.as_ref();
         std::fs::create_dir_all(out).map_err(|e| ReportError::io(out, e))?;
         let svg = self.chart_svg()?;
         let chart = out.join(SWEEP_CHART_FILE);
-        std::fs::write(&chart, &svg).map_err(|e| ReportError::io(&chart, e))?;
         let html = out.join(crate::HTML_FILE);
-        std::fs::write(&html, self.page(&svg)).map_err(|e| ReportError::io(&html, e))?;
+        let inputs = self.inputs();
+        crate::output::check_outputs(&[chart.clone(), html.clone()], &inputs)?;
+        crate::output::write_output(&chart, svg.as_bytes(), &inputs)?;
+        crate::output::write_output(&html, self.page(&svg).as_bytes(), &inputs)?;
         Ok(crate::ReportFiles {
             html,
             svgs: vec![chart],

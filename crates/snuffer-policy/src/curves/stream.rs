@@ -252,7 +252,7 @@ impl CurvesFile {
 /// The second pass of a [`CurvesFile`]: an iterator over [`RunGroup`]s.
 pub struct RunGroups<'f> {
     file: &'f CurvesFile,
-    rdr: csv::Reader<File>,
+    rdr: csv::Reader<snuffer_energy::lines::LineLimited<File>>,
     cols: Columns,
     record: csv::StringRecord,
     last: Option<(String, String, usize)>,
