@@ -204,6 +204,17 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
         |group| replay_group(&args, &configs, group),
         |_, replays| {
             for (all, r) in per_tau.iter_mut().zip(replays?) {
+                // Energy that adds up past the largest number has no saving ("NaN %").
+                anyhow::ensure!(
+                    r.energy_full_j.is_finite() && r.energy_used_j.is_finite(),
+                    "{}/{}: its energy adds up to more than {:e} J ({}), so no saving can be \
+                     computed; check its energy_j or epoch_time_s column, --power-w and \
+                     --step-energy-j",
+                    r.task,
+                    r.run_id,
+                    f64::MAX,
+                    r.energy_basis
+                );
                 all.push(r);
             }
             Ok(())

@@ -340,7 +340,15 @@ fn score(
     let dir = run.direction();
     let e = |k: usize| energy.get(k).map_or(0.0, |j| j.0);
     let b = best_so_far(run);
-    let best_at = |k: usize| b.as_ref().map(|b| dir.orient(b[k]));
+    // No best before the first finite value (a first evaluation of NaN or inf): the
+    // stand-in for non-finite values is the run's worst finite one, which may only come
+    // later, so it must not count as "reached by the stop".
+    let first_finite = run.metrics.iter().position(|m| m.is_finite());
+    let best_at = |k: usize| {
+        b.as_ref()
+            .filter(|_| first_finite.is_some_and(|f| f <= k))
+            .map(|b| dir.orient(b[k]))
+    };
     let (oracle_step, capture) = match (&b, config.tau_per_kwh) {
         (Some(b), Some(tau)) if n > 0 => {
             let mut scan = Oracle::new(tau);

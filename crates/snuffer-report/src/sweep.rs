@@ -144,11 +144,51 @@ impl SweepComparison {
                 path: dir.to_path_buf(),
             });
         }
-        let runs = runs
-            .into_iter()
-            .map(|r| RunData::load_with(&r.dir, 500))
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(SweepComparison::from_runs(dir, runs))
+        // A damaged run is left out and named; the others are still compared.
+        let mut loaded = Vec::new();
+        let mut left_out = Vec::new();
+        let mut first_error = None;
+        for r in runs {
+            match RunData::load_with(&r.dir, 500) {
+                Ok(data) => loaded.push(data),
+                Err(e) => {
+                    left_out.push(format!("{} ({e})", r.dir.display()));
+                    first_error.get_or_insert(e);
+                }
+            }
+        }
+        // Two directories holding the same summary (one copied from the other): the
+        // second is not another run.
+        let mut seen = std::collections::HashSet::new();
+        loaded.retain(|d| match &d.summary {
+            Some(s) if !seen.insert((s.run_name.clone(), s.started_at.clone())) => {
+                left_out.push(format!(
+                    "{} (its summary.json is a copy of run {:?}'s, started {})",
+                    d.dir.display(),
+                    s.run_name,
+                    s.started_at
+                ));
+                false
+            }
+            _ => true,
+        });
+        if loaded.is_empty() {
+            if let Some(e) = first_error {
+                return Err(e);
+            }
+        }
+        let mut cmp = SweepComparison::from_runs(dir, loaded);
+        if !left_out.is_empty() {
+            cmp.notes.insert(
+                0,
+                format!(
+                    "{} run(s) left out, unreadable: {}",
+                    left_out.len(),
+                    left_out.join("; ")
+                ),
+            );
+        }
+        Ok(cmp)
     }
 
     /// The comparison of runs already read, as the sweep `dir`.
