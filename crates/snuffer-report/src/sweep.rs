@@ -134,8 +134,10 @@ struct SweepJson<'a> {
 impl SweepComparison {
     /// Reads every run of the sweep directory `dir` (in the order they started).
     ///
-    /// Errors: `dir` cannot be listed, holds no run directories, or a run cannot be read
-    /// ([`RunData::load`]).
+    /// A run that cannot be read ([`RunData::load`]: a damaged log, a `summary.json` of
+    /// another run, negative energy) or whose `summary.json` is a copy of another's is left
+    /// out and named in the notes. Errors: `dir` cannot be listed, holds no run
+    /// directories, or none of its runs can be read (the first one's error).
     pub fn load(dir: impl AsRef<Path>) -> Result<SweepComparison, ReportError> {
         let dir = dir.as_ref();
         let runs = snuffer_rundir::Sweep::open(dir)?.list_runs()?;
