@@ -9,8 +9,8 @@
 //!
 //! * a record length beyond the end of the file is a truncated last record (a writer still
 //!   running, or killed): the records before it are kept and a note says so; no buffer is
-//!   ever sized from a claimed length (data is read in bounded chunks), and a record over
-//!   [`record::MAX_RECORD_BYTES`] is passed over (checksummed, not held);
+//!   ever sized from a claimed length (data is read in bounded chunks), and a header
+//!   claiming more than [`record::MAX_RECORD_BYTES`] is an error naming the limit;
 //! * scalars come as `simple_value` (PyTorch, TF1) or as a rank-0 `tensor` (TF2, Keras);
 //! * one directory is one run: its event files are read in name order (their names start
 //!   with the creation time), as TensorBoard does;
@@ -65,8 +65,6 @@ pub struct Scalars {
     pub purged: u64,
     /// Files whose last record was cut short.
     pub truncated: Vec<PathBuf>,
-    /// Records passed over for being longer than [`record::MAX_RECORD_BYTES`].
-    pub oversized: u64,
 }
 
 impl Scalars {
@@ -116,31 +114,24 @@ impl Scalars {
     pub fn read_from<R: Read>(&mut self, mut reader: R, origin: &Path) -> Result<(), ImportError> {
         let mut offset = 0u64;
         loop {
-            let (data, len) = match record::read_record(&mut reader) {
+            let data = match record::read_record(&mut reader) {
                 Ok(record::Frame::End) => return Ok(()),
                 Ok(record::Frame::Truncated) => {
                     // The writer had not finished this record.
                     self.truncated.push(origin.to_path_buf());
                     return Ok(());
                 }
-                Ok(record::Frame::Record { data, len }) => (data, len),
+                Ok(record::Frame::Record(data)) => data,
                 Err(e) => return Err(frame_error(origin, offset, &e)),
             };
-            match data {
-                Some(data) => {
-                    let event = Event::decode(data.as_slice()).map_err(|e| {
-                        ImportError::malformed(
-                            origin,
-                            FORMAT,
-                            format!("record at byte {offset}: {e}"),
-                        )
-                    })?;
-                    self.events += 1;
-                    self.add_event(&event);
-                }
-                None => self.oversized += 1,
-            }
-            offset = offset.saturating_add(FRAMING).saturating_add(len);
+            let event = Event::decode(data.as_slice()).map_err(|e| {
+                ImportError::malformed(origin, FORMAT, format!("record at byte {offset}: {e}"))
+            })?;
+            self.events += 1;
+            self.add_event(&event);
+            offset = offset
+                .saturating_add(FRAMING)
+                .saturating_add(data.len() as u64);
         }
     }
 
@@ -262,13 +253,6 @@ fn to_run(
         notes.push(format!(
             "{}: last record cut short (still being written?); read up to it",
             t.display()
-        ));
-    }
-    if scalars.oversized > 0 {
-        notes.push(format!(
-            "{} records over {} MB passed over (not scalars)",
-            scalars.oversized,
-            record::MAX_RECORD_BYTES >> 20
         ));
     }
     let higher = metric::resolve_direction(options, &name, None);
@@ -500,9 +484,9 @@ mod tests {
     }
 
     #[test]
-    fn a_huge_checksummed_length_in_a_sparse_file_is_a_truncated_record_not_an_allocation() {
+    fn a_huge_checksummed_length_in_a_sparse_file_is_refused_at_its_header() {
         // Issue 20 item 5: a header claiming ~2 GB, correctly checksummed, in a file
-        // sparse-extended to 2 GB: read in bounded chunks, no 2 GB buffer.
+        // sparse-extended to 2 GB: refused at once, naming the limit; no 2 GB buffer.
         let tmp = tempfile::tempdir().unwrap();
         let path = tmp.path().join("events.out.tfevents.1.host");
         let mut bytes = file(&[("val/loss", 10, 1.0)]);
@@ -513,30 +497,15 @@ mod tests {
         let f = std::fs::File::create(&path).unwrap();
         std::io::Write::write_all(&mut &f, &bytes).unwrap();
         f.set_len(2 << 30).unwrap();
-        let mut s = Scalars::default();
-        s.read_file(&path).unwrap();
-        assert_eq!(s.events, 2);
-        assert_eq!(s.truncated, vec![path.clone()]);
-    }
-
-    #[test]
-    fn an_oversized_record_is_passed_over_with_a_note() {
-        let mut bytes = file(&[("val/loss", 10, 1.0)]);
-        record::write_record(
-            &mut bytes,
-            &vec![0u8; (record::MAX_RECORD_BYTES + 1) as usize],
-        )
-        .unwrap();
-        let mut w = EventWriter::new(bytes, 1.0).unwrap();
-        w.scalar("val/loss", 20, 2.0, 0.5).unwrap();
-        let bytes = w.into_inner().unwrap();
-        let r = parse(&bytes, p(), &ImportOptions::default()).unwrap();
-        assert_eq!(r.steps, vec![10.0, 20.0]);
+        let started = std::time::Instant::now();
+        let err = Scalars::default().read_file(&path).unwrap_err().to_string();
         assert!(
-            r.notes.iter().any(|n| n.contains("passed over")),
-            "{:?}",
-            r.notes
+            err.contains("2147482099 bytes")
+                && err.contains("MiB limit")
+                && err.contains("tfevents"),
+            "{err}"
         );
+        assert!(started.elapsed().as_secs() < 5, "{:?}", started.elapsed());
     }
 
     #[test]

@@ -6,15 +6,15 @@
 //!
 //! Reading never sizes a buffer from a claimed length: the data is read in chunks of at
 //! most [`CHUNK`] bytes (`Read::take`), so memory follows the bytes that actually arrive,
-//! and a record longer than [`MAX_RECORD_BYTES`] is passed over (its checksum still
-//! checked, streaming) without being held. A file whose header claims 2 GB — sparse, or
-//! `/dev/zero` — costs no more memory than one chunk.
+//! and a header claiming more than [`MAX_RECORD_BYTES`] is refused before any of its data
+//! is read. A file whose header claims 2 GB (sparse-extended to 2 GB, so the bytes are
+//! "there") costs one header read, not 2 GB of memory or a 2 GB scan.
 
 use std::io::{self, Read, Write};
 
-/// Largest record kept and decoded. TensorBoard scalar events are under 1 KB, and image or
-/// graph summaries a few MB; larger records (none of which a scalar reader needs) are
-/// passed over. An engineering bound, not fitted.
+/// Largest record read. TensorBoard scalar events are under 1 KB, and image or graph
+/// summaries a few MB; a longer claimed length is a damaged header (or a file that is not
+/// an event file). An engineering bound, not fitted.
 pub const MAX_RECORD_BYTES: u64 = 64 << 20;
 /// Bytes read at a time.
 pub const CHUNK: usize = 64 << 10;
@@ -46,9 +46,8 @@ pub(crate) enum Frame {
     End,
     /// The input ends inside this record (a writer still running, or killed).
     Truncated,
-    /// A record whose checksums hold; `None` when it was longer than [`MAX_RECORD_BYTES`]
-    /// and passed over. `len` is its data length.
-    Record { data: Option<Vec<u8>>, len: u64 },
+    /// A record whose checksums hold.
+    Record(Vec<u8>),
 }
 
 /// Why a record is damaged.
@@ -58,6 +57,8 @@ pub(crate) enum FrameError {
     LengthChecksum,
     /// The data's checksum does not match.
     DataChecksum,
+    /// The header claims more than [`MAX_RECORD_BYTES`].
+    TooLong(u64),
     /// Reading failed.
     Io(io::Error),
 }
@@ -67,6 +68,11 @@ impl std::fmt::Display for FrameError {
         match self {
             FrameError::LengthChecksum => f.write_str("the length's checksum does not match"),
             FrameError::DataChecksum => f.write_str("the data's checksum does not match"),
+            FrameError::TooLong(len) => write!(
+                f,
+                "its header claims {len} bytes, more than the {} MiB limit for one record",
+                MAX_RECORD_BYTES >> 20
+            ),
             FrameError::Io(e) => write!(f, "{e}"),
         }
     }
@@ -102,38 +108,31 @@ pub(crate) fn read_record<R: Read>(r: &mut R) -> Result<Frame, FrameError> {
     let mut len_le = [0u8; 8];
     len_le.copy_from_slice(len_bytes);
     let len = u64::from_le_bytes(len_le);
-    let keep = len <= MAX_RECORD_BYTES;
+    if len > MAX_RECORD_BYTES {
+        return Err(FrameError::TooLong(len));
+    }
     // Grows with the bytes read, never from `len`.
     let mut data = Vec::new();
-    let mut digest = CASTAGNOLI.digest();
-    let mut chunk = vec![0u8; CHUNK];
+    let mut chunk = vec![0u8; CHUNK.min(len as usize)];
     let mut body = r.by_ref().take(len);
-    let mut got = 0u64;
     loop {
         let n = read_full(&mut body, &mut chunk).map_err(FrameError::Io)?;
         if n == 0 {
             break;
         }
-        digest.update(&chunk[..n]);
-        if keep {
-            data.extend_from_slice(&chunk[..n]);
-        }
-        got += n as u64;
+        data.extend_from_slice(&chunk[..n]);
     }
-    if got < len {
+    if (data.len() as u64) < len {
         return Ok(Frame::Truncated);
     }
     let mut footer = [0u8; 4];
     if read_full(r, &mut footer).map_err(FrameError::Io)? < 4 {
         return Ok(Frame::Truncated);
     }
-    if mask(digest.finalize()) != u32::from_le_bytes(footer) {
+    if masked_crc32c(&data) != u32::from_le_bytes(footer) {
         return Err(FrameError::DataChecksum);
     }
-    Ok(Frame::Record {
-        data: keep.then_some(data),
-        len,
-    })
+    Ok(Frame::Record(data))
 }
 
 #[cfg(test)]
@@ -149,32 +148,31 @@ mod tests {
         write_record(&mut bytes, b"").unwrap();
         let mut r = bytes.as_slice();
         match read_record(&mut r).unwrap() {
-            Frame::Record { data, len } => assert_eq!((data.unwrap(), len), (b"hello".to_vec(), 5)),
+            Frame::Record(data) => assert_eq!(data, b"hello".to_vec()),
             f => panic!("{f:?}"),
         }
-        assert!(matches!(
-            read_record(&mut r).unwrap(),
-            Frame::Record { len: 0, .. }
-        ));
+        assert!(matches!(read_record(&mut r).unwrap(), Frame::Record(d) if d.is_empty()));
         assert!(matches!(read_record(&mut r).unwrap(), Frame::End));
     }
 
     #[test]
-    fn a_huge_claimed_length_allocates_nothing_and_is_truncated() {
-        let len = (2u64 << 30).to_le_bytes();
+    fn claimed_lengths_are_bounded_by_what_arrives_and_by_the_limit() {
+        // Within the limit, past the end: truncated, with memory for 1500 bytes only.
+        let len = (MAX_RECORD_BYTES - 1).to_le_bytes();
         let mut bytes = len.to_vec();
         bytes.extend_from_slice(&masked_crc32c(&len).to_le_bytes());
         bytes.extend_from_slice(&[0; 1500]);
         let mut r = bytes.as_slice();
         assert!(matches!(read_record(&mut r).unwrap(), Frame::Truncated));
-        // An endless source of zeros (/dev/zero): the record is passed over, not held.
-        let len = (MAX_RECORD_BYTES + 1).to_le_bytes();
+        // Over the limit, followed by endless zeros (/dev/zero): refused at the header.
+        let len = (2u64 << 30).to_le_bytes();
         let mut head = len.to_vec();
         head.extend_from_slice(&masked_crc32c(&len).to_le_bytes());
         let mut r = head.as_slice().chain(io::repeat(0));
-        assert!(matches!(
-            read_record(&mut r),
-            Err(FrameError::DataChecksum) | Ok(Frame::Record { data: None, .. })
-        ));
+        let err = read_record(&mut r).unwrap_err().to_string();
+        assert!(
+            err.contains("2147483648 bytes") && err.contains("64 MiB"),
+            "{err}"
+        );
     }
 }
