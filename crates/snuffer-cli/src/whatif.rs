@@ -309,13 +309,32 @@ fn totals(replayed: &[Replayed], skipped: usize, tau: String) -> Totals {
 }
 
 fn fmt_metric(v: Option<f64>) -> String {
-    v.map_or_else(|| "-".to_string(), |x| format!("{x:.4}"))
+    v.map_or_else(|| "-".to_string(), |x| plain_or_scientific(x, 4))
+}
+
+/// `x` with `decimals` decimals, or — huge or tiny, where that would print hundreds of
+/// digits — in scientific notation by the one formatter ([`snuffer_energy::significant`]).
+fn plain_or_scientific(x: f64, decimals: usize) -> String {
+    if x == 0.0 || !x.is_finite() || (1e-4..1e15).contains(&x.abs()) {
+        format!("{x:.decimals$}")
+    } else {
+        snuffer_energy::significant(x, decimals + 1)
+    }
+}
+
+/// A step as the log wrote it (`300`, `2.5`), in scientific notation when huge.
+fn fmt_step(x: f64) -> String {
+    if x.abs() < 1e15 {
+        x.to_string()
+    } else {
+        snuffer_energy::significant(x, 6)
+    }
 }
 
 /// "~63.3 %" for an estimate, "63.3 %" for a measurement.
 fn fmt_saved(r: &Replayed) -> String {
     let tilde = if r.basis.is_estimate() { "~" } else { "" };
-    format!("{tilde}{:.1} %", 100.0 * r.saved_fraction())
+    format!("{tilde}{}", snuffer_energy::percent(r.saved_fraction()))
 }
 
 fn stop_sentence(r: &Replayed) -> String {
@@ -327,13 +346,14 @@ fn stop_sentence(r: &Replayed) -> String {
             .map_or(String::new(), |s| format!(": {}", s.message));
         format!(
             "would have stopped at step {} of {}{why}",
-            x.stop_step, x.last_step
+            fmt_step(x.stop_step),
+            fmt_step(x.last_step)
         )
     } else {
         let why = x.note.as_ref().map_or(String::new(), |n| format!(" ({n})"));
         format!(
             "would have let it run to its last recorded step, {}{why}",
-            x.last_step
+            fmt_step(x.last_step)
         )
     }
 }
@@ -352,7 +372,7 @@ fn print_text(replayed: &[Replayed], t: &Totals, tau: &str) {
                 "lower"
             },
             run.steps.len(),
-            r.replay.last_step
+            fmt_step(r.replay.last_step)
         );
         println!("  {}", stop_sentence(r));
         println!("  energy saved {} — {}", fmt_saved(r), r.basis);
