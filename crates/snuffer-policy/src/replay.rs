@@ -136,6 +136,30 @@ fn step_scale(steps: &[f64]) -> f64 {
     scale
 }
 
+/// The policies word steps as whole numbers, so a run whose steps have fractions (epochs
+/// 0.5, 1.5, …) is replayed on its steps × `scale` ([`step_scale`]); its stop reason is put
+/// back in the run's own units: every "step N" of the sentence becomes "step N / scale"
+/// (the typed evidence keeps the scaled steps).
+fn in_run_units(message: &str, scale: f64) -> String {
+    if scale == 1.0 {
+        return message.to_string();
+    }
+    let mut out = String::with_capacity(message.len());
+    let mut rest = message;
+    while let Some(i) = rest.find("step ") {
+        let (head, tail) = rest.split_at(i + "step ".len());
+        out.push_str(head);
+        let digits = tail.bytes().take_while(u8::is_ascii_digit).count();
+        match tail[..digits].parse::<u64>() {
+            Ok(n) => out.push_str(&(n as f64 / scale).to_string()),
+            Err(_) => out.push_str(&tail[..digits]),
+        }
+        rest = &tail[digits..];
+    }
+    out.push_str(rest);
+    out
+}
+
 /// Replay one run through `policy` (which is [`StopPolicy::reset`] first).
 pub fn replay_run(run: &CurveRun, policy: &mut dyn StopPolicy, config: &ReplayConfig) -> RunReplay {
     replay_run_in(run, policy, config, None)
@@ -277,7 +301,8 @@ fn replay_run_in(
             forecast: forecast.as_ref(),
             sweep,
         };
-        if let Decision::Stop(reason) = policy.observe(&obs) {
+        if let Decision::Stop(mut reason) = policy.observe(&obs) {
+            reason.message = in_run_units(&reason.message, scale);
             stop = Some((i, reason));
             break;
         }

@@ -42,3 +42,24 @@ fn recorded_times_past_the_largest_duration_do_not_panic() {
     let x = replay_run(&r, &mut Never, &config);
     assert!(!x.stopped);
 }
+
+#[test]
+fn a_stop_on_fractional_epochs_is_told_in_the_runs_own_steps() {
+    // Epochs 0, 0.5, …, 7: replayed internally on steps × 10.
+    let steps: Vec<f64> = (0..15).map(|i| i as f64 * 0.5).collect();
+    let metrics: Vec<f64> = (0..15)
+        .map(|i| if i < 6 { 1.0 - 0.1 * i as f64 } else { 0.5 })
+        .collect();
+    let r = CurveRun {
+        steps,
+        ..run(metrics, None)
+    };
+    let mut policy =
+        snuffer_policy::Patience::new(snuffer_policy::PatienceConfig::new(3)).expect("valid");
+    let x = replay_run(&r, &mut policy, &ReplayConfig::default());
+    let reason = x.reason.expect("patience stops a flat run").message;
+    assert!(x.stop_step.fract() == 0.0 || x.stop_step.fract() == 0.5);
+    // The best was at epoch 2.5; internally that was step 25.
+    assert!(reason.contains("step 2.5"), "{reason}");
+    assert!(!reason.contains("step 25"), "{reason}");
+}
