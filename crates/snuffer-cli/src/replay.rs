@@ -256,6 +256,9 @@ fn replay_group(
     configs: &[(Option<f64>, ReplayConfig)],
     group: &RunGroup,
 ) -> Vec<anyhow::Result<Vec<RunReplay>>> {
+    for note in &group.notes {
+        eprintln!("note: {note}");
+    }
     if args.sweep {
         let runs: Vec<CurveRun> = group.runs.iter().map(|(_, r)| r.clone()).collect();
         let mut per_run: Vec<Vec<RunReplay>> = vec![Vec::with_capacity(configs.len()); runs.len()];

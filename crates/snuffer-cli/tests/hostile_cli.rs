@@ -388,6 +388,30 @@ fn replay_rejects_a_metric_change_and_negative_steps() -> Result<()> {
 }
 
 #[test]
+fn one_empty_energy_cell_is_said_not_silently_a_new_basis() -> Result<()> {
+    let tmp = tempfile::tempdir()?;
+    let d = tmp.path();
+    let mut curves =
+        String::from("source,task,run_id,step,metric,metric_name,higher_is_better,energy_j\n");
+    for s in 1..=8 {
+        let e = if s == 4 { String::new() } else { "5".into() };
+        curves += &format!("s,t,r,{s},{},acc,true,{e}\n", 1.0 - 1.0 / s as f64);
+    }
+    std::fs::write(d.join("curves.csv"), curves)?;
+    let out = snuffer(
+        d,
+        &["replay", "--curves", "curves.csv", "--policy", "patience"],
+    )?;
+    assert!(out.status.success(), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("t/r") && err.contains("energy_j is empty on 1 of its 8 rows"),
+        "{err}"
+    );
+    Ok(())
+}
+
+#[test]
 fn compare_refuses_negative_energy() -> Result<()> {
     let tmp = tempfile::tempdir()?;
     let d = tmp.path();

@@ -431,6 +431,36 @@ fn read_curves_named<R: Read>(reader: R, origin: &str) -> Result<Vec<CurveRun>, 
 }
 
 /// Sort a run's rows by step and keep the optional columns only when complete.
+/// A note when an optional column (`epoch_time_s`, `energy_j`) is filled on some rows of
+/// the run and empty on others: a column counts only if every row has it, so the run's
+/// energy then comes from the next rule ([`CurveRun::cumulative_energy`]), which must be
+/// said, not done silently.
+pub(crate) fn partial_columns(b: &Building) -> Option<String> {
+    let n = b.len();
+    let empty = |v: &[Option<f64>]| v.iter().filter(|x| x.is_none()).count();
+    let mut parts = Vec::new();
+    for (name, v) in [("energy_j", &b.energies), ("epoch_time_s", &b.times)] {
+        let k = empty(v);
+        if k > 0 && k < n {
+            parts.push(format!("{name} is empty on {k} of its {n} rows"));
+        }
+    }
+    (!parts.is_empty()).then(|| {
+        format!(
+            "run {}/{}: {}, so that column is not used for it: its energy is {} (fill the \
+             empty cells — 0 where nothing was spent — to use the recorded figures)",
+            b.run.task,
+            b.run.run_id,
+            parts.join(" and "),
+            match (empty(&b.energies), empty(&b.times)) {
+                (0, _) => "the recorded energy_j",
+                (_, 0) => "epoch_time_s × the power",
+                _ => "steps × the energy per step",
+            }
+        )
+    })
+}
+
 pub(crate) fn finish(b: Building) -> CurveRun {
     let Building {
         mut run,
