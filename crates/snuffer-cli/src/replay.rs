@@ -4,7 +4,7 @@
 //! Runs are independent: they are replayed on every core while the file is streamed
 //! ([`crate::pipeline`]), and reported in the order of their first appearance.
 
-use crate::numbers::fixed;
+use crate::numbers::{fixed, short};
 use crate::pipeline;
 use anyhow::{bail, Context};
 use serde::Serialize;
@@ -356,12 +356,12 @@ fn print_table(e: &SweepEntry, show_tau: bool) {
             "{:<28} {:<36} {:>10} {:>10} {:>8.1}% {:>10} {:>10} {:>10} {:>8}",
             r.task,
             r.run_id,
-            r.stop_step,
-            r.last_step,
+            short(r.stop_step),
+            short(r.last_step),
             share,
             fmt_opt(r.best_at_stop),
             fmt_opt(r.best_full),
-            r.oracle_step.map_or("-".into(), |s| s.to_string()),
+            r.oracle_step.map_or("-".into(), short),
             fmt_opt(r.utility_capture)
         );
         if let Some(reason) = &r.reason {

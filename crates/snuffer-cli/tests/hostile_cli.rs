@@ -358,6 +358,30 @@ fn huge_power_and_energy_are_errors_not_nan_percent() -> Result<()> {
 }
 
 #[test]
+fn huge_numbers_print_in_scientific_notation() -> Result<()> {
+    let tmp = tempfile::tempdir()?;
+    let d = tmp.path();
+    std::fs::write(
+        d.join("h.csv"),
+        "step,val_loss\n1e307,1e308\n2e307,5e307\n3e307,1e307\n",
+    )?;
+    let out = snuffer(d, &["whatif", "h.csv"])?;
+    assert!(out.status.success(), "{}", stderr(&out));
+    let mut curves = String::from("source,task,run_id,step,metric,metric_name,higher_is_better\n");
+    for s in ["1e306", "1e307", "3e307"] {
+        curves += &format!("s,t,r,{s},0.5,acc,true\n");
+    }
+    std::fs::write(d.join("c.csv"), curves)?;
+    let replay = snuffer(d, &["replay", "--curves", "c.csv", "--policy", "patience"])?;
+    assert!(replay.status.success(), "{}", stderr(&replay));
+    for text in [stdout(&out), stdout(&replay)] {
+        assert!(!text.contains("0000000000000000000000"), "{text}");
+        assert!(text.contains("e307"), "{text}");
+    }
+    Ok(())
+}
+
+#[test]
 fn whatif_counts_a_run_given_twice_once() -> Result<()> {
     let tmp = tempfile::tempdir()?;
     let d = tmp.path();
