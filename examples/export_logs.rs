@@ -5,7 +5,7 @@
 //! * `runs/snuffer/digits-mlp/` — a Snuffer run directory (energy with its provenance);
 //! * `runs/tensorboard/digits-mlp/events.out.tfevents.*` — TensorBoard scalars as the Hugging
 //!   Face Trainer's TensorBoard callback names them (`train/loss`, `eval/loss`,
-//!   `eval/accuracy`), written with the `tfrecord` crate's event writer, real wall times;
+//!   `eval/accuracy`), written with `snuffer_import::tensorboard::EventWriter`, real wall times;
 //! * `runs/hf/digits-mlp/trainer_state.json` — the Trainer's state file schema (`log_history`
 //!   with training and evaluation entries and the final `train_runtime` entry, `max_steps`,
 //!   `best_metric`, `best_global_step`, …);
@@ -25,11 +25,10 @@ use candle_core::{DType, Device, Module, Tensor};
 use candle_nn::{AdamW, Optimizer, ParamsAdamW, VarBuilder, VarMap};
 use common::{accuracy, batch_loss, seeded_init, setup_threads, Batches, Digits, Mlp};
 use snuffer::{forecast::Direction, Progress, Run};
+use snuffer_import::tensorboard::EventWriter;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
-use tfrecord::protobuf::event::What;
-use tfrecord::{Event, EventMeta, EventWriter, EventWriterConfig};
 
 const STEPS: u64 = 3_000;
 const EVAL_EVERY: u64 = 100;
@@ -106,13 +105,10 @@ fn main() -> Result<()> {
         "events.out.tfevents.{}.snuffer-example",
         start_unix as u64
     ));
-    let mut tb = EventWriter::create(&tb_path, EventWriterConfig::default())?;
-    tb.write_event(Event {
-        wall_time: start_unix,
-        step: 0,
-        what: Some(What::FileVersion("brain.Event:2".into())),
-        source_metadata: None,
-    })?;
+    let mut tb = EventWriter::new(
+        std::io::BufWriter::new(std::fs::File::create(&tb_path)?),
+        start_unix,
+    )?;
 
     let start = Instant::now();
     let mut batches = Batches::new(data.n_train(), BATCH, 3, &dev);
@@ -134,16 +130,8 @@ fn main() -> Result<()> {
                 unix_time: unix_now(),
                 loss: l,
             };
-            tb.write_scalar(
-                "train/loss",
-                EventMeta::new(step as i64, t.unix_time),
-                l as f32,
-            )?;
-            tb.write_scalar(
-                "train/learning_rate",
-                EventMeta::new(step as i64, t.unix_time),
-                LR as f32,
-            )?;
+            tb.scalar("train/loss", step as i64, t.unix_time, l as f32)?;
+            tb.scalar("train/learning_rate", step as i64, t.unix_time, LR as f32)?;
             logs.push(t);
         }
         if step % EVAL_EVERY == 0 {
@@ -163,20 +151,17 @@ fn main() -> Result<()> {
                 train_loss,
                 eval_runtime_s: eval_start.elapsed().as_secs_f64(),
             };
-            tb.write_scalar(
-                "eval/loss",
-                EventMeta::new(step as i64, e.unix_time),
-                val_loss as f32,
-            )?;
-            tb.write_scalar(
+            tb.scalar("eval/loss", step as i64, e.unix_time, val_loss as f32)?;
+            tb.scalar(
                 "eval/accuracy",
-                EventMeta::new(step as i64, e.unix_time),
+                step as i64,
+                e.unix_time,
                 val_accuracy as f32,
             )?;
             evals.push(e);
         }
     }
-    tb.flush()?;
+    tb.into_inner()?;
     let train_runtime = start.elapsed().as_secs_f64();
     let summary = run.finish()?;
     let n_train = data.n_train() as f64;

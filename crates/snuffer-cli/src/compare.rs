@@ -94,7 +94,7 @@ fn sweep(dir: &Path, args: &Args) -> anyhow::Result<u8> {
         .with_context(|| format!("reading the sweep {}", dir.display()))?;
     if let Some(plot) = &args.plot {
         let svg = cmp.chart_svg()?;
-        std::fs::write(plot, svg)
+        snuffer_report::output::write_output(plot, svg.as_bytes(), &cmp.inputs())
             .with_context(|| format!("writing the sweep chart {}", plot.display()))?;
     }
     let files = match &args.html {

@@ -5,10 +5,32 @@
 //! prints errors with their whole chain.
 //!
 //! Output to a closed pipe (`snuffer footprint --list-regions | head -1`) ends the
-//! process quietly, as it does for `cat` or `grep`: see [`quiet_on_closed_pipe`].
+//! process quietly, as it does for `cat` or `grep`: see [`quiet_on_closed_pipe`]. Output
+//! that cannot be written (a full disk) ends it with an error: see [`output`].
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
+
+/// `print!` for this crate: standard output through [`output::print_args`], so that a
+/// failed write (a full disk) ends the command with a clear error instead of a panic.
+/// Declared before the modules, it is the `print!` every one of them uses.
+macro_rules! print {
+    ($($arg:tt)*) => {
+        $crate::output::print_args(format_args!($($arg)*))
+    };
+}
+
+/// `println!` for this crate: see `print!`.
+macro_rules! println {
+    () => {
+        $crate::output::print_args(format_args!("\n"))
+    };
+    ($($arg:tt)*) => {
+        $crate::output::print_args(format_args!("{}\n", format_args!($($arg)*)))
+    };
+}
+
+mod output;
 
 mod compare;
 mod early_stop;

@@ -9,8 +9,9 @@
 //! from `wait4`'s rusage once it is reaped.
 //!
 //! SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1 and SIGUSR2 sent to Snuffer are passed on to
-//! the command (see [`forward`]), so a batch system that stops the job stops the command,
-//! and Snuffer still reports and exits with the command's status.
+//! the command (see [`forward`]) — to its whole process group outside a terminal's
+//! foreground — so a batch system that stops the job stops the command and whatever it
+//! started, and Snuffer still reports and exits with the command's status.
 
 use anyhow::{bail, Context};
 use serde::Serialize;
@@ -162,19 +163,21 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
         .context("starting the Prometheus exporter (--prometheus)")?;
     let t0 = Instant::now();
     // Installed before the command starts, so that a signal sent meanwhile is not lost.
-    let forwarding = forward::Forwarding::install();
-    let child = std::process::Command::new(program)
-        .args(&args.command[1..])
-        .spawn()
-        .map_err(|e| match e.kind() {
-            ErrorKind::NotFound => anyhow::anyhow!("cannot run {program:?}: command not found"),
-            ErrorKind::PermissionDenied => {
-                anyhow::anyhow!(
-                    "cannot run {program:?}: permission denied (is it an executable file?)"
-                )
-            }
-            _ => anyhow::Error::new(e).context(format!("cannot run {program:?}")),
-        })?;
+    let own_group = forward::own_group();
+    let forwarding = forward::Forwarding::install(own_group);
+    let mut command = std::process::Command::new(program);
+    command.args(&args.command[1..]);
+    if own_group {
+        // Its own process group, so that a signal reaches everything it starts.
+        std::os::unix::process::CommandExt::process_group(&mut command, 0);
+    }
+    let child = command.spawn().map_err(|e| match e.kind() {
+        ErrorKind::NotFound => anyhow::anyhow!("cannot run {program:?}: command not found"),
+        ErrorKind::PermissionDenied => {
+            anyhow::anyhow!("cannot run {program:?}: permission denied (is it an executable file?)")
+        }
+        _ => anyhow::Error::new(e).context(format!("cannot run {program:?}")),
+    })?;
     tree.set_root(child.id());
     forwarding.child_started(child.id() as libc::pid_t);
     let exit = with_exporter(exporter.as_ref(), &sampler, &args.command, t0, || {

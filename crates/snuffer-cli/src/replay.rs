@@ -5,7 +5,7 @@
 //! ([`crate::pipeline`]), and reported in the order of their first appearance.
 
 use crate::early_stop::Kind;
-use crate::numbers::fixed;
+use crate::numbers::{fixed, short};
 use crate::pipeline;
 use anyhow::bail;
 use serde::Serialize;
@@ -221,6 +221,17 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
         |group| replay_group(&args, &configs, group),
         |_, replays| {
             for (all, r) in per_tau.iter_mut().zip(replays?) {
+                // Energy that adds up past the largest number has no saving ("NaN %").
+                anyhow::ensure!(
+                    r.energy_full_j.is_finite() && r.energy_used_j.is_finite(),
+                    "{}/{}: its energy adds up to more than {:e} J ({}), so no saving can be \
+                     computed; check its energy_j or epoch_time_s column, --power-w and \
+                     --step-energy-j",
+                    r.task,
+                    r.run_id,
+                    f64::MAX,
+                    r.energy_basis
+                );
                 all.push(r);
             }
             Ok(())
@@ -262,6 +273,9 @@ fn replay_group(
     configs: &[(Option<f64>, ReplayConfig)],
     group: &RunGroup,
 ) -> Vec<anyhow::Result<Vec<RunReplay>>> {
+    for note in &group.notes {
+        eprintln!("note: {note}");
+    }
     if args.sweep {
         let runs: Vec<CurveRun> = group.runs.iter().map(|(_, r)| r.clone()).collect();
         // One policy sees the whole sweep: its step settings need one step scale.
@@ -365,12 +379,12 @@ fn print_table(e: &SweepEntry, show_tau: bool) {
             "{:<28} {:<36} {:>10} {:>10} {:>8.1}% {:>10} {:>10} {:>10} {:>8}",
             r.task,
             r.run_id,
-            r.stop_step,
-            r.last_step,
+            short(r.stop_step),
+            short(r.last_step),
             share,
             fmt_opt(r.best_at_stop),
             fmt_opt(r.best_full),
-            r.oracle_step.map_or("-".into(), |s| s.to_string()),
+            r.oracle_step.map_or("-".into(), short),
             fmt_opt(r.utility_capture)
         );
         if let Some(reason) = &r.reason {

@@ -208,6 +208,14 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
         }),
     };
     let found = discover(&args.paths, &options)?;
+    // Everything read, so that --out never writes over it.
+    let mut inputs = snuffer_report::output::Inputs::new();
+    for c in &found.candidates {
+        inputs.add(&c.path);
+        for f in &c.files {
+            inputs.add(f);
+        }
+    }
     let mut runs = Vec::new();
     let mut skipped = Vec::new();
     for c in &found.candidates {
@@ -215,6 +223,9 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
             Ok(r) => runs.push(r),
             Err(e) => skipped.push((c.path.clone(), e)),
         }
+    }
+    for (path, why) in &found.passed_over {
+        eprintln!("passed over {}: {why}", path.display());
     }
     for (path, e) in &skipped {
         eprintln!("skipped {}: {e}", path.display());
@@ -226,7 +237,7 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
              directories, trainer_state.json, events.out.tfevents.* and CSV histories with a step column",
             looked.join(", "),
             found.candidates.len(),
-            skipped.len()
+            skipped.len() + found.passed_over.len()
         );
     }
 
@@ -266,11 +277,14 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
                 replay,
             })
         })
-        .collect::<anyhow::Result<_>>()?;
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    for r in &replayed {
+        check_energy(r)?;
+    }
 
     let totals = totals(&replayed, skipped.len(), tau_text.clone());
     if let Some(dir) = &args.out {
-        write_out(dir, &replayed, &totals, &args, power.as_ref())?;
+        write_out(dir, &replayed, &totals, &args, power.as_ref(), &inputs)?;
     }
     if args.json {
         let out = Out {
@@ -289,6 +303,23 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
         }
     }
     Ok(0)
+}
+
+/// A run whose energy adds up past the largest number (e.g. `--power-w 1e308`, or an
+/// `energy_j` of 1e308 per row) has no saving to compute: an error naming the run and the
+/// figure to check, rather than "NaN %".
+fn check_energy(r: &Replayed) -> anyhow::Result<()> {
+    let x = &r.replay;
+    anyhow::ensure!(
+        x.energy_full_j.is_finite() && x.energy_used_j.is_finite(),
+        "{} ({}): its energy adds up to more than {:e} J ({}), so no saving can be computed; \
+         check the recorded energy, --power-w/--hardware and --step-energy-j",
+        r.run.run_id,
+        r.run.path.display(),
+        f64::MAX,
+        r.basis
+    );
+    Ok(())
 }
 
 fn run_out(r: &Replayed) -> RunOut {
@@ -332,13 +363,32 @@ fn totals(replayed: &[Replayed], skipped: usize, tau: String) -> Totals {
 }
 
 fn fmt_metric(v: Option<f64>) -> String {
-    v.map_or_else(|| "-".to_string(), |x| format!("{x:.4}"))
+    v.map_or_else(|| "-".to_string(), |x| plain_or_scientific(x, 4))
+}
+
+/// `x` with `decimals` decimals, or — huge or tiny, where that would print hundreds of
+/// digits — in scientific notation by the one formatter ([`snuffer_energy::significant`]).
+fn plain_or_scientific(x: f64, decimals: usize) -> String {
+    if x == 0.0 || !x.is_finite() || (1e-4..1e15).contains(&x.abs()) {
+        format!("{x:.decimals$}")
+    } else {
+        snuffer_energy::significant(x, decimals + 1)
+    }
+}
+
+/// A step as the log wrote it (`300`, `2.5`), in scientific notation when huge.
+fn fmt_step(x: f64) -> String {
+    if x.abs() < 1e15 {
+        x.to_string()
+    } else {
+        snuffer_energy::significant(x, 6)
+    }
 }
 
 /// "~63.3 %" for an estimate, "63.3 %" for a measurement.
 fn fmt_saved(r: &Replayed) -> String {
     let tilde = if r.basis.is_estimate() { "~" } else { "" };
-    format!("{tilde}{:.1} %", 100.0 * r.saved_fraction())
+    format!("{tilde}{}", snuffer_energy::percent(r.saved_fraction()))
 }
 
 fn stop_sentence(r: &Replayed) -> String {
@@ -350,13 +400,14 @@ fn stop_sentence(r: &Replayed) -> String {
             .map_or(String::new(), |s| format!(": {}", s.message));
         format!(
             "would have stopped at step {} of {}{why}",
-            x.stop_step, x.last_step
+            fmt_step(x.stop_step),
+            fmt_step(x.last_step)
         )
     } else {
         let why = x.note.as_ref().map_or(String::new(), |n| format!(" ({n})"));
         format!(
             "would have let it run to its last recorded step, {}{why}",
-            x.last_step
+            fmt_step(x.last_step)
         )
     }
 }
@@ -395,7 +446,7 @@ fn print_text(replayed: &[Replayed], t: &Totals, tau: &str, policy: crate::repla
                 "lower"
             },
             run.steps.len(),
-            r.replay.last_step
+            fmt_step(r.replay.last_step)
         );
         println!("  {}", stop_sentence(r));
         println!("  energy saved {} — {}", fmt_saved(r), r.basis);
@@ -466,9 +517,12 @@ fn replay_command(dir: &Path, args: &Args, power: Option<&Power>) -> String {
     )
 }
 
-fn write_curves(path: &Path, replayed: &[Replayed]) -> anyhow::Result<()> {
-    let mut w =
-        csv::Writer::from_path(path).with_context(|| format!("creating {}", path.display()))?;
+fn write_curves(
+    path: &Path,
+    replayed: &[Replayed],
+    inputs: &snuffer_report::output::Inputs,
+) -> anyhow::Result<()> {
+    let mut w = csv::Writer::from_writer(Vec::new());
     let mut header: Vec<&str> = REQUIRED_COLUMNS.to_vec();
     header.extend(["epoch_time_s", "energy_j"]);
     w.write_record(&header)?;
@@ -489,8 +543,10 @@ fn write_curves(path: &Path, replayed: &[Replayed]) -> anyhow::Result<()> {
             ])?;
         }
     }
-    w.flush()
-        .with_context(|| format!("writing {}", path.display()))?;
+    let bytes = w
+        .into_inner()
+        .map_err(|e| anyhow::anyhow!("writing {}: {}", path.display(), e.error()))?;
+    snuffer_report::output::write_output(path, &bytes, inputs)?;
     Ok(())
 }
 
@@ -535,16 +591,21 @@ fn write_out(
     t: &Totals,
     args: &Args,
     power: Option<&Power>,
+    inputs: &snuffer_report::output::Inputs,
 ) -> anyhow::Result<()> {
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    write_curves(&dir.join(CURVES_FILE), replayed)?;
+    // Every file this writes, checked before the first is written: none may be a
+    // symbolic link or a file this command read.
+    let mut files = vec![dir.join(CURVES_FILE), dir.join(snuffer_report::HTML_FILE)];
+    files.extend((0..replayed.len()).map(|i| dir.join(svg_name(i))));
+    snuffer_report::output::check_outputs(&files, inputs)?;
+    write_curves(&dir.join(CURVES_FILE), replayed, inputs)?;
     let mut charts = Vec::new();
     let mut rows = Vec::new();
     for (i, r) in replayed.iter().enumerate() {
-        let file = format!("run-{:02}.svg", i + 1);
+        let file = svg_name(i);
         let svg = replayed_chart(&chart_of(r))?;
-        std::fs::write(dir.join(&file), &svg)
-            .with_context(|| format!("writing {}", dir.join(&file).display()))?;
+        snuffer_report::output::write_output(&dir.join(&file), svg.as_bytes(), inputs)?;
         charts.push(PageChart {
             file,
             caption: format!("{}: {}", r.run.run_id, stop_sentence(r)),
@@ -601,6 +662,11 @@ fn write_out(
         &charts,
     );
     let page = dir.join(snuffer_report::HTML_FILE);
-    std::fs::write(&page, html).with_context(|| format!("writing {}", page.display()))?;
+    snuffer_report::output::write_output(&page, html.as_bytes(), inputs)?;
     Ok(())
+}
+
+/// File name of the `i`-th run's chart inside `--out`.
+fn svg_name(i: usize) -> String {
+    format!("run-{:02}.svg", i + 1)
 }

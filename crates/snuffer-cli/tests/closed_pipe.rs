@@ -113,6 +113,32 @@ fn no_command_panics_when_its_output_goes_to_a_closed_pipe() -> Result<()> {
     Ok(())
 }
 
+/// Issue 20, item 2: a full disk (`> /dev/full`) ends every command with a clear error and
+/// a non-zero status, not a panic ("failed printing to stdout").
+#[test]
+fn no_command_panics_when_its_output_goes_to_a_full_disk() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    for (name, args) in cases(dir.path())? {
+        let full = std::fs::OpenOptions::new().write(true).open("/dev/full")?;
+        let out = Command::new(env!("CARGO_BIN_EXE_snuffer"))
+            .args(&args)
+            .env("SNUFFER_POWERCAP_ROOT", dir.path().join("no-powercap"))
+            .current_dir(dir.path())
+            .stdin(Stdio::null())
+            .stdout(full)
+            .stderr(Stdio::piped())
+            .output()?;
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!err.contains("panicked"), "{name} {args:?}: {err}");
+        assert_eq!(out.status.code(), Some(2), "{name} {args:?}: {err}");
+        assert!(
+            err.contains("cannot write the output") && err.contains("disk holding it is full"),
+            "{name} {args:?}: {err}"
+        );
+    }
+    Ok(())
+}
+
 /// A subcommand added later must get its own case above.
 #[test]
 fn every_subcommand_has_a_closed_pipe_case() -> Result<()> {

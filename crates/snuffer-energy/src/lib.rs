@@ -59,6 +59,7 @@ pub mod cputime;
 mod error;
 mod estimate;
 mod gpu;
+pub mod lines;
 mod meter;
 mod provenance;
 mod rapl;

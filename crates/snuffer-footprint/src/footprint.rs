@@ -456,17 +456,15 @@ fn avoided(cfg: &FootprintConfig, usage: &RunUsage, full_kwh: f64, intensity: Es
     let extra_energy = Estimate::with_rel(extra_kwh, usage.energy_rel_uncertainty);
     let extra_facility = extra_energy.scale(cfg.pue.value());
     let operational = extra_facility.mul(intensity);
-    let extra_dur = Duration::from_secs_f64((full_dur - dur).max(0.0));
+    // Checked conversions: a forecast far beyond the run (or an infinite ratio) saturates
+    // at Duration::MAX instead of panicking.
+    let secs = |s: f64| Duration::try_from_secs_f64(s.max(0.0)).unwrap_or(Duration::MAX);
+    let extra_dur = secs(full_dur - dur);
     let emb = embodied(&cfg.hardware, extra_dur, cfg.service_life).co2e;
     let water = water(cfg, extra_energy, extra_facility).total;
 
     let full_energy = Estimate::with_rel(full_kwh.max(actual_kwh), usage.energy_rel_uncertainty);
-    let full_emb = embodied(
-        &cfg.hardware,
-        Duration::from_secs_f64(full_dur),
-        cfg.service_life,
-    )
-    .co2e;
+    let full_emb = embodied(&cfg.hardware, secs(full_dur), cfg.service_life).co2e;
     let full_run = full_energy
         .scale(cfg.pue.value())
         .mul(intensity)

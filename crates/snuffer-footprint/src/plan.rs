@@ -156,7 +156,7 @@ pub fn plan(
     }
 
     // ∫ₛ^{s+D} I, in (g/kWh)·s.
-    let cost = |s: f64| series.cumulative_at(s + d) - series.cumulative_at(s);
+    let cost = |s: f64| series.integral(s, s + d);
     let clear = |c: f64| series.hole_overlapping(c, c + d).is_none();
     let mut candidates: Vec<f64> = vec![s0, latest];
     // Runs ending where a gap starts; those starting where one ends start at a breakpoint.

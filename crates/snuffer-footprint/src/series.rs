@@ -444,9 +444,7 @@ impl IntensitySeries {
         if ob - oa <= 0.0 {
             return Ok(GramsPerKwh(self.values[self.index_at(oa)]));
         }
-        Ok(GramsPerKwh(
-            (self.cumulative_at(ob) - self.cumulative_at(oa)) / (ob - oa),
-        ))
+        Ok(GramsPerKwh(self.integral(oa, ob) / (ob - oa)))
     }
 
     /// Emissions of `energy` spent at constant power from `start` for `duration`.
@@ -561,11 +559,20 @@ impl IntensitySeries {
         self.offsets.partition_point(|&x| x <= o).saturating_sub(1)
     }
 
-    /// ∫ from the start to offset `o` (clamped to coverage), (g/kWh)·s.
-    pub(crate) fn cumulative_at(&self, o: f64) -> f64 {
-        let o = o.clamp(0.0, self.end);
-        let i = self.index_at(o);
-        self.cumulative[i] + self.values[i] * (o - self.offsets[i])
+    /// ∫ from offset `a` to `b` (`a ≤ b`, clamped to coverage), (g/kWh)·s: within one
+    /// interval its value × the width, exactly; across intervals the partial first and last
+    /// ones plus the whole ones between. (The difference of two running integrals from the
+    /// series' start loses every digit over a 10 ns window, and its mean could fall below
+    /// the series' minimum.)
+    pub(crate) fn integral(&self, a: f64, b: f64) -> f64 {
+        let (a, b) = (a.clamp(0.0, self.end), b.clamp(0.0, self.end));
+        let (i, j) = (self.index_at(a), self.index_at(b));
+        if i == j {
+            return self.values[i] * (b - a);
+        }
+        let first = self.values[i] * (self.offsets[i + 1] - a);
+        let last = self.values[j] * (b - self.offsets[j]);
+        first + (self.cumulative[j] - self.cumulative[i + 1]) + last
     }
 }
 

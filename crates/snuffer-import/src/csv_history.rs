@@ -20,6 +20,7 @@
 use crate::metric;
 use crate::run::{Format, ImportedRun, Timing};
 use crate::{ImportError, ImportOptions};
+use snuffer_energy::lines::LineLimited;
 use std::io::Read;
 use std::path::Path;
 
@@ -63,7 +64,7 @@ pub fn looks_like_history(path: &Path, options: &ImportOptions) -> bool {
     };
     let mut rdr = csv::ReaderBuilder::new()
         .flexible(true)
-        .from_reader(std::io::BufReader::new(file));
+        .from_reader(LineLimited::new(std::io::BufReader::new(file)));
     match rdr.headers() {
         Ok(h) => step_column(h, options).is_some(),
         Err(_) => true,
@@ -95,9 +96,11 @@ fn parse_from<R: Read>(
     path: &Path,
     options: &ImportOptions,
 ) -> Result<ImportedRun, ImportError> {
+    // Lines bounded: a sparse or damaged file is an error naming the limit, never an
+    // allocation the size of the file.
     let mut rdr = csv::ReaderBuilder::new()
         .trim(csv::Trim::All)
-        .from_reader(reader);
+        .from_reader(LineLimited::new(reader));
     let header = rdr.headers().map_err(|e| csv_error(path, &e))?.clone();
     let step_col = step_column(&header, options).ok_or_else(|| ImportError::NoStepColumn {
         path: path.to_path_buf(),

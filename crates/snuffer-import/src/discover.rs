@@ -55,6 +55,8 @@ pub fn discover(paths: &[PathBuf], options: &ImportOptions) -> Result<Discovery,
             let before = found.candidates.len();
             walk(p, options, &mut found)?;
             fold_checkpoints(&mut found, before);
+        } else if let Some(kind) = special(&meta.file_type()) {
+            found.passed_over.push((p.clone(), not_regular(kind)));
         } else {
             found.candidates.push(
                 classify_file(p, options, true)?
@@ -62,7 +64,42 @@ pub fn discover(paths: &[PathBuf], options: &ImportOptions) -> Result<Discovery,
             );
         }
     }
+    dedupe(&mut found);
     Ok(found)
+}
+
+/// What a file that is not a regular file is (`None` for a regular file or a directory):
+/// discovery never opens one, since reading a FIFO blocks until a writer comes and a
+/// device such as `/dev/zero` never ends.
+fn special(t: &std::fs::FileType) -> Option<&'static str> {
+    use std::os::unix::fs::FileTypeExt;
+    if t.is_file() || t.is_dir() {
+        None
+    } else if t.is_fifo() {
+        Some("a FIFO (named pipe)")
+    } else if t.is_socket() {
+        Some("a socket")
+    } else if t.is_char_device() || t.is_block_device() {
+        Some("a device")
+    } else {
+        Some("not a regular file")
+    }
+}
+
+fn not_regular(kind: &str) -> String {
+    format!("{kind}, not a regular file: not opened (copy the log to a file to read it)")
+}
+
+/// A run reached twice (the same directory given twice, overlapping paths, a link) is
+/// kept once, at its first appearance.
+fn dedupe(found: &mut Discovery) {
+    let mut seen = std::collections::HashSet::new();
+    found.candidates.retain(|c| {
+        let key = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
+        let mut files: Vec<PathBuf> = c.files.iter().map(|f| key(f)).collect();
+        files.sort();
+        seen.insert((key(&c.path), c.format, files))
+    });
 }
 
 /// The format of a file given or found; `explicit` files are never passed over silently.
@@ -139,12 +176,30 @@ fn walk(dir: &Path, options: &ImportOptions, found: &mut Discovery) -> Result<()
         if kind.is_dir() {
             continue;
         }
-        if tensorboard::is_event_file(&name) {
-            events.push(path.clone());
+        // Only regular files are opened (a symbolic link is judged by its target).
+        let target = if kind.is_symlink() {
+            match std::fs::metadata(path) {
+                Ok(m) => m.file_type(),
+                Err(_) => continue, // a dangling link
+            }
+        } else {
+            *kind
+        };
+        if target.is_dir() {
             continue;
         }
-        // A symbolic link to a file is read as the file.
-        if kind.is_symlink() && !path.is_file() {
+        if let Some(what) = special(&target) {
+            let named = tensorboard::is_event_file(&name)
+                || name == trainer_state::FILE_NAME
+                || name == snuffer_rundir::STEPS_FILE
+                || name.to_ascii_lowercase().ends_with(".csv");
+            if named {
+                found.passed_over.push((path.clone(), not_regular(what)));
+            }
+            continue;
+        }
+        if tensorboard::is_event_file(&name) {
+            events.push(path.clone());
             continue;
         }
         match classify_file(path, options, false)? {
@@ -267,6 +322,53 @@ mod tests {
         );
         assert_eq!(d.candidates[4].files.len(), 2);
         assert_eq!(d.passed_over.len(), 3, "{:?}", d.passed_over);
+    }
+
+    #[test]
+    fn fifos_and_devices_are_named_and_never_opened() {
+        let tmp = tempfile::tempdir().unwrap();
+        let r = tmp.path();
+        for name in [
+            "metrics.csv",
+            "trainer_state.json",
+            "events.out.tfevents.1.host",
+        ] {
+            let ok = std::process::Command::new("mkfifo")
+                .arg(r.join(name))
+                .status()
+                .unwrap();
+            assert!(ok.success());
+        }
+        touch(r, "ok/metrics.csv", "step,val_loss\n1,2\n");
+        // Opening any of the FIFOs would block this test forever.
+        let d = discover(&[r.to_path_buf()], &ImportOptions::default()).unwrap();
+        assert_eq!(d.candidates.len(), 1, "{:?}", d.candidates);
+        assert_eq!(d.passed_over.len(), 3, "{:?}", d.passed_over);
+        assert!(d.passed_over.iter().all(|(_, why)| why.contains("FIFO")));
+        let zero = discover(&[PathBuf::from("/dev/zero")], &ImportOptions::default()).unwrap();
+        assert!(zero.candidates.is_empty());
+        assert!(
+            zero.passed_over[0].1.contains("a device"),
+            "{:?}",
+            zero.passed_over
+        );
+    }
+
+    #[test]
+    fn a_run_reached_twice_counts_once() {
+        let tmp = tempfile::tempdir().unwrap();
+        let r = tmp.path();
+        touch(r, "a/metrics.csv", "step,val_loss\n1,2\n");
+        touch(r, "a/tb/events.out.tfevents.1.host", "");
+        let paths = vec![
+            r.to_path_buf(),
+            r.to_path_buf(),
+            r.join("a"),
+            r.join("a/metrics.csv"),
+            r.join("a/../a/tb/events.out.tfevents.1.host"),
+        ];
+        let d = discover(&paths, &ImportOptions::default()).unwrap();
+        assert_eq!(d.candidates.len(), 2, "{:?}", d.candidates);
     }
 
     #[test]

@@ -12,6 +12,10 @@ use serde::Serialize;
 use snuffer_energy::{Joules, Provenance, Watts};
 use std::fmt;
 
+/// Largest power `--power-w` accepts: a gigawatt, more than any training cluster draws. An
+/// engineering bound, not fitted: it keeps time × power finite and catches a unit slip.
+pub const MAX_POWER_W: f64 = 1e9;
+
 /// A power assumption: watts and where the figure comes from.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Power {
@@ -24,11 +28,14 @@ pub struct Power {
 impl Power {
     /// A power the user gave (`--power-w`); must be a positive, finite number of watts.
     pub fn given(watts: f64) -> Result<Power, ImportError> {
-        if !(watts.is_finite() && watts > 0.0) {
+        if !(watts.is_finite() && watts > 0.0 && watts <= MAX_POWER_W) {
             return Err(ImportError::InvalidAssumption {
                 name: "power".into(),
                 value: watts.to_string(),
-                expected: "a positive number of watts, e.g. 300".into(),
+                expected: format!(
+                    "a positive number of watts up to {MAX_POWER_W:e} (a gigawatt, more than \
+                     any training cluster draws), e.g. 300"
+                ),
             });
         }
         Ok(Power {

@@ -53,6 +53,29 @@ pub fn parse(
     to_run(dir, steps_log_from(bytes, &dir.join(STEPS_FILE))?, options)
 }
 
+/// The cumulative energy of `rows` (step, metric, time, energy), continued across drops:
+/// a total that falls (a restarted process, a counter reset) starts again from where it
+/// was. Also the drops, as (step, before, after). Non-finite totals repeat the last value.
+fn continued_across_drops(rows: &[(f64, f64, f64, f64)]) -> (Vec<f64>, Vec<(f64, f64, f64)>) {
+    let mut drops = Vec::new();
+    let (mut offset, mut last_raw, mut last_out) = (0.0f64, 0.0f64, 0.0f64);
+    let cumulative = rows
+        .iter()
+        .map(|&(step, _, _, x)| {
+            if x.is_finite() && x >= 0.0 {
+                if x < last_raw {
+                    drops.push((step, last_raw, x));
+                    offset += last_raw;
+                }
+                last_raw = x;
+                last_out = last_out.max(offset + x);
+            }
+            last_out
+        })
+        .collect();
+    (cumulative, drops)
+}
+
 fn to_run(dir: &Path, log: StepsLog, options: &ImportOptions) -> Result<ImportedRun, ImportError> {
     let meta = log.meta();
     let meta_str = |k: &str| {
@@ -125,11 +148,28 @@ fn to_run(dir: &Path, log: StepsLog, options: &ImportOptions) -> Result<Imported
             })
             .collect::<Vec<f64>>()
     };
+    let (cumulative_j, drops) = continued_across_drops(&rows);
+    if let Some(&(step, from, to)) = drops.first() {
+        notes.push(format!(
+            "the recorded energy drops {} time(s), first from {} to {} at step {step} (a \
+             restart or a counter reset): read as starting again there, so the energy is \
+             marked as an estimate",
+            drops.len(),
+            snuffer_energy::Joules(from),
+            snuffer_energy::Joules(to)
+        ));
+    }
     let energy = provenance
         .filter(|_| rows.iter().any(|r| r.3 > 0.0))
         .map(|provenance| RecordedEnergy {
-            cumulative_j: monotone(rows.iter().map(|r| r.3).collect()),
-            provenance,
+            cumulative_j,
+            provenance: if drops.is_empty() {
+                provenance
+            } else {
+                Provenance::Estimated {
+                    model: format!("{provenance}, with drops read as restarts"),
+                }
+            },
             uncertainty,
         });
     if energy.is_none() {
@@ -185,6 +225,37 @@ mod tests {
 
     fn dir() -> &'static Path {
         Path::new("runs/digits-1")
+    }
+
+    #[test]
+    fn a_recorded_counter_that_drops_is_continued_noted_and_no_longer_a_counter() {
+        let line = |step: u64, j: f64, v: f64| {
+            format!(
+                r#"{{"kind":"eval","step":{step},"time_s":1.0,"energy":{{"total_j":{j},"total_uncertainty":0.05,"domains":[{{"name":"cpu-package:0","joules":{j},"provenance":{{"kind":"counter"}},"uncertainty":0.05}}]}},"metrics":{{"val_acc":{v}}}}}"#
+            )
+        };
+        let text = [
+            line(100, 10_000.0, 0.5),
+            line(200, 20_000.0, 0.6),
+            line(300, 50.0, 0.7),
+        ]
+        .join("\n");
+        let r = parse(
+            text.as_bytes(),
+            Path::new("runs/a"),
+            &ImportOptions::default(),
+        )
+        .unwrap();
+        let e = r.energy.unwrap();
+        assert_eq!(e.cumulative_j, vec![10_000.0, 20_000.0, 20_050.0]);
+        assert!(e.provenance.is_estimate(), "{:?}", e.provenance);
+        assert!(
+            r.notes
+                .iter()
+                .any(|n| n.contains("drops") && n.contains("step 300")),
+            "{:?}",
+            r.notes
+        );
     }
 
     #[test]

@@ -1,15 +1,16 @@
 //! TensorBoard event files (`events.out.tfevents.*`), as PyTorch's `SummaryWriter`, Lightning,
 //! Keras, the Hugging Face Trainer and JAX write them.
 //!
-//! The TFRecord framing and its masked CRC-32C checksums (of the length and of the data) are
-//! checked by the `tfrecord` crate's reader functions, and each record is decoded by its
-//! `prost` types for TensorFlow's `Event` protocol buffer (generated code shipped in the
-//! crate: no `protoc` at build time). This module adds what a reader of other people's files
-//! needs on top:
+//! The TFRecord framing and its masked CRC-32C checksums (of the length and of the data)
+//! are this crate's own ([`record`]: a few dozen lines over the `crc` crate), and each
+//! record is decoded as TensorFlow's `Event` protocol buffer by `prost`-derived messages
+//! declared here (`proto.rs`: no generated code, no `protoc`, no network stack). On top of
+//! that, what a reader of other people's files needs:
 //!
 //! * a record length beyond the end of the file is a truncated last record (a writer still
-//!   running, or killed): the records before it are kept and a note says so, and no buffer is
-//!   ever sized from an unchecked length;
+//!   running, or killed): the records before it are kept and a note says so; no buffer is
+//!   ever sized from a claimed length (data is read in bounded chunks), and a header
+//!   claiming more than [`record::MAX_RECORD_BYTES`] is an error naming the limit;
 //! * scalars come as `simple_value` (PyTorch, TF1) or as a rank-0 `tensor` (TF2, Keras);
 //! * one directory is one run: its event files are read in name order (their names start
 //!   with the creation time), as TensorBoard does;
@@ -20,19 +21,20 @@ use crate::metric;
 use crate::run::{Format, ImportedRun, Timing};
 use crate::{ImportError, ImportOptions};
 use std::collections::HashMap;
-use std::io::{BufReader, Read};
+use std::io::{BufReader, Read, Write};
 use std::path::{Path, PathBuf};
-use tfrecord::protobuf::event::What;
-use tfrecord::protobuf::summary::value::Value as SummaryValue;
-use tfrecord::protobuf::{DataType, TensorProto};
-use tfrecord::{Event, Record};
 
-const FORMAT: &str = "TensorBoard event file";
+mod proto;
+pub mod record;
 
-/// Bytes of a record's header: the length (u64) and its checksum (u32).
-const HEADER: u64 = 12;
-/// Bytes of a record's trailing data checksum.
-const FOOTER: u64 = 4;
+use prost::Message as _;
+use proto::{Event, TensorProto, Value as SummaryValue, What, DT_DOUBLE, DT_FLOAT};
+
+/// The format's name in errors ("… is not a valid TensorBoard event: …").
+const FORMAT: &str = "TensorBoard event";
+
+/// Bytes of a record's header and trailing checksum.
+const FRAMING: u64 = 16;
 
 /// Whether a file name is a TensorBoard event file's.
 pub fn is_event_file(name: &str) -> bool {
@@ -108,64 +110,42 @@ impl Scalars {
         }
     }
 
-    /// Reads the records of one event file of `size` bytes from `reader`; `origin` names it
-    /// in errors.
-    pub fn read_from<R: Read>(
-        &mut self,
-        mut reader: R,
-        size: u64,
-        origin: &Path,
-    ) -> Result<(), ImportError> {
+    /// Reads the records of one event file from `reader`; `origin` names it in errors.
+    pub fn read_from<R: Read>(&mut self, mut reader: R, origin: &Path) -> Result<(), ImportError> {
         let mut offset = 0u64;
         loop {
-            let remaining = size - offset;
-            if remaining == 0 {
-                return Ok(());
-            }
-            if remaining < HEADER + FOOTER {
-                self.truncated.push(origin.to_path_buf());
-                return Ok(());
-            }
-            let len = tfrecord::io::sync::try_read_len(&mut reader, true)
-                .map_err(|e| frame_error(origin, offset, &e))?
-                .ok_or_else(|| {
-                    ImportError::malformed(
-                        origin,
-                        FORMAT,
-                        format!("file ends early at byte {offset}"),
-                    )
-                })?;
-            let len = len as u64;
-            if len > remaining - HEADER - FOOTER {
-                // A length past the end: the writer had not finished this record.
-                self.truncated.push(origin.to_path_buf());
-                return Ok(());
-            }
-            let data = tfrecord::io::sync::try_read_record_data(&mut reader, len as usize, true)
-                .map_err(|e| frame_error(origin, offset, &e))?;
-            let event = <Event as Record>::from_bytes(data).map_err(|e| {
+            let data = match record::read_record(&mut reader) {
+                Ok(record::Frame::End) => return Ok(()),
+                Ok(record::Frame::Truncated) => {
+                    // The writer had not finished this record.
+                    self.truncated.push(origin.to_path_buf());
+                    return Ok(());
+                }
+                Ok(record::Frame::Record(data)) => data,
+                Err(e) => return Err(frame_error(origin, offset, &e)),
+            };
+            let event = Event::decode(data.as_slice()).map_err(|e| {
                 ImportError::malformed(origin, FORMAT, format!("record at byte {offset}: {e}"))
             })?;
             self.events += 1;
             self.add_event(&event);
-            offset += HEADER + len + FOOTER;
+            offset = offset
+                .saturating_add(FRAMING)
+                .saturating_add(data.len() as u64);
         }
     }
 
     /// Reads one event file.
     pub fn read_file(&mut self, path: &Path) -> Result<(), ImportError> {
         let file = std::fs::File::open(path).map_err(|e| ImportError::io(path, e))?;
-        let size = file.metadata().map_err(|e| ImportError::io(path, e))?.len();
-        self.read_from(BufReader::with_capacity(1 << 18, file), size, path)
+        self.read_from(BufReader::with_capacity(1 << 18, file), path)
     }
 }
 
-fn frame_error(origin: &Path, offset: u64, e: &tfrecord::Error) -> ImportError {
+fn frame_error(origin: &Path, offset: u64, e: &record::FrameError) -> ImportError {
     let problem = match e {
-        tfrecord::Error::ChecksumMismatch { .. } => {
-            format!("record at byte {offset}: {e} (the file is damaged, or not an event file)")
-        }
-        _ => format!("record at byte {offset}: {e}"),
+        record::FrameError::Io(_) => format!("record at byte {offset}: {e}"),
+        _ => format!("record at byte {offset}: {e} (the file is damaged, or not an event file)"),
     };
     ImportError::malformed(origin, FORMAT, problem)
 }
@@ -179,14 +159,14 @@ fn scalar_of(t: &TensorProto) -> Option<f64> {
     if elements != 1 {
         return None;
     }
-    if t.dtype == DataType::DtFloat as i32 {
+    if t.dtype == DT_FLOAT {
         match (t.float_val.as_slice(), t.tensor_content.as_slice()) {
             ([v], _) => Some(f64::from(*v)),
             (_, c) => <[u8; 4]>::try_from(c)
                 .ok()
                 .map(|b| f64::from(f32::from_le_bytes(b))),
         }
-    } else if t.dtype == DataType::DtDouble as i32 {
+    } else if t.dtype == DT_DOUBLE {
         match (t.double_val.as_slice(), t.tensor_content.as_slice()) {
             ([v], _) => Some(*v),
             (_, c) => <[u8; 8]>::try_from(c).ok().map(f64::from_le_bytes),
@@ -219,7 +199,7 @@ pub fn parse(
     options: &ImportOptions,
 ) -> Result<ImportedRun, ImportError> {
     let mut scalars = Scalars::default();
-    scalars.read_from(bytes, bytes.len() as u64, path)?;
+    scalars.read_from(bytes, path)?;
     to_run(path, scalars, options)
 }
 
@@ -292,6 +272,84 @@ fn to_run(
     })
 }
 
+/// Writes TensorBoard event files as PyTorch's `SummaryWriter` does (a file-version event,
+/// then one event per scalar): the reader's counterpart, for examples, tests and benches.
+#[derive(Debug)]
+pub struct EventWriter<W: Write> {
+    inner: W,
+}
+
+impl<W: Write> EventWriter<W> {
+    /// Starts an event file on `inner` with its file-version event at `wall_time`.
+    pub fn new(inner: W, wall_time: f64) -> std::io::Result<EventWriter<W>> {
+        let mut w = EventWriter { inner };
+        w.event(&Event {
+            wall_time,
+            step: 0,
+            what: Some(What::FileVersion("brain.Event:2".into())),
+        })?;
+        Ok(w)
+    }
+
+    /// Writes one scalar as a `simple_value` (PyTorch, TF1).
+    pub fn scalar(
+        &mut self,
+        tag: &str,
+        step: i64,
+        wall_time: f64,
+        value: f32,
+    ) -> std::io::Result<()> {
+        self.value(tag, step, wall_time, SummaryValue::SimpleValue(value))
+    }
+
+    /// Writes one scalar as a rank-0 float tensor (TF2, Keras).
+    pub fn tensor_scalar(
+        &mut self,
+        tag: &str,
+        step: i64,
+        wall_time: f64,
+        value: f32,
+    ) -> std::io::Result<()> {
+        let tensor = TensorProto {
+            dtype: DT_FLOAT,
+            tensor_shape: Some(proto::TensorShapeProto::default()),
+            tensor_content: Vec::new(),
+            float_val: vec![value],
+            double_val: Vec::new(),
+        };
+        self.value(tag, step, wall_time, SummaryValue::Tensor(tensor))
+    }
+
+    fn value(
+        &mut self,
+        tag: &str,
+        step: i64,
+        wall_time: f64,
+        value: SummaryValue,
+    ) -> std::io::Result<()> {
+        self.event(&Event {
+            wall_time,
+            step,
+            what: Some(What::Summary(proto::Summary {
+                value: vec![proto::SummaryValue {
+                    tag: tag.to_string(),
+                    value: Some(value),
+                }],
+            })),
+        })
+    }
+
+    fn event(&mut self, event: &Event) -> std::io::Result<()> {
+        record::write_record(&mut self.inner, &event.encode_to_vec())
+    }
+
+    /// Flushes and returns the underlying writer.
+    pub fn into_inner(mut self) -> std::io::Result<W> {
+        self.inner.flush()?;
+        Ok(self.inner)
+    }
+}
+
 /// The directory's name, with its parent's for Keras' `train/` and `validation/`.
 fn run_id(dir: &Path) -> String {
     let name = |p: &Path| p.file_name().map(|n| n.to_string_lossy().into_owned());
@@ -316,24 +374,15 @@ fn run_id(dir: &Path) -> String {
 mod tests {
     use super::*;
     use proptest::prelude::*;
-    use tfrecord::protobuf::{Summary, TensorShapeProto};
-    use tfrecord::{EventMeta, EventWriter, EventWriterConfig};
+    use proto::TensorShapeProto;
+    use record::masked_crc32c as masked_crc;
 
     fn file(points: &[(&str, i64, f32)]) -> Vec<u8> {
-        let mut bytes = Vec::new();
-        let mut w = EventWriter::from_writer(&mut bytes, EventWriterConfig::default()).unwrap();
+        let mut w = EventWriter::new(Vec::new(), 999.0).unwrap();
         for (i, (tag, step, v)) in points.iter().enumerate() {
-            w.write_scalar(*tag, EventMeta::new(*step, 1000.0 + i as f64), *v)
-                .unwrap();
+            w.scalar(tag, *step, 1000.0 + i as f64, *v).unwrap();
         }
-        w.flush().unwrap();
-        bytes
-    }
-
-    /// TFRecord's masked CRC-32C, to forge a header that passes the length check.
-    fn masked_crc(bytes: &[u8]) -> u32 {
-        let c = crc::Crc::<u32>::new(&crc::CRC_32_ISCSI).checksum(bytes);
-        c.rotate_right(15).wrapping_add(0xa282_ead8)
+        w.into_inner().unwrap()
     }
 
     fn p() -> &'static Path {
@@ -353,7 +402,7 @@ mod tests {
         assert_eq!(r.metric_name, "eval/loss");
         assert!(!r.higher_is_better);
         assert_eq!((r.steps, r.metrics), (vec![10.0, 20.0], vec![1.0, 0.5]));
-        assert_eq!(r.timing.unwrap().elapsed_s, vec![1.0, 3.0]);
+        assert_eq!(r.timing.unwrap().elapsed_s, vec![2.0, 4.0]);
         let acc = ImportOptions {
             metric: Some("accuracy".into()),
             ..ImportOptions::default()
@@ -409,11 +458,11 @@ mod tests {
     #[test]
     fn tf2_tensor_scalars_are_read() {
         let tensor = |content: Vec<u8>, float_val: Vec<f32>| TensorProto {
-            dtype: DataType::DtFloat as i32,
+            dtype: DT_FLOAT,
             tensor_shape: Some(TensorShapeProto::default()),
             tensor_content: content,
             float_val,
-            ..TensorProto::default()
+            double_val: vec![],
         };
         assert_eq!(
             scalar_of(&tensor(0.25f32.to_le_bytes().to_vec(), vec![])),
@@ -421,20 +470,9 @@ mod tests {
         );
         assert_eq!(scalar_of(&tensor(vec![], vec![0.5])), Some(0.5));
         assert_eq!(scalar_of(&tensor(vec![1, 2, 3], vec![])), None);
-        let summary = Summary {
-            value: vec![tfrecord::protobuf::summary::Value {
-                tag: "epoch_loss".into(),
-                value: Some(SummaryValue::Tensor(tensor(vec![], vec![0.5]))),
-                ..Default::default()
-            }],
-        };
-        let event = EventMeta::new(3, 5.0).build_with_summary(summary);
-        let mut bytes = Vec::new();
-        tfrecord::io::sync::try_write_record(
-            &mut bytes,
-            <Event as Record>::to_bytes(event).unwrap(),
-        )
-        .unwrap();
+        let mut w = EventWriter::new(Vec::new(), 5.0).unwrap();
+        w.tensor_scalar("epoch_loss", 3, 5.0, 0.5).unwrap();
+        let bytes = w.into_inner().unwrap();
         let r = parse(
             &bytes,
             Path::new("logs/k/validation"),
@@ -443,6 +481,45 @@ mod tests {
         .unwrap();
         assert_eq!((r.metric_name.as_str(), r.metrics[0]), ("epoch_loss", 0.5));
         assert_eq!(r.run_id, "k/validation");
+    }
+
+    #[test]
+    fn a_huge_checksummed_length_in_a_sparse_file_is_refused_at_its_header() {
+        // Issue 20 item 5: a header claiming ~2 GB, correctly checksummed, in a file
+        // sparse-extended to 2 GB: refused at once, naming the limit; no 2 GB buffer.
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("events.out.tfevents.1.host");
+        let mut bytes = file(&[("val/loss", 10, 1.0)]);
+        let len = 2_147_482_099u64.to_le_bytes();
+        bytes.extend_from_slice(&len);
+        bytes.extend_from_slice(&masked_crc(&len).to_le_bytes());
+        bytes.extend_from_slice(&[7; 1500]);
+        let f = std::fs::File::create(&path).unwrap();
+        std::io::Write::write_all(&mut &f, &bytes).unwrap();
+        f.set_len(2 << 30).unwrap();
+        let started = std::time::Instant::now();
+        let err = Scalars::default().read_file(&path).unwrap_err().to_string();
+        assert!(
+            err.contains("2147482099 bytes")
+                && err.contains("MiB limit")
+                && err.contains("tfevents"),
+            "{err}"
+        );
+        assert!(started.elapsed().as_secs() < 5, "{:?}", started.elapsed());
+    }
+
+    #[test]
+    fn errors_say_event_file_once() {
+        let mut bytes = file(&[("val/loss", 10, 1.0)]);
+        let n = bytes.len();
+        bytes[n - 1] ^= 1;
+        let err = parse(&bytes, p(), &ImportOptions::default())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("TensorBoard event file (") && !err.contains("file file"),
+            "{err}"
+        );
     }
 
     proptest! {
@@ -460,7 +537,7 @@ mod tests {
         ) {
             let mut bytes = Vec::new();
             for p in payloads {
-                tfrecord::io::sync::try_write_record(&mut bytes, p).unwrap();
+                record::write_record(&mut bytes, &p).unwrap();
             }
             if huge {
                 // A correctly checksummed header that claims far more than the file holds.

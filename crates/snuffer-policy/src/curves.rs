@@ -29,6 +29,7 @@
 //! ```
 
 use crate::PolicyError;
+use snuffer_energy::lines::LineLimited;
 use snuffer_energy::{Joules, Watts};
 
 mod stream;
@@ -199,8 +200,11 @@ pub(crate) struct Row<'r> {
     pub(crate) line: u64,
 }
 
-/// A CSV reader set up as every curves reader needs it.
-pub(crate) fn csv_reader<R: Read>(reader: R) -> csv::Reader<R> {
+/// A CSV reader set up as every curves reader needs it
+/// (lines bounded by [`MAX_LINE_BYTES`](snuffer_energy::lines::MAX_LINE_BYTES), so a
+/// damaged or sparse file is an error, not an allocation the size of the file).
+pub(crate) fn csv_reader<R: Read>(reader: R) -> csv::Reader<LineLimited<R>> {
+    let reader = LineLimited::new(reader);
     csv::ReaderBuilder::new()
         .trim(csv::Trim::All)
         .flexible(false)
@@ -241,8 +245,14 @@ pub(crate) fn parse_row<'r>(
     let ctx =
         |column: &str, value: &str, problem: &str| bad_value(origin, line, column, value, problem);
     let step_v = parse_f64(field(step))
-        .filter(|s| s.is_finite())
-        .ok_or_else(|| ctx("step", field(step), "the step must be a finite number"))?;
+        .filter(|s| s.is_finite() && *s >= 0.0)
+        .ok_or_else(|| {
+            ctx(
+                "step",
+                field(step),
+                "the step must be a finite number ≥ 0 (steps count from 0)",
+            )
+        })?;
     let metric_v = parse_f64(field(metric)).ok_or_else(|| {
         ctx(
             "metric",
@@ -375,6 +385,19 @@ impl Building {
                 self.higher_is_better(),
             ));
         }
+        if self.run.metric_name != row.metric_name {
+            return Err(bad_value(
+                origin,
+                row.line,
+                "metric_name",
+                row.metric_name,
+                &format!(
+                    "run {}/{} changes metric (line {} said {:?}); one run has one metric: \
+                     give the other metric's rows another run_id",
+                    row.task, row.run_id, self.first_line, self.run.metric_name
+                ),
+            ));
+        }
         self.run.steps.push(row.step);
         self.run.metrics.push(row.metric);
         self.times.push(row.time);
@@ -408,6 +431,36 @@ fn read_curves_named<R: Read>(reader: R, origin: &str) -> Result<Vec<CurveRun>, 
 }
 
 /// Sort a run's rows by step and keep the optional columns only when complete.
+/// A note when an optional column (`epoch_time_s`, `energy_j`) is filled on some rows of
+/// the run and empty on others: a column counts only if every row has it, so the run's
+/// energy then comes from the next rule ([`CurveRun::cumulative_energy`]), which must be
+/// said, not done silently.
+pub(crate) fn partial_columns(b: &Building) -> Option<String> {
+    let n = b.len();
+    let empty = |v: &[Option<f64>]| v.iter().filter(|x| x.is_none()).count();
+    let mut parts = Vec::new();
+    for (name, v) in [("energy_j", &b.energies), ("epoch_time_s", &b.times)] {
+        let k = empty(v);
+        if k > 0 && k < n {
+            parts.push(format!("{name} is empty on {k} of its {n} rows"));
+        }
+    }
+    (!parts.is_empty()).then(|| {
+        format!(
+            "run {}/{}: {}, so that column is not used for it: its energy is {} (fill the \
+             empty cells — 0 where nothing was spent — to use the recorded figures)",
+            b.run.task,
+            b.run.run_id,
+            parts.join(" and "),
+            match (empty(&b.energies), empty(&b.times)) {
+                (0, _) => "the recorded energy_j",
+                (_, 0) => "epoch_time_s × the power",
+                _ => "steps × the energy per step",
+            }
+        )
+    })
+}
+
 pub(crate) fn finish(b: Building) -> CurveRun {
     let Building {
         mut run,
@@ -480,6 +533,26 @@ mod tests {
     use proptest::prelude::*;
 
     const HEAD: &str = "source,task,run_id,step,metric,metric_name,higher_is_better";
+
+    #[test]
+    fn a_metric_change_mid_run_and_negative_steps_are_errors() {
+        let text = format!("{HEAD}\ns,t,r,1,0.5,acc,true\ns,t,r,2,0.4,loss,true\n");
+        let err = read_curves_from(text.as_bytes()).unwrap_err().to_string();
+        assert!(
+            err.contains("changes metric") && err.contains("line 3") && err.contains("\"acc\""),
+            "{err}"
+        );
+        let text = format!("{HEAD}\ns,t,r,-5,0.5,acc,true\n");
+        let err = read_curves_from(text.as_bytes()).unwrap_err().to_string();
+        assert!(err.contains("≥ 0") && err.contains("-5"), "{err}");
+    }
+
+    #[test]
+    fn a_line_longer_than_the_limit_is_an_error_not_an_allocation() {
+        let endless = HEAD.as_bytes().chain(std::io::repeat(b'1'));
+        let err = read_curves_from(endless).unwrap_err().to_string();
+        assert!(err.contains("longer than"), "{err}");
+    }
 
     fn read(s: &str) -> Result<Vec<CurveRun>, PolicyError> {
         read_curves_from(s.as_bytes())

@@ -145,6 +145,30 @@ pub fn step_scale(steps: &[f64]) -> f64 {
     scale
 }
 
+/// The policies word steps as whole numbers, so a run whose steps have fractions (epochs
+/// 0.5, 1.5, …) is replayed on its steps × `scale` ([`step_scale`]); its stop reason is put
+/// back in the run's own units: every "step N" of the sentence becomes "step N / scale"
+/// (the typed evidence keeps the scaled steps).
+fn in_run_units(message: &str, scale: f64) -> String {
+    if scale == 1.0 {
+        return message.to_string();
+    }
+    let mut out = String::with_capacity(message.len());
+    let mut rest = message;
+    while let Some(i) = rest.find("step ") {
+        let (head, tail) = rest.split_at(i + "step ".len());
+        out.push_str(head);
+        let digits = tail.bytes().take_while(u8::is_ascii_digit).count();
+        match tail[..digits].parse::<u64>() {
+            Ok(n) => out.push_str(&(n as f64 / scale).to_string()),
+            Err(_) => out.push_str(&tail[..digits]),
+        }
+        rest = &tail[digits..];
+    }
+    out.push_str(rest);
+    out
+}
+
 /// Replay one run through `policy` (which is [`StopPolicy::reset`] first).
 pub fn replay_run(run: &CurveRun, policy: &mut dyn StopPolicy, config: &ReplayConfig) -> RunReplay {
     replay_run_in(run, policy, config, None)
@@ -274,7 +298,8 @@ fn replay_run_in(
         let obs = Observation {
             step,
             planned_steps: planned,
-            elapsed: Duration::from_secs_f64(elapsed.max(0.0)),
+            // Checked: a recorded time past Duration::MAX (1e300 s) saturates, never panics.
+            elapsed: Duration::try_from_secs_f64(elapsed.max(0.0)).unwrap_or(Duration::MAX),
             energy: energy[i],
             provenance: &provenance,
             recent_power: run.epoch_time_s.as_ref().map(|_| config.energy.power),
@@ -285,7 +310,8 @@ fn replay_run_in(
             forecast: forecast.as_ref(),
             sweep,
         };
-        if let Decision::Stop(reason) = policy.observe(&obs) {
+        if let Decision::Stop(mut reason) = policy.observe(&obs) {
+            reason.message = in_run_units(&reason.message, scale);
             stop = Some((i, reason));
             break;
         }
@@ -348,7 +374,15 @@ fn score(
     let dir = run.direction();
     let e = |k: usize| energy.get(k).map_or(0.0, |j| j.0);
     let b = best_so_far(run);
-    let best_at = |k: usize| b.as_ref().map(|b| dir.orient(b[k]));
+    // No best before the first finite value (a first evaluation of NaN or inf): the
+    // stand-in for non-finite values is the run's worst finite one, which may only come
+    // later, so it must not count as "reached by the stop".
+    let first_finite = run.metrics.iter().position(|m| m.is_finite());
+    let best_at = |k: usize| {
+        b.as_ref()
+            .filter(|_| first_finite.is_some_and(|f| f <= k))
+            .map(|b| dir.orient(b[k]))
+    };
     let (oracle_step, capture) = match (&b, config.tau_per_kwh) {
         (Some(b), Some(tau)) if n > 0 => {
             let mut scan = Oracle::new(tau);

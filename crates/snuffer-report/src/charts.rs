@@ -58,14 +58,33 @@ fn bounds(values: impl IntoIterator<Item = f64>) -> Option<(f64, f64)> {
         })
 }
 
-/// Padded axis range around `lo..hi`, never empty.
+/// Largest magnitude an axis reaches: values beyond are clipped, so that the range's
+/// width (`hi − lo`, which the plotting library computes) stays finite. Without it
+/// ±9e307 gives an infinite width, and plotters' tick search never ends.
+const AXIS_LIMIT: f64 = f64::MAX / 4.0;
+
+/// Padded axis range around `lo..hi`, never empty, its width always finite.
 fn pad(lo: f64, hi: f64) -> (f64, f64) {
+    let lo = lo.clamp(-AXIS_LIMIT, AXIS_LIMIT);
+    let hi = hi.clamp(-AXIS_LIMIT, AXIS_LIMIT);
     if hi - lo < 1e-12 * hi.abs().max(1.0) {
         let pad = if lo == 0.0 { 1.0 } else { lo.abs() * 0.05 };
         return (lo - pad, hi + pad);
     }
     let pad = (hi - lo) * 0.05;
     (lo - pad, hi + pad)
+}
+
+/// The range handed to plotters: both ends within ±`f64::MAX / 3`, so its width is finite
+/// (an infinite width never ends plotters' tick search), and never empty.
+fn finite_range((lo, hi): (f64, f64)) -> std::ops::Range<f64> {
+    let limit = f64::MAX / 3.0;
+    let (lo, hi) = (lo.clamp(-limit, limit), hi.clamp(-limit, limit));
+    if lo < hi {
+        lo..hi
+    } else {
+        pad(lo, lo).0..pad(lo, lo).1
+    }
 }
 
 /// Axis range covering `values`, padded, never empty.
@@ -173,7 +192,7 @@ impl<'s> Frame<'s> {
             .margin(12)
             .x_label_area_size(45)
             .y_label_area_size(self.y_label_area)
-            .build_cartesian_2d(self.x.0..self.x.1, self.y.0..self.y.1)
+            .build_cartesian_2d(finite_range(self.x), finite_range(self.y))
             .map_err(|e| ReportError::plot(self.name, e))?;
         chart
             .configure_mesh()
@@ -685,6 +704,16 @@ mod tests {
         ];
         for (v, want) in rows {
             assert_eq!(tick(&v), want, "tick({v})");
+        }
+    }
+
+    #[test]
+    fn huge_alternating_values_give_a_finite_width() {
+        for v in [9e307, f64::MAX] {
+            let (lo, hi) = span([v, -v, v]);
+            assert!((hi - lo).is_finite() && lo < hi, "{v}: {lo}..{hi}");
+            let (lo, hi) = span_from_zero([v, 0.0]);
+            assert!((hi - lo).is_finite() && lo < hi, "{v}: {lo}..{hi}");
         }
     }
 

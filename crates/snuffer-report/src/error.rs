@@ -54,6 +54,43 @@ pub enum ReportError {
         /// The directory given.
         path: PathBuf,
     },
+    /// An output file would overwrite an input or write through a symbolic link
+    /// (see [`crate::output`]).
+    #[error("refusing to write {}: {why}", path.display())]
+    OutputConflict {
+        /// The output file.
+        path: PathBuf,
+        /// Why, and what to do.
+        why: String,
+    },
+    /// `summary.json` names another run than the directory's `steps.jsonl` (a file copied
+    /// from a sibling): its figures are not this run's.
+    #[error(
+        "{}: summary.json is run {summary_run:?}'s but steps.jsonl is run {log_run:?}'s; \
+         the summary belongs to another run (copied?): restore this run's own summary.json \
+         or remove it",
+        path.display()
+    )]
+    ForeignSummary {
+        /// The run directory.
+        path: PathBuf,
+        /// The run named by `summary.json`.
+        summary_run: String,
+        /// The run named by the start line of `steps.jsonl`.
+        log_run: String,
+    },
+    /// The run's energy is negative or not a number: no saving can be computed from it.
+    #[error(
+        "{}: the run's energy is {energy_j} J; energy is a finite number ≥ 0, so its \
+         summary.json or steps.jsonl is damaged (restore them from the run, or leave it out)",
+        path.display()
+    )]
+    BadEnergy {
+        /// The run directory.
+        path: PathBuf,
+        /// The energy read.
+        energy_j: f64,
+    },
     /// `compare` was given no run directories.
     #[error("no run directories to compare; pass at least one RUN_DIR")]
     NoRuns,

@@ -29,6 +29,7 @@ mod downsample;
 mod error;
 mod html;
 mod load;
+pub mod output;
 mod sweep;
 pub mod synthetic;
 mod table;
@@ -165,18 +166,23 @@ impl Report {
         )
     }
 
-    /// Writes `report.html` and the SVG files into `out_dir` (created if needed).
+    /// Writes `report.html` and the SVG files into `out_dir` (created if needed); refuses
+    /// before writing anything when one of them is a symbolic link or one of the run's own
+    /// files ([`output`]).
     pub fn write(&self, out_dir: impl AsRef<Path>) -> Result<ReportFiles, ReportError> {
         let out = out_dir.as_ref();
         std::fs::create_dir_all(out).map_err(|e| ReportError::io(out, e))?;
-        let mut svgs = Vec::new();
-        for c in &self.charts {
-            let path = out.join(c.file);
-            std::fs::write(&path, &c.svg).map_err(|e| ReportError::io(&path, e))?;
-            svgs.push(path);
-        }
+        let mut inputs = output::Inputs::new();
+        inputs.add(&self.run.dir);
         let html = out.join(HTML_FILE);
-        std::fs::write(&html, self.html()).map_err(|e| ReportError::io(&html, e))?;
+        let svgs: Vec<PathBuf> = self.charts.iter().map(|c| out.join(c.file)).collect();
+        let mut all = svgs.clone();
+        all.push(html.clone());
+        output::check_outputs(&all, &inputs)?;
+        for (c, path) in self.charts.iter().zip(&svgs) {
+            output::write_output(path, c.svg.as_bytes(), &inputs)?;
+        }
+        output::write_output(&html, self.html().as_bytes(), &inputs)?;
         Ok(ReportFiles { html, svgs })
     }
 }
@@ -185,5 +191,9 @@ impl Report {
 pub fn write_overlay(comparison: &Comparison, path: impl AsRef<Path>) -> Result<(), ReportError> {
     let path = path.as_ref();
     let svg = comparison.overlay_svg()?;
-    std::fs::write(path, svg).map_err(|e| ReportError::io(path, e))
+    let mut inputs = output::Inputs::new();
+    for run in comparison.runs() {
+        inputs.add(&run.dir);
+    }
+    output::write_output(path, svg.as_bytes(), &inputs)
 }

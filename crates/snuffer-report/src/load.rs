@@ -172,6 +172,24 @@ impl RunData {
                 data.oracle = oracle.result();
             }
         }
+        if let (Some(summary), Some(meta)) = (&data.summary, &data.meta) {
+            if let Some(log_run) = StartMeta::from_value(meta).run_name {
+                if log_run != summary.run_name {
+                    return Err(ReportError::ForeignSummary {
+                        path: dir,
+                        summary_run: summary.run_name.clone(),
+                        log_run,
+                    });
+                }
+            }
+        }
+        let energy_j = data.energy_j();
+        if !(energy_j.is_finite() && energy_j >= 0.0) {
+            return Err(ReportError::BadEnergy {
+                path: dir,
+                energy_j,
+            });
+        }
         data.status = RunStatus::assess(&dir, data.summary.as_ref(), has_log.then_some(&data.log));
         data.finish();
         if data.lines == 0 && data.summary.is_none() {

@@ -134,8 +134,10 @@ struct SweepJson<'a> {
 impl SweepComparison {
     /// Reads every run of the sweep directory `dir` (in the order they started).
     ///
-    /// Errors: `dir` cannot be listed, holds no run directories, or a run cannot be read
-    /// ([`RunData::load`]).
+    /// A run that cannot be read ([`RunData::load`]: a damaged log, a `summary.json` of
+    /// another run, negative energy) or whose `summary.json` is a copy of another's is left
+    /// out and named in the notes. Errors: `dir` cannot be listed, holds no run
+    /// directories, or none of its runs can be read (the first one's error).
     pub fn load(dir: impl AsRef<Path>) -> Result<SweepComparison, ReportError> {
         let dir = dir.as_ref();
         let runs = snuffer_rundir::Sweep::open(dir)?.list_runs()?;
@@ -144,11 +146,51 @@ impl SweepComparison {
                 path: dir.to_path_buf(),
             });
         }
-        let runs = runs
-            .into_iter()
-            .map(|r| RunData::load_with(&r.dir, 500))
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(SweepComparison::from_runs(dir, runs))
+        // A damaged run is left out and named; the others are still compared.
+        let mut loaded = Vec::new();
+        let mut left_out = Vec::new();
+        let mut first_error = None;
+        for r in runs {
+            match RunData::load_with(&r.dir, 500) {
+                Ok(data) => loaded.push(data),
+                Err(e) => {
+                    left_out.push(format!("{} ({e})", r.dir.display()));
+                    first_error.get_or_insert(e);
+                }
+            }
+        }
+        // Two directories holding the same summary (one copied from the other): the
+        // second is not another run.
+        let mut seen = std::collections::HashSet::new();
+        loaded.retain(|d| match &d.summary {
+            Some(s) if !seen.insert((s.run_name.clone(), s.started_at.clone())) => {
+                left_out.push(format!(
+                    "{} (its summary.json is a copy of run {:?}'s, started {})",
+                    d.dir.display(),
+                    s.run_name,
+                    s.started_at
+                ));
+                false
+            }
+            _ => true,
+        });
+        if loaded.is_empty() {
+            if let Some(e) = first_error {
+                return Err(e);
+            }
+        }
+        let mut cmp = SweepComparison::from_runs(dir, loaded);
+        if !left_out.is_empty() {
+            cmp.notes.insert(
+                0,
+                format!(
+                    "{} run(s) left out, unreadable: {}",
+                    left_out.len(),
+                    left_out.join("; ")
+                ),
+            );
+        }
+        Ok(cmp)
     }
 
     /// The comparison of runs already read, as the sweep `dir`.
@@ -494,15 +536,27 @@ impl SweepComparison {
         )
     }
 
-    /// Writes `report.html` and the chart into `out_dir` (created if needed).
+    /// The files this comparison read: every run directory's files.
+    pub fn inputs(&self) -> crate::output::Inputs {
+        let mut inputs = crate::output::Inputs::new();
+        for run in &self.runs {
+            inputs.add(&run.dir);
+        }
+        inputs
+    }
+
+    /// Writes `report.html` and the chart into `out_dir` (created if needed); refuses before
+    /// writing anything when either is a symbolic link or one of the runs' files.
     pub fn write(&self, out_dir: impl AsRef<Path>) -> Result<crate::ReportFiles, ReportError> {
         let out = out_dir.as_ref();
         std::fs::create_dir_all(out).map_err(|e| ReportError::io(out, e))?;
         let svg = self.chart_svg()?;
         let chart = out.join(SWEEP_CHART_FILE);
-        std::fs::write(&chart, &svg).map_err(|e| ReportError::io(&chart, e))?;
         let html = out.join(crate::HTML_FILE);
-        std::fs::write(&html, self.page(&svg)).map_err(|e| ReportError::io(&html, e))?;
+        let inputs = self.inputs();
+        crate::output::check_outputs(&[chart.clone(), html.clone()], &inputs)?;
+        crate::output::write_output(&chart, svg.as_bytes(), &inputs)?;
+        crate::output::write_output(&html, self.page(&svg).as_bytes(), &inputs)?;
         Ok(crate::ReportFiles {
             html,
             svgs: vec![chart],

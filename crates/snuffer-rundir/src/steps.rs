@@ -249,6 +249,8 @@ pub fn read_steps_with(
 ) -> Result<ReadEnd, RunDirError> {
     let path = path.as_ref();
     let file = File::open(path).map_err(|e| RunDirError::read(path, e))?;
+    // Lines bounded, so a damaged or sparse file is an error, not a buffer its size.
+    let file = snuffer_energy::lines::LineLimited::new(file);
     read_lines(BufReader::with_capacity(READ_BUFFER, file), path, each)
 }
 
@@ -344,6 +346,7 @@ impl StepsLog {
 pub fn read_steps(path: impl AsRef<Path>) -> Result<StepsLog, RunDirError> {
     let path = path.as_ref();
     let file = File::open(path).map_err(|e| RunDirError::read(path, e))?;
+    let file = snuffer_energy::lines::LineLimited::new(file);
     collect(BufReader::with_capacity(READ_BUFFER, file), path)
 }
 

@@ -7,12 +7,20 @@
 //! catches these signals and sends each one on to it, then waits for it as usual and exits
 //! with its status (128 + the signal's number when the signal ended it).
 //!
-//! Signals that the terminal generates (Ctrl-C, Ctrl-\, a hang-up) already reach the whole
-//! foreground process group, the command included: they are not sent a second time. The
-//! kernel marks them (`si_code > 0`), while those sent by a process (`kill`, `sigqueue`) have
-//! `si_code ≤ 0`.
+//! Outside a terminal's foreground (a batch job, a service, a script: see [`own_group`]),
+//! the command runs in a process group of its own and each signal goes to that whole group
+//! (`kill(-pgid, sig)`): a command started through a shell that forks rather than execs
+//! (`sh -c 'sleep 60'` with dash) is stopped with everything it started, not just the shell.
+//! Every signal is passed on, including those a terminal generates, since the command's
+//! group is not the terminal's.
+//!
+//! In a terminal's foreground the command shares Snuffer's process group, so that it keeps
+//! the terminal (reads input, is stopped by Ctrl-Z). Signals that the terminal generates
+//! (Ctrl-C, Ctrl-\, a hang-up) then already reach the whole group, the command included:
+//! they are not sent a second time. The kernel marks them (`si_code > 0`), while those sent
+//! by a process (`kill`, `sigqueue`) have `si_code ≤ 0`; those go to the command's pid.
 
-use std::sync::atomic::{AtomicI32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 
 /// The signals passed on to the command.
 pub(crate) const FORWARDED: [libc::c_int; 6] = [
@@ -30,21 +38,42 @@ const NOT_STARTED: i32 = 0;
 const ENDED: i32 = -1;
 /// A signal that arrived before the command's pid was known (0: none).
 static PENDING: AtomicI32 = AtomicI32::new(0);
+/// Whether the command leads a process group of its own (signals go to the group).
+static OWN_GROUP: AtomicBool = AtomicBool::new(false);
+
+/// Whether the command should get a process group of its own: yes unless standard input
+/// is a terminal whose foreground group is Snuffer's (an interactive shell), where the
+/// command must stay in the foreground group to keep the terminal.
+pub(crate) fn own_group() -> bool {
+    // SAFETY: isatty, tcgetpgrp and getpgrp only read process state.
+    unsafe { !(libc::isatty(0) == 1 && libc::tcgetpgrp(0) == libc::getpgrp()) }
+}
+
+/// Sends `sig` to the command: its whole process group when it has its own.
+fn send(pid: libc::pid_t, sig: libc::c_int) {
+    let target = if OWN_GROUP.load(Ordering::SeqCst) {
+        -pid
+    } else {
+        pid
+    };
+    // SAFETY: kill is async-signal-safe; the pid (and group) is our own child's, not yet
+    // reaped.
+    unsafe {
+        libc::kill(target, sig);
+    }
+}
 
 extern "C" fn on_signal(sig: libc::c_int, info: *mut libc::siginfo_t, _ctx: *mut libc::c_void) {
     // SAFETY: with SA_SIGINFO the kernel passes a valid siginfo_t (or null, handled).
     let sent_by_a_process = unsafe { info.as_ref() }.is_none_or(|i| i.si_code <= 0);
-    if !sent_by_a_process {
+    if !sent_by_a_process && !OWN_GROUP.load(Ordering::SeqCst) {
         return;
     }
     match CHILD.load(Ordering::SeqCst) {
         NOT_STARTED => PENDING.store(sig, Ordering::SeqCst),
         // The command has ended and Snuffer is about to report: nothing left to stop.
         ENDED => {}
-        // SAFETY: kill is async-signal-safe; the pid is our own child, not yet reaped.
-        pid => unsafe {
-            libc::kill(pid, sig);
-        },
+        pid => send(pid, sig),
     }
 }
 
@@ -55,7 +84,9 @@ pub(crate) struct Forwarding {
 
 impl Forwarding {
     /// Install the handlers; call before starting the command so no signal is missed.
-    pub(crate) fn install() -> Forwarding {
+    /// `own_group`: the command will lead a process group of its own ([`own_group`]).
+    pub(crate) fn install(own_group: bool) -> Forwarding {
+        OWN_GROUP.store(own_group, Ordering::SeqCst);
         CHILD.store(NOT_STARTED, Ordering::SeqCst);
         PENDING.store(0, Ordering::SeqCst);
         for sig in FORWARDED {
@@ -80,10 +111,7 @@ impl Forwarding {
         CHILD.store(pid, Ordering::SeqCst);
         let early = PENDING.swap(0, Ordering::SeqCst);
         if early > 0 {
-            // SAFETY: sending a signal to our own child.
-            unsafe {
-                libc::kill(pid, early);
-            }
+            send(pid, early);
         }
     }
 

@@ -62,6 +62,9 @@ pub enum Grouping {
 pub struct RunGroup {
     /// `(index, run)` pairs, indices ascending.
     pub runs: Vec<(usize, CurveRun)>,
+    /// What the reader decided about these runs that changes their figures, in words (an
+    /// optional column left empty on some rows of a run, so the run does without it).
+    pub notes: Vec<String>,
 }
 
 impl RunGroup {
@@ -236,6 +239,7 @@ impl CurvesFile {
             group_of,
             group_size,
             pending: HashMap::new(),
+            pending_notes: HashMap::new(),
             done: false,
         })
     }
@@ -252,7 +256,7 @@ impl CurvesFile {
 /// The second pass of a [`CurvesFile`]: an iterator over [`RunGroup`]s.
 pub struct RunGroups<'f> {
     file: &'f CurvesFile,
-    rdr: csv::Reader<File>,
+    rdr: csv::Reader<snuffer_energy::lines::LineLimited<File>>,
     cols: Columns,
     record: csv::StringRecord,
     last: Option<(String, String, usize)>,
@@ -262,6 +266,8 @@ pub struct RunGroups<'f> {
     group_size: Vec<usize>,
     /// Finished runs of groups that are not complete yet.
     pending: HashMap<usize, Vec<(usize, CurveRun)>>,
+    /// Notes of those runs, by group.
+    pending_notes: HashMap<usize, Vec<String>>,
     done: bool,
 }
 
@@ -301,14 +307,18 @@ impl RunGroups<'_> {
             let Some(b) = self.building.remove(&i) else {
                 continue;
             };
-            let run = finish(b);
             let g = self.group_of[i];
+            if let Some(note) = super::partial_columns(&b) {
+                self.pending_notes.entry(g).or_default().push(note);
+            }
+            let run = finish(b);
             let members = self.pending.entry(g).or_default();
             members.push((i, run));
             if members.len() == self.group_size[g] {
                 let mut runs = self.pending.remove(&g).unwrap_or_default();
                 runs.sort_by_key(|(i, _)| *i);
-                return Ok(Some(RunGroup { runs }));
+                let notes = self.pending_notes.remove(&g).unwrap_or_default();
+                return Ok(Some(RunGroup { runs, notes }));
             }
         }
         if !self.building.is_empty() || !self.pending.is_empty() {
