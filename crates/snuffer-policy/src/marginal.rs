@@ -409,14 +409,14 @@ impl MarginalGain {
     }
 
     /// Estimated share of the planned energy spent at `step` with `energy_j` so far.
+    /// ([`snuffer_energy::StepEnergy::full_run`], the estimate the run's stop line uses).
     fn energy_share(&self, step: f64, energy_j: f64, planned: Option<f64>) -> Option<f64> {
         let planned = planned?;
         if step >= planned {
             return Some(1.0);
         }
-        let rate = self.history.joules_per_step(step, energy_j)?;
-        let total = energy_j + rate * (planned - step);
-        (total > 0.0).then(|| energy_j / total)
+        let full = self.history.energy.full_run(step, energy_j, planned)?;
+        (full.full_j() > 0.0).then(|| full.spent_share())
     }
 
     fn warmed_up(&self, step: f64, energy_j: f64, planned: Option<f64>) -> bool {
@@ -706,7 +706,7 @@ impl StopPolicy for MarginalGain {
                     format!(
                         "at step {} the sweep's earlier runs most like this one ({} of them) expect its best to end near {}; \
                          beating the sweep's best {} is worth {} in expectation, less than {} \
-                         ({} left at τ = {} per kWh, or the sweep's tolerance for losing its best); {:.0} % of the planned energy spent",
+                         ({} left at τ = {} per kWh, or the sweep's tolerance for losing its best); {} of the planned energy spent",
                         e.step,
                         e.references,
                         significant(dir.orient(e.expected_final), 4),
@@ -715,7 +715,10 @@ impl StopPolicy for MarginalGain {
                         significant(e.threshold, 3),
                         snuffer_energy::Joules::from_kwh(e.remaining_kwh),
                         significant(e.tau_per_kwh, 4),
-                        100.0 * e.energy_share
+                        snuffer_energy::percent(
+                            self.energy_share(step, energy_j, planned)
+                                .unwrap_or(e.energy_share)
+                        )
                     ),
                     Evidence::Sweep(e),
                 ));
@@ -753,7 +756,7 @@ impl StopPolicy for MarginalGain {
                     "at step {} the forecast expects the best {} to fall to {} by step {:.0} \
                      (a log-gain of {}): {} per kWh for {}, the most of any horizon, below τ = {} per kWh \
                      (gains of a loss judged as log-ratios; {} checks in a row; \
-                     {:.0} % of the planned energy spent)",
+                     {} of the planned energy spent)",
                     c.step,
                     significant(loss, 4),
                     significant(loss * (-c.expected_gain).exp(), 4),
@@ -763,7 +766,7 @@ impl StopPolicy for MarginalGain {
                     snuffer_energy::Joules::from_kwh(c.horizon_kwh),
                     significant(c.tau_per_kwh, 4),
                     c.agreeing,
-                    100.0 * c.energy_share
+                    snuffer_energy::percent(c.energy_share)
                 ),
                 Evidence::MarginalGain(self.evidence(&c)),
             ));
@@ -771,7 +774,7 @@ impl StopPolicy for MarginalGain {
         Decision::Stop(StopReason::new(
             format!(
                 "at step {} the forecast expects a gain of {} over the best {} by step {:.0}: {} per kWh for {}, \
-                 the most of any horizon, below τ = {} per kWh ({} checks in a row; {:.0} % of the planned energy spent)",
+                 the most of any horizon, below τ = {} per kWh ({} checks in a row; {} of the planned energy spent)",
                 c.step,
                 significant(c.expected_gain, 4),
                 significant(c.best, 4),
@@ -780,7 +783,7 @@ impl StopPolicy for MarginalGain {
                 snuffer_energy::Joules::from_kwh(c.horizon_kwh),
                 significant(c.tau_per_kwh, 4),
                 c.agreeing,
-                100.0 * c.energy_share
+                snuffer_energy::percent(c.energy_share)
             ),
             Evidence::MarginalGain(self.evidence(&c)),
         ))
