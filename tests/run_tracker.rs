@@ -935,7 +935,7 @@ impl Meter for Swinging {
         // ∫ power: 800 W during the even 4 ms windows, nothing during the odd ones.
         let windows = (ms / 4.0).floor();
         let on = (windows / 2.0).ceil() * 4.0
-            + if windows as u64 % 2 == 0 {
+            + if (windows as u64).is_multiple_of(2) {
                 ms - windows * 4.0
             } else {
                 0.0
