@@ -121,7 +121,8 @@ impl Run {
             (None, true) => "finished",
         };
         let short = if self.unmeasured_said {
-            " (too short to measure well: the policy's energy-weighing stops were not acted on)"
+            " (too short to measure at first: stops that weigh energy were not acted on until \
+             it had run three sampler intervals)"
         } else {
             ""
         };
