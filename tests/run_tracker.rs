@@ -970,3 +970,154 @@ fn the_tracker_keeps_the_step_patience_reports_as_best() -> Result<()> {
     run.finish()?;
     Ok(())
 }
+
+/// A meter whose power swings between 0 and 800 W every 4 ms (a busy shared machine, as
+/// the tracker sees it): readings interpolated or held between its samples must still
+/// never go down.
+struct Swinging {
+    start: std::time::Instant,
+}
+
+impl Meter for Swinging {
+    fn name(&self) -> &str {
+        "swinging"
+    }
+    fn read(&mut self) -> Result<Vec<snuffer::energy::DomainEnergy>, snuffer::energy::EnergyError> {
+        let ms = self.start.elapsed().as_secs_f64() * 1e3;
+        // ∫ power: 800 W during the even 4 ms windows, nothing during the odd ones.
+        let windows = (ms / 4.0).floor();
+        let on = (windows / 2.0).ceil() * 4.0
+            + if (windows as u64).is_multiple_of(2) {
+                ms - windows * 4.0
+            } else {
+                0.0
+            };
+        let j = 0.8 * on;
+        Ok(vec![
+            snuffer::energy::DomainEnergy {
+                domain: "cpu-package:0".into(),
+                joules: snuffer::energy::Joules(j),
+                provenance: Provenance::Counter,
+                uncertainty: 0.02,
+            },
+            snuffer::energy::DomainEnergy {
+                domain: "dram:0".into(),
+                joules: snuffer::energy::Joules(j / 10.0),
+                provenance: Provenance::Counter,
+                uncertainty: 0.02,
+            },
+        ])
+    }
+}
+
+/// Issue 19: cumulative energy in `steps.jsonl` never decreases, per domain (a step line
+/// after an eval line used to read lower when the power fell between samples), and the stop
+/// line's share of the planned energy spent and its forecast saving add up to 100 %.
+#[test]
+fn energy_never_decreases_and_the_stop_lines_shares_add_up() -> Result<()> {
+    let tmp = tempfile::tempdir()?;
+    let said = Said::default();
+    let meter: Box<dyn Meter> = Box::new(Swinging {
+        start: std::time::Instant::now(),
+    });
+    let mut run = Run::builder("swing")
+        .out_dir(tmp.path())
+        .meters(vec![meter])
+        .sample_interval(Duration::from_millis(3))
+        .progress(Progress::Quiet)
+        .planned_steps(3000)
+        .log_every(1)
+        .metric("val_acc", Direction::HigherIsBetter)
+        .bounds(Some(0.0), Some(1.0))
+        .sink(said.clone())
+        .policy(MarginalGain::new(
+            MarginalGainConfig::new(Tau::Relative(0.5)).with_warmup_fraction(0.1),
+        )?)
+        .build()?;
+    for step in 1..=3000u64 {
+        std::thread::sleep(Duration::from_micros(300));
+        run.step();
+        if step % 60 == 0 && run.eval(acc(step))?.should_stop() {
+            break;
+        }
+    }
+    run.finish()?;
+    let log = read_steps(tmp.path().join(STEPS_FILE))?;
+    let mut last: Option<(u64, Vec<f64>)> = None;
+    for rec in &log.records {
+        let now: Vec<f64> = rec.energy.domains.iter().map(|d| d.joules).collect();
+        if let Some((step, before)) = &last {
+            for (b, n) in before.iter().zip(&now) {
+                ensure!(
+                    n >= b,
+                    "energy fell from {b} J (step {step}) to {n} J (step {})",
+                    rec.step
+                );
+            }
+        }
+        last = Some((rec.step, now));
+    }
+    let line = said
+        .matching("stopped at step")
+        .into_iter()
+        .next()
+        .context("the curve saturates: a stop")?;
+    let share = |before: &str| -> Result<f64> {
+        let at = line.find(before).context(format!("'{before}' in {line}"))?;
+        let head = &line[..at];
+        let num = head
+            .rsplit(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .find(|s| !s.is_empty())
+            .context("a number")?;
+        Ok(num.parse()?)
+    };
+    let spent = share(" % of the planned energy spent")?;
+    let saved = share(" % of the forecast full run")?;
+    ensure!(
+        (spent + saved - 100.0).abs() <= 0.11,
+        "{spent} % + {saved} % ≠ 100 %: {line}"
+    );
+    Ok(())
+}
+
+/// Issue 19: a run too short to measure (here under three sampler intervals) is never
+/// stopped on energy grounds, and says why.
+#[test]
+fn a_run_too_short_to_measure_is_not_stopped_on_energy_and_says_so() -> Result<()> {
+    let tmp = tempfile::tempdir()?;
+    let said = Said::default();
+    let mut run = Run::builder("short")
+        .out_dir(tmp.path())
+        .meters(vec![meter(100.0)?])
+        .sample_interval(Duration::from_secs(1))
+        .progress(Progress::Quiet)
+        .planned_steps(400)
+        .metric("val_acc", Direction::HigherIsBetter)
+        .bounds(Some(0.0), Some(1.0))
+        .sink(said.clone())
+        .policy(MarginalGain::new(
+            MarginalGainConfig::new(Tau::PerKwh(1e12))
+                .with_warmup_fraction(0.0)
+                .with_consecutive(1),
+        )?)
+        .build()?;
+    for step in 1..=400u64 {
+        run.step();
+        if step % 20 == 0 {
+            ensure!(
+                !run.eval(0.5)?.should_stop(),
+                "stopped at {step} on energy it cannot measure"
+            );
+        }
+    }
+    let summary = run.finish()?;
+    ensure!(summary.stop.is_none());
+    ensure!(
+        said.matching("too short to measure").len() == 2,
+        "said once while running and once at the end: {:?}",
+        said.matching("")
+    );
+    let extra = summary.extra.context("extra")?;
+    ensure!(extra["too_short_to_measure"] == serde_json::json!(true));
+    Ok(())
+}

@@ -5,6 +5,9 @@ use crate::Error;
 use snuffer_energy::{EnergyReport, Meter, PowerReport, Sampler, SamplerConfig, Skipped};
 use std::time::{Duration, Instant};
 
+/// Sampler intervals a run must last before its energy counts as measured.
+pub(crate) const MIN_MEASURED_INTERVALS: u32 = 3;
+
 /// A running sampler plus what was chosen and skipped; after [`stop`](Self::stop)
 /// only the final reading remains.
 pub(crate) struct EnergySource {
@@ -76,6 +79,23 @@ impl EnergySource {
             (None, Some(r)) => r.clone(),
             (None, None) => EnergyReport::from_domains(Vec::new()),
         }
+    }
+
+    /// A fresh reading of every meter: its instant and the energy per domain up to it
+    /// (after a stop, the end of the run and the final reading).
+    pub(crate) fn read_now(&self) -> (Instant, EnergyReport) {
+        match (&self.sampler, &self.final_report) {
+            (Some(s), _) => s.read_now(),
+            (None, Some(r)) => (Instant::now(), r.clone()),
+            (None, None) => (Instant::now(), EnergyReport::from_domains(Vec::new())),
+        }
+    }
+
+    /// Whether a run `elapsed` long that has used `joules` can be measured: at least
+    /// [`MIN_MEASURED_INTERVALS`] sampler intervals long, with energy above zero. Below that
+    /// its energy is at the meters' resolution and cadence, and no rule weighs it.
+    pub(crate) fn measurable(&self, elapsed: Duration, joules: f64) -> bool {
+        elapsed >= self.interval * MIN_MEASURED_INTERVALS && joules > 0.0
     }
 
     /// Mean power over the recent `window`, while sampling.

@@ -77,12 +77,22 @@
 //!   [`RunBuilder::log_every`]), written at the next evaluation or when 256
 //!   stamps are pending (then that one `step` call does the write, once per
 //!   256 × `log_every` steps).
-//! * **Energy per step** for the forecast of the remaining run is measured
-//!   over the latest fifth of the run (evaluations included, since they recur).
+//! * **Energy per step** for the forecast of the remaining run is
+//!   [`snuffer_energy::StepEnergy`]'s, measured over the later half of the run
+//!   (evaluations included, since they recur): the same estimate the policy's
+//!   share of the planned energy spent uses, so a stop line's share spent and
+//!   forecast saving add up to 100 %.
+//! * **Energy at evaluations** is a fresh reading of the meters
+//!   ([`snuffer_energy::Sampler::read_now`]), so a short run's figures are
+//!   never a stale sample; step lines are interpolated between real samples.
 //! * **Forecasts** are refitted on the [`Refit`] cadence (default: every
 //!   evaluation; fits see at most a bounded sample of points, so each costs
 //!   about the same on long runs). The policy receives the forecast only when
 //!   it was refitted at that evaluation, as its contract says.
+//! * **Runs too short to measure** (shorter than three sampler intervals, or
+//!   with no energy read yet): the policy still sees every evaluation, but a
+//!   stop that weighs energy (marginal gain, the sweep rule) is not acted on, and
+//!   the run says so once, and again in its closing sentence.
 //! * **Sweeps**: a run that joined one ([`RunBuilder::sweep`]) and has a plan
 //!   and a policy hands the policy the other runs of the sweep directory with the same
 //!   metric, each as far as it was recorded
@@ -160,13 +170,6 @@ impl Action {
     }
 }
 
-/// Cumulative energy at an evaluation, for the recent energy per step.
-#[derive(Debug, Clone, Copy)]
-struct EvalPoint {
-    step: u64,
-    energy_j: f64,
-}
-
 /// The first stop the policy called, with the energy and the forecast saving then.
 #[derive(Debug, Clone)]
 struct StopAt {
@@ -206,7 +209,12 @@ pub struct Run {
     tau: Option<f64>,
     best: Option<(u64, f64)>,
     last_metric: Option<f64>,
-    evals: Vec<EvalPoint>,
+    /// Energy at every evaluation: the one estimate of energy per step and of the full run.
+    evals: snuffer_energy::StepEnergy,
+    /// Evaluations so far.
+    evaluations: u64,
+    /// Whether the run said it is too short to measure (once).
+    unmeasured_said: bool,
     stop: Option<StopAt>,
     last_evidence: Option<snuffer_policy::Evidence>,
     /// The marginal-gain policy's latest check, when it exposes one.
@@ -395,7 +403,9 @@ impl Run {
             tau: b.tau,
             best: None,
             last_metric: None,
-            evals: Vec::new(),
+            evals: snuffer_energy::StepEnergy::new(),
+            evaluations: 0,
+            unmeasured_said: false,
             stop: None,
             last_evidence: None,
             gauge: None,
@@ -496,11 +506,12 @@ impl Run {
         if let Some(e) = self.deferred.take() {
             return Err(e);
         }
-        let now = Instant::now();
+        // A fresh reading first: the step lines before it and the eval line are then
+        // interpolated between real samples, never a stale or extrapolated one.
+        let (now, report) = self.energy.read_now();
         self.write_pending()?;
         let step = self.steps;
         let elapsed = now.saturating_duration_since(self.energy.origin());
-        let report = self.energy.cumulative_at(now);
         // No sample yet means no measured power, not zero watts.
         let power = self
             .energy
@@ -530,10 +541,8 @@ impl Run {
                 }
             }
         }
-        self.evals.push(EvalPoint {
-            step,
-            energy_j: report.total.0,
-        });
+        self.evals.push(step as f64, report.total.0);
+        self.evaluations += 1;
 
         let (decision, warnings) = match self.policy.as_mut() {
             Some(policy) => {
@@ -575,6 +584,23 @@ impl Run {
                 ))
             }
             (d, _) => d,
+        };
+        // A run too short to measure: a stop that weighs energy is not acted on.
+        let decision = match decision {
+            Decision::Stop(r)
+                if matches!(
+                    r.evidence,
+                    snuffer_policy::Evidence::MarginalGain(_) | snuffer_policy::Evidence::Sweep(_)
+                ) && !self.energy.measurable(elapsed, report.total.0) =>
+            {
+                if !self.unmeasured_said {
+                    self.unmeasured_said = true;
+                    self.sinks
+                        .say(&self.too_short_sentence(elapsed, report.total.0));
+                }
+                Decision::Continue
+            }
+            d => d,
         };
         let mut first_stop = false;
         let gauge = self.policy_gauge(step);
@@ -721,7 +747,7 @@ impl Run {
         self.pending.heap_bytes()
             + self.sinks.heap_bytes()
             + self.curve.heap_bytes()
-            + self.evals.capacity() * std::mem::size_of::<EvalPoint>()
+            + self.evals.heap_bytes()
             + self.energy.approx_heap_bytes(self.elapsed())
     }
 

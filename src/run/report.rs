@@ -2,7 +2,7 @@
 //! evaluation, the stop sentence and the closing sentence, and the energy
 //! figures behind them (recent energy per step, forecast savings).
 
-use super::{curve, EvalPoint, Run};
+use super::{curve, Run};
 use snuffer_energy::{significant, Joules, JOULES_PER_KWH};
 use snuffer_policy::MarginalEvidence;
 use snuffer_rundir::Summary;
@@ -13,21 +13,10 @@ impl Run {
         self.planned.map_or((2 * step.max(1)) as f64, |p| p as f64)
     }
 
-    /// Recent energy per step (J), over the latest fifth of the run.
+    /// Recent energy per step (J): [`StepEnergy::per_step_at`](snuffer_energy::StepEnergy)
+    /// over the evaluations, the estimate the policy uses too.
     pub(super) fn energy_per_step(&self, step: u64, energy_j: f64) -> Option<f64> {
-        let from = (step as f64 * 0.8) as u64;
-        let base = self
-            .evals
-            .iter()
-            .rev()
-            .find(|e| e.step <= from && e.step < step)
-            .copied()
-            .unwrap_or(EvalPoint {
-                step: 0,
-                energy_j: 0.0,
-            });
-        let (ds, de) = (step.checked_sub(base.step)?, energy_j - base.energy_j);
-        (ds > 0 && de.is_finite()).then(|| de.max(0.0) / ds as f64)
+        self.evals.per_step_at(step as f64, energy_j)
     }
 
     /// The policy's gain-per-kWh check at this step, if it made one (a
@@ -90,16 +79,26 @@ impl Run {
     }
 
     /// Forecast energy of the full planned run and the energy saved by ending
-    /// at `step` having used `energy_j`.
+    /// at `step` having used `energy_j` ([`StepEnergy::full_run`](snuffer_energy::StepEnergy),
+    /// the estimate behind the policy's share of the planned energy spent, so the two add
+    /// up to the whole).
     pub(super) fn savings(&self, step: u64, energy_j: f64) -> Option<(f64, f64)> {
         let planned = self.planned?;
-        let remaining = planned.saturating_sub(step);
-        if remaining == 0 {
-            return Some((energy_j, 0.0));
-        }
-        let per_step = self.energy_per_step(step, energy_j)?;
-        let full = energy_j + remaining as f64 * per_step;
-        Some((full, full - energy_j))
+        let full = self.evals.full_run(step as f64, energy_j, planned as f64)?;
+        Some((full.full_j(), full.remaining_j))
+    }
+
+    /// Why a stop that weighs energy was not acted on: the run is too short to measure.
+    pub(super) fn too_short_sentence(&self, elapsed: std::time::Duration, joules: f64) -> String {
+        format!(
+            "too short to measure: {} s and {} so far, under {} sampler intervals of {} s \
+             (the meters' cadence); a stop that weighs energy is not acted on until the run \
+             can be measured (a smaller sample_interval measures shorter runs)",
+            significant(elapsed.as_secs_f64(), 3),
+            Joules(joules),
+            super::energy::MIN_MEASURED_INTERVALS,
+            significant(self.energy.interval().as_secs_f64(), 3)
+        )
     }
 
     pub(super) fn closing_sentence(&self, s: &Summary, finished: bool) -> String {
@@ -121,8 +120,14 @@ impl Run {
             (Some(_), true) => "stopped early",
             (None, true) => "finished",
         };
+        let short = if self.unmeasured_said {
+            " (too short to measure at first: stops that weigh energy were not acted on until \
+             it had run three sampler intervals)"
+        } else {
+            ""
+        };
         format!(
-            "{how} after {} steps: {} in total{est}{best}; summary in {}",
+            "{how} after {} steps: {} in total{est}{short}{best}; summary in {}",
             s.steps,
             Joules(s.energy_j),
             self.dir.join(snuffer_rundir::SUMMARY_FILE).display()
@@ -159,15 +164,15 @@ mod tests {
     }
 
     #[test]
-    fn energy_per_step_uses_the_latest_fifth_of_the_run() {
+    fn energy_per_step_uses_the_later_half_of_the_run() {
         let (_tmp, mut r) = run(Some(1000));
         // 1 J/step for the first 500 steps, then 3 J/step.
         for (step, energy_j) in [(100, 100.0), (400, 400.0), (500, 500.0), (800, 1400.0)] {
-            r.evals.push(EvalPoint { step, energy_j });
+            r.evals.push(step as f64, energy_j);
         }
-        // At step 1000 with 2000 J: base is the eval at step 800 (≤ 0.8 × 1000).
+        // At step 1000 with 2000 J: base is the eval at step 500 (≤ half of 1000).
         assert_eq!(r.energy_per_step(1000, 2000.0), Some(3.0), "recent rate");
-        // No eval before 80 % of step 90: measured from the start.
+        // No eval at or before half of step 90: measured from the start.
         assert_eq!(r.energy_per_step(90, 45.0), Some(0.5), "from the start");
         assert_eq!(r.energy_per_step(0, 0.0), None, "no steps, no rate");
     }
@@ -175,11 +180,8 @@ mod tests {
     #[test]
     fn savings_compare_with_the_planned_run() {
         let (_tmp, mut r) = run(Some(1000));
-        r.evals.push(EvalPoint {
-            step: 200,
-            energy_j: 200.0,
-        });
-        // At 250 steps and 300 J: 2 J/step recently, 750 steps left → 1 800 J full run.
+        r.evals.push(100.0, 0.0);
+        // At 250 steps and 300 J: 2 J/step since step 100, 750 steps left → 1 800 J full run.
         assert_eq!(r.savings(250, 300.0), Some((1800.0, 1500.0)));
         assert_eq!(
             r.savings(1000, 900.0),
@@ -194,10 +196,7 @@ mod tests {
     fn stop_sentence_has_the_numbers() {
         let (_tmp, mut r) = run(Some(1000));
         assert_eq!(r.stop_sentence(), None);
-        r.evals.push(EvalPoint {
-            step: 200,
-            energy_j: 200.0,
-        });
+        r.evals.push(100.0, 0.0);
         r.stop = Some(StopAt {
             step: 250,
             reason: StopReason::other(

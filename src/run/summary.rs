@@ -26,7 +26,7 @@ pub(super) fn build(run: &mut Run, total: &EnergyReport, end: Instant, finished:
     let (sampler_errors, last_sampler_error) = run.energy.errors();
     let extra = serde_json::json!({
         "stop_step": run.stop.as_ref().map(|s| s.step),
-        "evaluations": run.evals.len(),
+        "evaluations": run.evaluations,
         "forecast_fits": run.curve.fits,
         "forecast_points": run.curve.len(),
         "forecast_error": run.curve.last_error,
@@ -44,6 +44,7 @@ pub(super) fn build(run: &mut Run, total: &EnergyReport, end: Instant, finished:
         "step_lines": run.lines,
         "steps_file": run.dir.join(snuffer_rundir::STEPS_FILE),
         "energy_at_stop_j": run.stop.as_ref().map(|s| s.energy_j),
+        "too_short_to_measure": run.unmeasured_said,
         "sweep": sweep_extra(run),
     });
     Summary {

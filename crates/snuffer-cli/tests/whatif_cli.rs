@@ -256,3 +256,36 @@ fn bad_input_is_a_clear_error_not_a_panic() -> Result<()> {
     }
     Ok(())
 }
+
+/// Issue 19: a fine-tune's short log — 20 evaluations, a plateau by 30 % of the plan,
+/// hand-written as a Hugging Face `trainer_state.json` and a Lightning `metrics.csv`
+/// (`tests/data/short-logs`) — can be stopped early (it used to run to its end: between
+/// the replay's sparse refits every other check disagreed).
+#[test]
+fn a_twenty_evaluation_log_that_plateaus_early_is_stopped() -> Result<()> {
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/short-logs");
+    for (dir, metric) in [("hf-finetune", "accuracy"), ("lightning", "val_acc")] {
+        let path = data.join(dir);
+        let v = json_of(&snuffer(&[
+            "whatif",
+            path.to_str().context("utf-8 path")?,
+            "--metric",
+            metric,
+            "--json",
+        ])?)?;
+        let run = &v["runs"][0];
+        let (stop, last) = (
+            run["stop_step"].as_f64().context("stop_step")?,
+            run["last_step"].as_f64().context("last_step")?,
+        );
+        ensure!(
+            last == 1000.0 && (300.0..=700.0).contains(&stop),
+            "{dir} {metric}: stopped at {stop} of {last}: {run}"
+        );
+        ensure!(
+            run["best_lost"].as_f64().is_some_and(|l| l.abs() < 0.02),
+            "{dir} {metric}: {run}"
+        );
+    }
+    Ok(())
+}

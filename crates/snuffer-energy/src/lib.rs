@@ -49,7 +49,8 @@
 //! * [`CpuShare`]: the share of a package counter attributable to a process.
 //!
 //! [`auto`] picks among them; [`Sampler`] polls them and answers
-//! [`Sampler::energy_between`], [`Sampler::cumulative_at`] and [`Sampler::recent_power`].
+//! [`Sampler::energy_between`], [`Sampler::cumulative_at`] and [`Sampler::recent_power`];
+//! [`StepEnergy`] is the one estimate of energy per step and of a planned run's total.
 #![deny(missing_docs)]
 
 mod attribution;
@@ -67,6 +68,7 @@ mod replay;
 mod report;
 mod sampler;
 mod stamp;
+mod step_energy;
 pub mod tdp;
 mod units;
 mod wrap;
@@ -90,5 +92,6 @@ pub use replay::{ReplayMeter, Trace, TraceKind};
 pub use report::{DomainPower, EnergyReport, PowerReport};
 pub use sampler::{Sampler, SamplerConfig, DEFAULT_CAPACITY, DEFAULT_INTERVAL};
 pub use stamp::{Stamp, StepClock};
+pub use step_energy::{FullRunEnergy, StepEnergy};
 pub use units::{percent, significant, Joules, Watts, DEFAULT_SIGNIFICANT, JOULES_PER_KWH};
 pub use wrap::{WrapCounter, DEFAULT_MAX_ZONE_POWER};

@@ -4,8 +4,15 @@
 //! The training loop never touches the sampler in its hot path: it only takes
 //! [`Stamp`]s. Energy of a step is the cumulative energy interpolated linearly
 //! at its two boundaries, so a 2 ms step gets its share of a 100 ms sample.
-//! Values after the latest sample are extrapolated with the latest interval's
-//! power and may be revised once the next sample arrives.
+//!
+//! **Readings are monotone.** Samples are pushed in the order of their instants
+//! (concurrent polls are serialised) and each domain's value never falls. An
+//! instant after the latest sample reads the latest sample's value (never an
+//! extrapolation, which a later sample could undercut), so readings taken at
+//! non-decreasing instants never decrease, per domain, whatever the poll timing.
+//! A caller that needs the energy *now* — a run at each evaluation — takes a
+//! fresh reading with [`Sampler::read_now`]: instants up to it are then
+//! interpolated between real samples and will not change.
 //!
 //! Memory is bounded: samples hold energy *since the sampler started*, so
 //! evicting the oldest loses no energy; the most recently evicted sample is
@@ -80,6 +87,8 @@ struct Ring {
     meta: Vec<DomainMeta>,
     errors: u64,
     last_error: Option<String>,
+    /// Samples pushed so far.
+    taken: u64,
 }
 
 struct MeterSlot {
@@ -123,8 +132,8 @@ impl std::fmt::Debug for Sampler {
 }
 
 impl Shared {
-    /// Read every meter and push one sample.
-    fn poll(&self) {
+    /// Read every meter and push one sample; returns its instant.
+    fn poll(&self) -> Instant {
         let mut meters = lock(&self.meters);
         let width: usize = lock(&self.ring).meta.len();
         let mut values = vec![f64::NAN; width];
@@ -147,9 +156,12 @@ impl Shared {
                 Err(e) => errors.push(e.to_string()),
             }
         }
-        let at = Instant::now();
-        drop(meters);
+        // The ring is taken before the meters are released: a concurrent poll (the
+        // background thread and `read_now`) cannot push an earlier instant after a later one.
         let mut ring = lock(&self.ring);
+        let last_at = ring.samples.back().unwrap_or(&ring.origin).at;
+        let at = Instant::now().max(last_at);
+        drop(meters);
         let prev = ring.samples.back().unwrap_or(&ring.origin).joules.clone();
         for (i, v) in values.iter_mut().enumerate() {
             // A failed read keeps the previous value; counters never go back.
@@ -170,10 +182,12 @@ impl Shared {
         if ring.samples.len() >= ring.capacity {
             ring.evicted = ring.samples.pop_front();
         }
+        ring.taken += 1;
         ring.samples.push_back(Sample {
             at,
             joules: values.into_boxed_slice(),
         });
+        at
     }
 }
 
@@ -189,27 +203,9 @@ impl Ring {
                 let i = self.samples.partition_point(|s| s.at <= t);
                 match self.samples.get(i) {
                     Some(b) => (&self.samples[i - 1], Some(b)),
-                    None => {
-                        // After the latest sample: extrapolate with the last interval's power.
-                        let last = &self.samples[i - 1];
-                        let prev = if i >= 2 {
-                            &self.samples[i - 2]
-                        } else {
-                            self.evicted.as_ref().unwrap_or(&self.origin)
-                        };
-                        let span = last.at.saturating_duration_since(prev.at).as_secs_f64();
-                        let ahead = t.saturating_duration_since(last.at).as_secs_f64();
-                        return (0..n)
-                            .map(|k| {
-                                let rate = if span > 0.0 {
-                                    (last.joules[k] - prev.joules[k]) / span
-                                } else {
-                                    0.0
-                                };
-                                last.joules[k] + rate.max(0.0) * ahead
-                            })
-                            .collect();
-                    }
+                    // After the latest sample: its value, a floor every later sample
+                    // keeps (see the module docs; `read_now` brings it up to date).
+                    None => return self.samples[i - 1].joules.to_vec(),
                 }
             }
             front => match &self.evicted {
@@ -305,6 +301,7 @@ impl Sampler {
                 meta,
                 errors: 0,
                 last_error: None,
+                taken: 0,
             }),
             meters: Mutex::new(slots),
             stop: Mutex::new(false),
@@ -389,6 +386,19 @@ impl Sampler {
     /// whose energy must not be extrapolated).
     pub fn poll_now(&self) {
         self.shared.poll();
+    }
+
+    /// A fresh reading: poll every meter now and return the instant of that sample and
+    /// the energy per domain up to it. Instants up to it read final values from then on.
+    pub fn read_now(&self) -> (Instant, EnergyReport) {
+        let at = self.shared.poll();
+        (at, self.cumulative_at(at))
+    }
+
+    /// Samples taken so far (background polls and fresh readings, the first reading at the
+    /// start not included; evicted samples included).
+    pub fn readings(&self) -> u64 {
+        lock(&self.shared.ring).taken
     }
 
     /// Energy per domain since the sampler started, at instant `t`.
@@ -532,15 +542,51 @@ mod tests {
     }
 
     #[test]
-    fn extrapolates_past_the_latest_sample() {
+    fn past_the_latest_sample_reads_it_and_a_fresh_reading_catches_up() {
         let knob = Knob::default();
         let s = Sampler::start(vec![Box::new(knob.clone())], slow()).unwrap();
         std::thread::sleep(Duration::from_millis(20));
         knob.0.store(10_000, Ordering::SeqCst);
         s.poll_now();
         let span = s.latest() - s.started_at();
-        let r = s.cumulative_at(s.latest() + span);
-        assert!((r.total.0 - 20.0).abs() < 1e-6, "{r:?}");
+        let later = s.latest() + span;
+        let r = s.cumulative_at(later);
+        assert!(
+            (r.total.0 - 10.0).abs() < 1e-6,
+            "held, not extrapolated: {r:?}"
+        );
+        // Power falls: an extrapolation would have read 20 J at `later`, above what the
+        // next sample shows.
+        knob.0.store(12_000, Ordering::SeqCst);
+        std::thread::sleep(span);
+        let (at, now) = s.read_now();
+        assert!(at >= later && (now.total.0 - 12.0).abs() < 1e-6, "{now:?}");
+        assert!(s.cumulative_at(later).total.0 >= r.total.0);
+        assert_eq!(s.readings(), 2);
+    }
+
+    /// One operation of [`readings_never_decrease`]: the meter's counter grows, time passes,
+    /// a stamp is taken, the meters are polled, or the oldest stamp not yet read is read.
+    #[derive(Debug, Clone)]
+    enum Op {
+        Grow(u64),
+        Sleep(u64),
+        Stamp,
+        Poll,
+        FreshReading,
+        ReadOldest,
+    }
+
+    fn op() -> impl proptest::strategy::Strategy<Value = Op> {
+        use proptest::prelude::*;
+        prop_oneof![
+            (0u64..50_000).prop_map(Op::Grow),
+            (0u64..1_500).prop_map(Op::Sleep),
+            Just(Op::Stamp),
+            Just(Op::Poll),
+            Just(Op::FreshReading),
+            Just(Op::ReadOldest),
+        ]
     }
 
     #[test]
@@ -651,6 +697,79 @@ mod tests {
             let whole = s.cumulative_at(at[at.len() - 1]).total.0 - s.cumulative_at(at[0]).total.0;
             proptest::prop_assert!((sum - whole).abs() <= 1e-9 * whole.max(1.0), "{sum} vs {whole}");
             proptest::prop_assert!((s.cumulative_at(t1).total.0 - total as f64 / 1e3).abs() < 1e-6);
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(48))]
+        /// Cumulative energy never decreases per domain: stamps read in the order they were
+        /// taken (as a run writes its step and eval lines) give non-decreasing values,
+        /// whatever the power does, when the background thread polls (every 1–3 ms) and
+        /// where fresh readings and manual polls fall between them.
+        #[test]
+        fn readings_never_decrease(
+            ops in proptest::collection::vec(op(), 1..60),
+            interval_ms in 1u64..4,
+            two_domains in proptest::bool::ANY,
+        ) {
+            let (a, b) = (Knob::default(), Knob::default());
+            let mut meters: Vec<Box<dyn Meter>> = vec![Box::new(a.clone())];
+            if two_domains {
+                meters.push(Box::new(b.clone()));
+            }
+            let s = Sampler::start(
+                meters,
+                SamplerConfig::default().with_interval(Duration::from_millis(interval_ms)),
+            ).unwrap();
+            let mut pending: std::collections::VecDeque<Instant> = Default::default();
+            let mut last: Option<(Instant, Vec<f64>)> = None;
+            let mut check = |at: Instant, r: EnergyReport| -> Result<(), proptest::test_runner::TestCaseError> {
+                let v: Vec<f64> = r.domains.iter().map(|d| d.joules.0).collect();
+                if let Some((t0, v0)) = &last {
+                    if at >= *t0 {
+                        for (x0, x) in v0.iter().zip(&v) {
+                            proptest::prop_assert!(x >= x0, "{x} J after {x0} J");
+                        }
+                    }
+                }
+                if last.as_ref().is_none_or(|(t0, _)| at >= *t0) {
+                    last = Some((at, v));
+                }
+                Ok(())
+            };
+            for op in ops {
+                match op {
+                    Op::Grow(mj) => {
+                        a.0.fetch_add(mj, Ordering::SeqCst);
+                        b.0.fetch_add(mj / 3, Ordering::SeqCst);
+                    }
+                    Op::Sleep(us) => std::thread::sleep(Duration::from_micros(us)),
+                    Op::Stamp => pending.push_back(Instant::now()),
+                    Op::Poll => s.poll_now(),
+                    Op::FreshReading => {
+                        // Stamps taken before it are read first, as a run's eval does.
+                        let (at, r) = s.read_now();
+                        while let Some(t) = pending.pop_front() {
+                            check(t, s.cumulative_at(t))?;
+                        }
+                        check(at, r)?;
+                    }
+                    Op::ReadOldest => {
+                        if let Some(t) = pending.pop_front() {
+                            check(t, s.cumulative_at(t))?;
+                        }
+                    }
+                }
+            }
+            while let Some(t) = pending.pop_front() {
+                check(t, s.cumulative_at(t))?;
+            }
+            let end = s.stop();
+            if let Some((_, v)) = &last {
+                for (x0, d) in v.iter().zip(&end.domains) {
+                    proptest::prop_assert!(d.joules.0 >= *x0);
+                }
+            }
         }
     }
 

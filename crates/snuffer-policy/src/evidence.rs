@@ -106,6 +106,11 @@ pub struct MarginalEvidence {
     pub surprise_share: f64,
     /// Consecutive agreeing checks (rate below τ) up to this one.
     pub consecutive: u32,
+    /// Whether `expected_gain`, `gain_rate_per_kwh` and `tau_per_kwh` are natural-log gains
+    /// (`ln(best / value)` of a loss-like metric under a relative τ, see
+    /// [`crate::GainScale`]) rather than metric units. Absent in older run directories.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub log_scale: bool,
 }
 
 fn one() -> f64 {
@@ -362,6 +367,7 @@ mod tests {
             energy_share: f64::NAN,
             surprise_share: 1.0,
             consecutive: 3,
+            log_scale: false,
         });
         let json = serde_json::to_string(&e).unwrap();
         for key in [
@@ -433,6 +439,7 @@ mod tests {
                     step: xs[0], best: xs[1], tau_per_kwh: xs[2], gain_rate_per_kwh: xs[3],
                     expected_gain: xs[4], horizon_step: xs[5], horizon_kwh: xs[6],
                     energy_share: xs[7], surprise_share: xs[8], consecutive: n,
+                    log_scale: n % 2 == 0,
                 }),
                 1 => Evidence::Patience(PatienceEvidence {
                     step, wait: n, patience: n / 2, best: Some(xs[0]), best_step: Some(step / 2),

@@ -1,5 +1,6 @@
 //! The evaluated points of a run as a policy sees them, oriented so that higher is better.
 
+use snuffer_energy::StepEnergy;
 use snuffer_forecast::Direction;
 
 /// One evaluation: step, cumulative energy (J) and oriented metric.
@@ -10,17 +11,21 @@ pub(crate) struct Point {
     pub value: f64,
 }
 
-/// Finite evaluations seen so far, and their best.
+/// Finite evaluations seen so far, and their best; the energy at every evaluation.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct History {
     pub points: Vec<Point>,
     pub best: Option<f64>,
+    /// Energy at every evaluation (finite metric or not): the one estimate of energy per
+    /// step the run tracker uses too.
+    pub energy: StepEnergy,
 }
 
 impl History {
     /// Record one finite evaluation (non-finite values are ignored: the divergence rule
     /// deals with them, and they must not poison the best).
     pub fn push(&mut self, step: f64, energy_j: f64, value: f64, direction: Direction) {
+        self.energy.push(step, energy_j);
         let v = direction.orient(value);
         if !v.is_finite() {
             return;
@@ -38,21 +43,10 @@ impl History {
         self.points.first().map(|p| p.value)
     }
 
-    /// Energy per step over the later half of the run so far (robust to a costly start),
-    /// else over the whole run; `None` when no step has been made.
+    /// Energy per step ([`StepEnergy::per_step_at`]: over the later half of the run so far);
+    /// `None` when no step has been made.
     pub fn joules_per_step(&self, step: f64, energy_j: f64) -> Option<f64> {
-        let half = step / 2.0;
-        let anchor = self
-            .points
-            .iter()
-            .rev()
-            .find(|p| p.step <= half && p.step < step);
-        let rate = match anchor {
-            Some(p) if step > p.step => (energy_j - p.energy_j) / (step - p.step),
-            _ if step > 0.0 => energy_j / step,
-            _ => return None,
-        };
-        (rate.is_finite() && rate >= 0.0).then_some(rate)
+        self.energy.per_step_at(step, energy_j)
     }
 
     /// Robust noise level: the median absolute difference of successive values, scaled to a
@@ -85,5 +79,6 @@ impl History {
     pub fn clear(&mut self) {
         self.points.clear();
         self.best = None;
+        self.energy.clear();
     }
 }

@@ -235,6 +235,48 @@ impl MarginalGainConfig {
     }
 }
 
+/// Where gains are judged.
+///
+/// A loss-like metric (lower is better, good bound 0: MSE, a loss, perplexity, bits per
+/// character) is judged by its ratios, as users judge it: a fall from 1.4 to 0.01 is a
+/// 140-fold improvement, not "1.39 units". Under a relative τ its gains are therefore
+/// natural-log gains, `ln(before / after)`, and τ is a share of the log-gain so far per share
+/// of the energy so far. τ per kWh and τ as a price are in the metric's own units, so they
+/// weigh gains in those units ([`GainScale::Linear`]), as the utility `best − τ·energy` does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GainScale {
+    /// Gains in the metric's own units, good direction.
+    Linear,
+    /// Gains as `ln(best / value)` of a positive lower-is-better metric.
+    Log,
+}
+
+/// The smallest value a log-scale gain may expect the metric to fall to, as a share of the
+/// best so far (a forecast that reaches the bound itself would be an infinite gain).
+const LOG_FLOOR_SHARE: f64 = 1e-6;
+
+impl GainScale {
+    /// The gain of moving from the oriented value `from` to `to + extra` (oriented, higher
+    /// is better; `extra` ≥ 0 is an expected gain over `to` in the metric's own units) on
+    /// this scale: `to + extra − from` linearly; `ln(|from| / |to + extra|)` on the log
+    /// scale, where oriented values are negated losses.
+    ///
+    /// ```
+    /// use snuffer_policy::GainScale;
+    /// assert_eq!(GainScale::Linear.gain(-4.0, -1.0, 0.5), 3.5);
+    /// assert!((GainScale::Log.gain(-4.0, -1.0, 0.5) - 8f64.ln()).abs() < 1e-12);
+    /// ```
+    pub fn gain(self, from: f64, to: f64, extra: f64) -> f64 {
+        match self {
+            GainScale::Linear => to + extra - from,
+            GainScale::Log => {
+                let (before, after) = (-from, -(to + extra));
+                (before / after.max(LOG_FLOOR_SHARE * -to)).ln()
+            }
+        }
+    }
+}
+
 /// The numbers of the latest check, for logs and reasons.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Check {
@@ -259,6 +301,9 @@ pub struct Check {
     pub surprise_share: f64,
     /// Consecutive agreeing checks so far.
     pub agreeing: u32,
+    /// Whether gains, rates and τ are natural-log gains ([`GainScale::Log`]) rather than
+    /// metric units.
+    pub log_scale: bool,
 }
 
 /// The marginal-gain stop rule (see the module docs).
@@ -359,18 +404,19 @@ impl MarginalGain {
             energy_share: c.energy_share,
             surprise_share: c.surprise_share,
             consecutive: c.agreeing,
+            log_scale: c.log_scale,
         }
     }
 
     /// Estimated share of the planned energy spent at `step` with `energy_j` so far.
+    /// ([`snuffer_energy::StepEnergy::full_run`], the estimate the run's stop line uses).
     fn energy_share(&self, step: f64, energy_j: f64, planned: Option<f64>) -> Option<f64> {
         let planned = planned?;
         if step >= planned {
             return Some(1.0);
         }
-        let rate = self.history.joules_per_step(step, energy_j)?;
-        let total = energy_j + rate * (planned - step);
-        (total > 0.0).then(|| energy_j / total)
+        let full = self.history.energy.full_run(step, energy_j, planned)?;
+        (full.full_j() > 0.0).then(|| full.spent_share())
     }
 
     fn warmed_up(&self, step: f64, energy_j: f64, planned: Option<f64>) -> bool {
@@ -453,7 +499,11 @@ impl MarginalGain {
         }
         let direction = forecast.direction();
         let energy_kwh = energy_j / JOULES_PER_KWH;
-        let tau = self.config.tau.per_kwh(best - first, energy_kwh);
+        let scale = self.gain_scale(forecast);
+        let tau = self
+            .config
+            .tau
+            .per_kwh(scale.gain(first, best, 0.0), energy_kwh);
         let share = self.energy_share(step, energy_j, planned);
         let surprise_share = if self.has_learned(forecast) {
             1.0
@@ -502,10 +552,11 @@ impl MarginalGain {
                 Expectation::Continuation => fc.continuation_excess(h, best_metric),
                 Expectation::Ensemble => fc.expected_excess(h, best_metric),
             };
-            match change {
+            let g = match change {
                 Some((c, jump)) if h > c => g + jump,
                 _ => g,
-            }
+            };
+            scale.gain(best, best, g)
         };
         let (best_rate, horizon_step, gain, kwh) = best_expected_rate(&gain_at, step, end, rate)?;
         Some(Check {
@@ -519,7 +570,23 @@ impl MarginalGain {
             energy_share: share.unwrap_or(f64::NAN),
             surprise_share,
             agreeing: self.agreeing,
+            log_scale: scale == GainScale::Log,
         })
+    }
+
+    /// The scale gains are judged on (see [`GainScale`]): logarithmic for a lower-is-better
+    /// metric whose good bound is 0 with positive values, under a relative τ.
+    fn gain_scale(&self, forecast: &Forecast) -> GainScale {
+        let positive = self.history.points.iter().all(|p| p.value < 0.0);
+        let log = matches!(self.config.tau, Tau::Relative(_))
+            && forecast.direction() == Direction::LowerIsBetter
+            && forecast.good_side_bound() == Some(0.0)
+            && positive;
+        if log {
+            GainScale::Log
+        } else {
+            GainScale::Linear
+        }
     }
 
     /// The sweep rule: `Some(evidence)` when the run's expected final best beats the sweep's
@@ -639,7 +706,7 @@ impl StopPolicy for MarginalGain {
                     format!(
                         "at step {} the sweep's earlier runs most like this one ({} of them) expect its best to end near {}; \
                          beating the sweep's best {} is worth {} in expectation, less than {} \
-                         ({} left at τ = {} per kWh, or the sweep's tolerance for losing its best); {:.0} % of the planned energy spent",
+                         ({} left at τ = {} per kWh, or the sweep's tolerance for losing its best); {} of the planned energy spent",
                         e.step,
                         e.references,
                         significant(dir.orient(e.expected_final), 4),
@@ -648,7 +715,10 @@ impl StopPolicy for MarginalGain {
                         significant(e.threshold, 3),
                         snuffer_energy::Joules::from_kwh(e.remaining_kwh),
                         significant(e.tau_per_kwh, 4),
-                        100.0 * e.energy_share
+                        snuffer_energy::percent(
+                            self.energy_share(step, energy_j, planned)
+                                .unwrap_or(e.energy_share)
+                        )
                     ),
                     Evidence::Sweep(e),
                 ));
@@ -678,10 +748,33 @@ impl StopPolicy for MarginalGain {
             return Decision::Continue;
         }
         let c = check;
+        if c.log_scale {
+            // The forecast's value at the horizon is best · e^(−gain).
+            let loss = c.best;
+            return Decision::Stop(StopReason::new(
+                format!(
+                    "at step {} the forecast expects the best {} to fall to {} by step {:.0} \
+                     (a log-gain of {}): {} per kWh for {}, the most of any horizon, below τ = {} per kWh \
+                     (gains of a loss judged as log-ratios; {} checks in a row; \
+                     {} of the planned energy spent)",
+                    c.step,
+                    significant(loss, 4),
+                    significant(loss * (-c.expected_gain).exp(), 4),
+                    c.horizon_step,
+                    significant(c.expected_gain, 3),
+                    significant(c.best_rate_per_kwh, 4),
+                    snuffer_energy::Joules::from_kwh(c.horizon_kwh),
+                    significant(c.tau_per_kwh, 4),
+                    c.agreeing,
+                    snuffer_energy::percent(c.energy_share)
+                ),
+                Evidence::MarginalGain(self.evidence(&c)),
+            ));
+        }
         Decision::Stop(StopReason::new(
             format!(
                 "at step {} the forecast expects a gain of {} over the best {} by step {:.0}: {} per kWh for {}, \
-                 the most of any horizon, below τ = {} per kWh ({} checks in a row; {:.0} % of the planned energy spent)",
+                 the most of any horizon, below τ = {} per kWh ({} checks in a row; {} of the planned energy spent)",
                 c.step,
                 significant(c.expected_gain, 4),
                 significant(c.best, 4),
@@ -690,7 +783,7 @@ impl StopPolicy for MarginalGain {
                 snuffer_energy::Joules::from_kwh(c.horizon_kwh),
                 significant(c.tau_per_kwh, 4),
                 c.agreeing,
-                100.0 * c.energy_share
+                snuffer_energy::percent(c.energy_share)
             ),
             Evidence::MarginalGain(self.evidence(&c)),
         ))

@@ -4,7 +4,8 @@
 //! For each run the replay feeds one [`Observation`] per recorded evaluation, with the
 //! cumulative energy of that row ([`CurveRun::cumulative_energy`]), the run's last step as
 //! its planned length (a user knows how many epochs were planned) and nothing else of the
-//! future. It refits the forecast on a geometric cadence (each refit after the number of
+//! future. It refits the forecast at every evaluation up to [`REFIT_EVERY_POINT_UNTIL`]
+//! points, as a live run does, then on a geometric cadence (each refit after the number of
 //! points grew by [`ReplayConfig::refit_growth`], or a tenth of the plan passed), which is
 //! what keeps a whole sweep fast, and hands each new forecast to the policy.
 //!
@@ -20,6 +21,10 @@ use serde::Serialize;
 use snuffer_energy::{Joules, Provenance, JOULES_PER_KWH};
 use snuffer_forecast::{Bounds, ForecastConfig, Forecaster};
 use std::time::Duration;
+
+/// Runs are refitted at every evaluation up to this many finite points (then on the
+/// geometric cadence of [`ReplayConfig::refit_growth`]).
+pub const REFIT_EVERY_POINT_UNTIL: usize = 30;
 
 /// Settings of a replay.
 #[derive(Debug, Clone, PartialEq)]
@@ -270,7 +275,12 @@ fn replay_run_in(
                 fit_x.push(x);
                 fit_y.push(metric);
             }
-            let due = fit_x.len() >= next_fit || x - last_fit_step >= refit_span;
+            // A short log (a fine-tune's 10–30 evaluations) is refitted at every one, as a
+            // live run is: between refits the refreshed trend overstates the gain ahead,
+            // and with few evaluations every other check would disagree.
+            let due = fit_x.len() <= REFIT_EVERY_POINT_UNTIL
+                || fit_x.len() >= next_fit
+                || x - last_fit_step >= refit_span;
             if fit_x.len() >= min_points && due {
                 // A failed fit (e.g. values outside the assumed bounds) means no new
                 // forecast; the policy keeps the previous one.

@@ -12,7 +12,10 @@ pub enum Tau {
     PerKwh(f64),
     /// A fraction of the gain so far per fraction of the energy so far: with 0.1, stop when
     /// one more "energy so far" would buy less than 10 % of the gain so far. Resolves to
-    /// `r × gain_so_far / energy_so_far_kwh`.
+    /// `r × gain_so_far / energy_so_far_kwh`. For a loss-like metric (lower is better, good
+    /// bound 0) the gains are log-gains, `ln(first / best)` so far (see
+    /// [`crate::GainScale`]): a 135-fold fall ahead is never "small" next to a 10-fold one
+    /// behind.
     Relative(f64),
     /// A price: electricity in €/kWh and the value of one metric unit in €; the threshold is
     /// their ratio (metric units per kWh that pay for the electricity).

@@ -170,3 +170,30 @@ fn a_collapse_still_fires_the_divergence_rule() -> anyhow::Result<()> {
     let _: &dyn StopPolicy = &bounded;
     Ok(())
 }
+
+/// Issue 19: a fine-tune's short log — 20 evaluations whose accuracy plateaus by 30 % of
+/// the plan — is stopped, smooth or noisy (the replay refits every evaluation of a short
+/// log, as a live run does; between sparse refits every other check used to disagree).
+#[test]
+fn a_twenty_evaluation_log_that_plateaus_by_thirty_percent_stops() -> anyhow::Result<()> {
+    for (name, wobble) in [("smooth", 0.0), ("noisy", 0.002)] {
+        let metrics: Vec<f64> = (1..=20)
+            .map(|i| {
+                let step = 50.0 * f64::from(i);
+                let sign = if i % 2 == 0 { 1.0 } else { -1.0 };
+                0.9 - 0.4 * (-step / 80.0).exp() + sign * wobble
+            })
+            .collect();
+        let mut r = run(name, metrics, 0.01);
+        r.steps = (1..=20).map(|i| 50.0 * f64::from(i)).collect();
+        let mut p = policy(MarginalGainConfig::new(Tau::Relative(0.3)))?;
+        let out = replay_run(&r, &mut p, &ReplayConfig::default());
+        anyhow::ensure!(
+            out.stopped && (300.0..=700.0).contains(&out.stop_step),
+            "{name}: stop at {} ({:?})",
+            out.stop_step,
+            out.note
+        );
+    }
+    Ok(())
+}

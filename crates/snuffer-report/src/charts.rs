@@ -245,9 +245,8 @@ pub(crate) fn metric_chart(run: &RunData, axis: MetricAxis) -> Result<String, Re
         MetricAxis::Steps => run.metric_by_step.points(),
         MetricAxis::Energy => run.metric_by_kwh.points(),
     };
-    // Forecast rows (step, median, lo, hi) mapped onto the chart's x axis; on
-    // the energy axis a step costs the run's mean joules per step so far.
-    let jps = run.joules_per_step();
+    // Forecast rows (step, median, lo, hi) mapped onto the chart's x axis; on the
+    // energy axis at the run's own forecast of its energy (the table's figure at the end).
     let forecast: Vec<[f64; 4]> = run
         .forecast
         .as_ref()
@@ -258,7 +257,9 @@ pub(crate) fn metric_chart(run: &RunData, axis: MetricAxis) -> Result<String, Re
                 .filter_map(|r| {
                     let x = match axis {
                         MetricAxis::Steps => Some(r[0]),
-                        MetricAxis::Energy => jps.map(|j| r[0] * j / JOULES_PER_KWH),
+                        MetricAxis::Energy => {
+                            run.forecast_energy_at(r[0]).map(|j| j / JOULES_PER_KWH)
+                        }
                     }?;
                     Some([x, r[1], r[2], r[3]])
                 })

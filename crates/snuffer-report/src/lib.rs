@@ -102,7 +102,8 @@ impl Report {
                 file: "metric_energy.svg",
                 caption: format!(
                     "{metric} over cumulative energy (kWh); the forecast is placed on the energy \
-                     axis at the run's mean energy per step"
+                     axis at the run's own forecast of its energy, ending at the table's forecast energy of \
+                     the full run"
                 ),
                 svg: charts::metric_chart(&run, MetricAxis::Energy)?,
             });

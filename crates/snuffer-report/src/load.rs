@@ -492,10 +492,30 @@ impl RunData {
         self.best.map(|b| (b.step, b.metric))
     }
 
-    /// Mean joules per step so far (to place step-indexed forecasts on the energy axis).
+    /// Mean joules per step so far.
     pub fn joules_per_step(&self) -> Option<f64> {
         (self.last_step > 0 && self.last_energy_j > 0.0)
             .then(|| self.last_energy_j / self.last_step as f64)
+    }
+
+    /// Cumulative energy (J) the run forecast for `step` (to place step-indexed forecasts
+    /// on the energy axis): along the line from the stop (or the run's end) to
+    /// `summary.json`'s forecast energy of the full run at the planned end — the run's one
+    /// estimate ([`snuffer_energy::StepEnergy`]), the figure of its stop line and of the
+    /// report's table, so the chart ends where the table says. Without those figures (no
+    /// summary, no plan), at the mean energy per step so far.
+    pub fn forecast_energy_at(&self, step: f64) -> Option<f64> {
+        let from_summary = self.summary.as_ref().and_then(|s| {
+            let full = s.forecast_full_energy_j?;
+            let planned = s.planned_steps? as f64;
+            let (at_step, at_j) = match &self.stop {
+                Some(stop) => (stop.at.step as f64, stop.at.energy_j),
+                None => (s.steps as f64, s.energy_j),
+            };
+            (planned > at_step && full.is_finite() && at_j.is_finite())
+                .then(|| at_j + (step - at_step) * (full - at_j) / (planned - at_step))
+        });
+        from_summary.or_else(|| self.joules_per_step().map(|j| step * j))
     }
 }
 

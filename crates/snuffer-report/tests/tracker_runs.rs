@@ -113,3 +113,33 @@ fn a_tracker_run_that_went_to_its_end_has_a_hindsight_oracle() -> anyhow::Result
     assert!(report.charts()[0].svg.contains("hindsight oracle"));
     Ok(())
 }
+
+/// Issue 19: the energy chart places the forecast with the run's own full-run estimate, so
+/// the chart ends at the table's "Forecast energy of the full run" (it used to use the mean
+/// energy per step and end 10 % away).
+#[test]
+fn the_forecast_ends_on_the_chart_where_the_table_says() -> anyhow::Result<()> {
+    let tmp = tempfile::tempdir()?;
+    let dir = tmp.path().join("stopped");
+    train(&dir, Some(0.8))?;
+    let report = Report::from_dir(&dir)?;
+    let run = report.run();
+    let summary = run.summary.as_ref().context("summary")?;
+    let full = summary
+        .forecast_full_energy_j
+        .context("a stopped run forecasts its full energy")?;
+    let (_, f) = run.forecast.as_ref().context("a forecast")?;
+    let end = f.path.last().context("a forecast path")?[0];
+    assert_eq!(end, 400.0, "the path reaches the plan");
+    let at_end = run.forecast_energy_at(end).context("an energy")?;
+    assert!(
+        (at_end - full).abs() <= 1e-9 * full,
+        "chart ends at {at_end} J, the table says {full} J"
+    );
+    let stop = run.stop.as_ref().context("stop")?;
+    let at_stop = run
+        .forecast_energy_at(stop.at.step as f64)
+        .context("energy")?;
+    assert!((at_stop - stop.at.energy_j).abs() <= 1e-9 * full);
+    Ok(())
+}
