@@ -1,6 +1,7 @@
 //! `snuffer footprint`: convert energy into CO2e and water.
 
 use crate::numbers::{fixed, short};
+use snuffer_energy::significant;
 use anyhow::Context;
 use snuffer_energy::Joules;
 use snuffer_footprint::regions::CLOUD_REGIONS;
@@ -156,6 +157,13 @@ fn parse_hardware(spec: &str) -> anyhow::Result<(HardwareProfile, u32)> {
     Ok((profile, count))
 }
 
+/// The water row when no water intensity was given: water depends on the site's cooling
+/// and the grid's generation, which no region table records, so it is asked for rather
+/// than guessed.
+const NO_WATER: &str = "water        not estimated: give --wue (on-site L/kWh: 0 for a machine \
+     without evaporative cooling, ~0.2 hyperscale cloud, ~1.8 industry average) and/or \
+     --grid-water (the grid's L/kWh)";
+
 fn print_human(fp: &RunFootprint) {
     let i = &fp.intensity;
     let place = match (&i.region, &i.country_name) {
@@ -163,15 +171,15 @@ fn print_human(fp: &RunFootprint) {
         _ => String::new(),
     };
     println!(
-        "energy       {} kWh IT × PUE {} = {} kWh from the grid",
-        fixed(fp.it_energy_kwh, 4),
-        fixed(fp.pue, 2),
-        fixed(fp.facility_energy_kwh, 4)
+        "energy       {} IT × PUE {} = {} from the grid",
+        Joules::from_kwh(fp.it_energy_kwh),
+        significant(fp.pue, 3),
+        Joules::from_kwh(fp.facility_energy_kwh)
     );
     println!(
         "intensity    {} ± {} g CO2e/kWh ({place}{})",
-        fixed(i.intensity.0, 1),
-        fixed(i.sd.0, 1),
+        significant(i.intensity.0, 3),
+        significant(i.sd.0, 2),
         i.data
     );
     println!("operational  {}", fp.operational);
@@ -193,6 +201,8 @@ fn print_human(fp: &RunFootprint) {
             "water        {} (on site {}, grid {})",
             fp.water.total, fp.water.on_site_l, fp.water.grid_l
         );
+    } else {
+        println!("{NO_WATER}");
     }
 }
 

@@ -6,7 +6,8 @@
 //! run's last step. Runs are independent: they are forecast on every core while the file is
 //! streamed ([`crate::pipeline`]), and reported in the order of their first appearance.
 
-use crate::numbers::{fixed, short};
+use crate::numbers::short;
+use snuffer_energy::significant;
 use crate::pipeline;
 use anyhow::Context;
 use serde::Serialize;
@@ -309,7 +310,7 @@ fn summarise(results: &[RunResult]) -> Summary {
 }
 
 fn print_human(results: &[RunResult], summary: &Summary, s: &Settings, worst: usize) {
-    let fmt = |v: Option<f64>| v.map_or("n/a".to_string(), |x| fixed(x, 4));
+    let fmt = |v: Option<f64>| v.map_or("n/a".to_string(), |x| significant(x, 4));
     println!(
         "{} runs, {} failed; fitted on the first {:.0} % of each run, method {:?}",
         summary.runs,
@@ -321,7 +322,9 @@ fn print_human(results: &[RunResult], summary: &Summary, s: &Settings, worst: us
         "mean absolute error of the final value {} (own units, all runs together); {:.0} % interval coverage {}",
         fmt(summary.mae),
         100.0 * s.level,
-        fmt(summary.coverage)
+        summary
+            .coverage
+            .map_or("n/a".to_string(), snuffer_energy::percent)
     );
     // Rank by error relative to the run's own range so that perplexities do not drown accuracies.
     let mut ranked: Vec<(f64, &RunResult)> = results

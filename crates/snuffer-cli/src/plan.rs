@@ -109,9 +109,9 @@ fn print_human(p: &Plan) {
         p.mean_intensity_best
     );
     println!(
-        "saving      {} ({:.1} %); latest start that meets the deadline: {}",
+        "saving      {} ({}); latest start that meets the deadline: {}",
         p.saved,
-        100.0 * p.saved_fraction,
+        snuffer_energy::percent(p.saved_fraction),
         rfc3339(p.latest_start)
     );
     for g in &p.gaps {

@@ -211,6 +211,10 @@ pub enum EnergyBasis {
     Steps {
         /// Energy of one step.
         step_energy: Joules,
+        /// Whether the log recorded a time (then only a power was missing).
+        has_time: bool,
+        /// Whether a power was given (then only a time was missing).
+        power_given: bool,
     },
 }
 
@@ -249,11 +253,27 @@ impl fmt::Display for EnergyBasis {
                 "estimate: {time_source} × {} ({})",
                 power.watts, power.source
             ),
-            EnergyBasis::Steps { step_energy } => write!(
-                f,
-                "estimate: proportional to steps ({step_energy} per step; the log has no energy, \
-                 and no power was given to turn its time into energy)"
-            ),
+            EnergyBasis::Steps {
+                step_energy,
+                has_time,
+                power_given,
+            } => {
+                let why = match (has_time, power_given) {
+                    (false, true) => {
+                        "the log has no energy and no time column, so the power given cannot \
+                         become energy"
+                    }
+                    (false, false) => "the log has no energy and no time column",
+                    (true, _) => {
+                        "the log has no energy, and no power was given to turn its time into \
+                         energy (--power-w or --hardware)"
+                    }
+                };
+                write!(
+                    f,
+                    "estimate: proportional to steps ({step_energy} per step; {why})"
+                )
+            }
         }
     }
 }
@@ -296,7 +316,21 @@ mod tests {
         assert!(!counter.is_estimate());
         let steps = EnergyBasis::Steps {
             step_energy: Joules(1.0),
+            has_time: true,
+            power_given: false,
         };
         assert!(steps.is_estimate() && steps.to_string().starts_with("estimate"));
+        assert!(steps.to_string().contains("no power was given"), "{steps}");
+        // Issue 19: a power was given but the log has no time column: say that.
+        let no_time = EnergyBasis::Steps {
+            step_energy: Joules(1.0),
+            has_time: false,
+            power_given: true,
+        };
+        let text = no_time.to_string();
+        assert!(
+            !text.contains("no power was given") && text.contains("no time column"),
+            "{text}"
+        );
     }
 }
