@@ -46,6 +46,9 @@ impl From<MethodArg> for Method {
 
 /// Arguments of `snuffer forecast`.
 #[derive(Debug, clap::Args)]
+#[command(after_help = "Examples:\n  \
+    snuffer forecast --curves data/digits-curves.csv --observed 0.2\n  \
+    snuffer forecast --curves data/digits-curves.csv --observed 0.5 --json")]
 pub struct Args {
     /// Curves CSV (columns source,task,run_id,step,metric,metric_name,higher_is_better; others ignored).
     #[arg(long)]

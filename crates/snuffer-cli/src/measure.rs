@@ -25,6 +25,9 @@ mod forward;
 
 /// Arguments of `snuffer measure`.
 #[derive(Debug, clap::Args)]
+#[command(after_help = "Examples:\n  \
+    snuffer measure -- python train.py\n  \
+    snuffer measure --json -- make -j8")]
 pub struct Args {
     /// Time between meter readings, in milliseconds.
     #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u64).range(1..=60_000))]

@@ -37,6 +37,10 @@ pub enum DirectionArg {
 
 /// Arguments of `snuffer whatif`.
 #[derive(Debug, clap::Args)]
+#[command(after_help = "Examples:\n  \
+    snuffer whatif ~/experiments --power-w 300\n  \
+    snuffer whatif lightning_logs/ --metric accuracy --hardware 8xa100-sxm4\n  \
+    snuffer whatif out/ --json --out whatif-page/")]
 pub struct Args {
     /// Run directories, log files, or directories to search for them (Snuffer run directories,
     /// trainer_state.json, events.out.tfevents.*, CSV histories with a step column).

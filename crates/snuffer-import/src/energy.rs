@@ -82,7 +82,7 @@ impl Power {
             value: name.to_string(),
             expected: format!(
                 "a GPU preset ({}), or a CPU model of the TDP table (e.g. \"EPYC 7763\"), \
-                 optionally as N×PRESET (e.g. 8xa100-sxm4); or give the power with --power-w",
+                 optionally with a count (e.g. 8xa100-sxm4 or a100-sxm4=8); or give the power with --power-w",
                 known.join(", ")
             ),
         })
@@ -90,7 +90,16 @@ impl Power {
 }
 
 /// `8xa100` → (8, "a100"); `a100` → (1, "a100").
+/// `8xa100-sxm4`, `8 × a100-sxm4` or `a100-sxm4=8` (the form `snuffer footprint --hardware`
+/// also takes) → (8, `a100-sxm4`).
 fn split_count(s: &str) -> (u32, &str) {
+    if let Some((rest, n)) = s.rsplit_once('=') {
+        if let Ok(n) = n.trim().parse::<u32>() {
+            if n > 0 {
+                return (n, rest.trim());
+            }
+        }
+    }
     if let Some((n, rest)) = s.split_once(['x', 'X', '×', '*']) {
         if let Ok(n) = n.trim().parse::<u32>() {
             if n > 0 {
@@ -289,6 +298,8 @@ mod tests {
         assert!(p.source.contains("mlco2/impact"), "{}", p.source);
         assert_eq!(Power::preset("t4").unwrap().watts, Watts(70.0));
         assert_eq!(Power::preset("A100 PCIe").unwrap().watts, Watts(250.0));
+        // Issue 19: the footprint command's NAME=COUNT form means the same.
+        assert_eq!(Power::preset("a100-sxm4=8").unwrap().watts, Watts(3200.0));
         let cpu = Power::preset("2x EPYC 7763").unwrap();
         assert_eq!(cpu.watts, Watts(560.0));
         let err = Power::preset("h100").unwrap_err().to_string();
