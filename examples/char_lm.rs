@@ -245,11 +245,17 @@ fn main() -> Result<()> {
     let mut first = None;
     for pair in 0..repeats {
         let (full, snuffed) = if pair % 2 == 0 {
-            println!("\n== pair {}/{repeats}: full run, then with Snuffer ==", pair + 1);
+            println!(
+                "\n== pair {}/{repeats}: full run, then with Snuffer ==",
+                pair + 1
+            );
             let f = train(&corpus, steps, tau, false)?;
             (f, train(&corpus, steps, tau, true)?)
         } else {
-            println!("\n== pair {}/{repeats}: with Snuffer, then the full run ==", pair + 1);
+            println!(
+                "\n== pair {}/{repeats}: with Snuffer, then the full run ==",
+                pair + 1
+            );
             let s = train(&corpus, steps, tau, true)?;
             (train(&corpus, steps, tau, false)?, s)
         };

@@ -72,7 +72,15 @@ fn main() -> Result<()> {
             Progress::Quiet
         };
         let run_full = || {
-            train_digits_in(&data, cfg, "quickstart-full", Some(&full_dir), None, progress, |b| b)
+            train_digits_in(
+                &data,
+                cfg,
+                "quickstart-full",
+                Some(&full_dir),
+                None,
+                progress,
+                |b| b,
+            )
         };
         let run_snuffer = || -> Result<_> {
             let policy = common::marginal_policy(tau)?;
@@ -87,11 +95,17 @@ fn main() -> Result<()> {
             )
         };
         let (full, snuffed) = if pair % 2 == 0 {
-            println!("[pair {}/{repeats}] full planned run, then with Snuffer", pair + 1);
+            println!(
+                "[pair {}/{repeats}] full planned run, then with Snuffer",
+                pair + 1
+            );
             let f = run_full()?;
             (f, run_snuffer()?)
         } else {
-            println!("[pair {}/{repeats}] with Snuffer, then the full run", pair + 1);
+            println!(
+                "[pair {}/{repeats}] with Snuffer, then the full run",
+                pair + 1
+            );
             let s = run_snuffer()?;
             (run_full()?, s)
         };

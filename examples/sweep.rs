@@ -299,7 +299,10 @@ fn main() -> Result<()> {
         percent(saved),
         format!("{kept}/{repeats}")
     );
-    let lo = rows.iter().map(Repeat::saved_share).fold(f64::INFINITY, f64::min);
+    let lo = rows
+        .iter()
+        .map(Repeat::saved_share)
+        .fold(f64::INFINITY, f64::min);
     let hi = rows
         .iter()
         .map(Repeat::saved_share)

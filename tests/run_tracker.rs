@@ -315,7 +315,9 @@ fn marginal_gain_stops_a_saturated_run_and_logs_gain_against_tau() -> Result<()>
         // Issue 19: a relative τ is recorded as the τ per kWh it resolved to, not `null`.
         let extra = summary.extra.clone().unwrap_or_default();
         ensure!(
-            extra["tau"].as_f64().is_some_and(|t| t.is_finite() && t > 0.0)
+            extra["tau"]
+                .as_f64()
+                .is_some_and(|t| t.is_finite() && t > 0.0)
                 && extra["tau_basis"]
                     .as_str()
                     .is_some_and(|b| b.contains("relative")),

@@ -424,7 +424,12 @@ pub fn warm_up(data: &Digits, cfg: DigitsConfig, steps: u64) -> Result<()> {
     )?;
     let mut batches = Batches::new(data.n_train(), cfg.batch, cfg.seed, &dev);
     for _ in 0..steps {
-        let loss = batch_loss(&model, &data.train_x, &data.train_y, &batches.next_indices()?)?;
+        let loss = batch_loss(
+            &model,
+            &data.train_x,
+            &data.train_y,
+            &batches.next_indices()?,
+        )?;
         opt.backward_step(&loss)?;
     }
     accuracy(&model, &data.val_x, &data.val_y)?;
@@ -448,7 +453,11 @@ impl PairSavings {
         use snuffer::energy::percent;
         let (mean, sd) = mean_sd(&self.shares);
         let lo = self.shares.iter().copied().fold(f64::INFINITY, f64::min);
-        let hi = self.shares.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        let hi = self
+            .shares
+            .iter()
+            .copied()
+            .fold(f64::NEG_INFINITY, f64::max);
         let n = self.shares.len();
         if n < 2 {
             return format!(

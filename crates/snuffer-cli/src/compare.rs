@@ -205,7 +205,13 @@ fn by_metric(all: &snuffer_report::Comparison) -> Vec<(String, snuffer_report::C
 /// A metric name as a directory name (`val/acc` → `val_acc`).
 fn file_safe(name: &str) -> String {
     name.chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect()
 }
 

@@ -1,8 +1,8 @@
 //! `snuffer footprint`: convert energy into CO2e and water.
 
 use crate::numbers::{fixed, short};
-use snuffer_energy::significant;
 use anyhow::Context;
+use snuffer_energy::significant;
 use snuffer_energy::Joules;
 use snuffer_footprint::regions::CLOUD_REGIONS;
 use snuffer_footprint::{
@@ -13,9 +13,11 @@ use std::time::Duration;
 
 /// Arguments of `snuffer footprint`.
 #[derive(Debug, clap::Args)]
-#[command(after_help = "Examples:\n  snuffer footprint --energy-kwh 12 --region FR --wue 0.2\n  \
+#[command(
+    after_help = "Examples:\n  snuffer footprint --energy-kwh 12 --region FR --wue 0.2\n  \
     snuffer footprint --energy-kwh 12 --intensity 250 --pue 1.1 --wue 0.2 --json\n  \
-    snuffer footprint --energy-kwh 40 --region US --duration 6h --hardware 8xh100 --hardware gpu-server-host")]
+    snuffer footprint --energy-kwh 40 --region US --duration 6h --hardware 8xh100 --hardware gpu-server-host"
+)]
 pub struct Args {
     /// IT energy in kWh (what the meters measured, before PUE). `--kwh` is the old spelling.
     #[arg(

@@ -7,10 +7,10 @@
 //! streamed ([`crate::pipeline`]), and reported in the order of their first appearance.
 
 use crate::numbers::short;
-use snuffer_energy::significant;
 use crate::pipeline;
 use anyhow::Context;
 use serde::Serialize;
+use snuffer_energy::significant;
 use snuffer_forecast::{Bounds, Direction, ForecastConfig, Forecaster, Method};
 use snuffer_policy::curves::{CurveRun, Grouping};
 use std::path::PathBuf;

@@ -16,7 +16,11 @@ use std::time::Duration;
 pub struct Args {
     /// CSV time series of grid carbon intensity (timestamp, g/kWh). `--intensity` is the
     /// old spelling (in `footprint`, `--intensity` is one number).
-    #[arg(long = "intensity-csv", visible_alias = "intensity", value_name = "FILE.csv")]
+    #[arg(
+        long = "intensity-csv",
+        visible_alias = "intensity",
+        value_name = "FILE.csv"
+    )]
     intensity: PathBuf,
     /// Energy the run will use, kWh (drawn at constant power over the duration), as in
     /// `footprint --energy-kwh`.

@@ -396,7 +396,10 @@ mod tests {
     fn the_tau_line_names_the_tau_the_stops_used() {
         let line = tau_line(100_000.0, Some(0.3));
         assert!(line.starts_with("τ = 0.3 (relative)"), "{line}");
-        assert!(line.contains("oracle scores at τ = 100000 per kWh"), "{line}");
+        assert!(
+            line.contains("oracle scores at τ = 100000 per kWh"),
+            "{line}"
+        );
         assert_eq!(tau_line(50.0, None), "τ = 50 per kWh");
     }
 }

@@ -268,9 +268,6 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
         println!("{}", serde_json::to_string(&out)?);
     } else {
         print_text(&replayed, &totals, &tau_text);
-        for (path, e) in &skipped {
-            println!("skipped {}: {e}", path.display());
-        }
         if let Some(dir) = &args.out {
             println!(
                 "wrote {} and {}",
@@ -317,9 +314,7 @@ fn totals(replayed: &[Replayed], skipped: usize, tau: String) -> Totals {
             / replayed.len().max(1) as f64,
         // The replay's own summary: the median regret over runs with a finite best; only
         // when the runs share one metric.
-        best_lost_median: summarize(&replays)
-            .median_regret
-            .filter(|_| one_metric),
+        best_lost_median: summarize(&replays).median_regret.filter(|_| one_metric),
         best_lost_max: lost.iter().copied().reduce(f64::max).filter(|_| one_metric),
         per_metric,
         energy,
@@ -393,7 +388,9 @@ fn plan_note(r: &Replayed) -> Option<String> {
         .planned_steps
         .filter(|&p| p as f64 > r.replay.last_step)
         .map(|p| {
-            format!("the log planned {p} steps; the replay takes the last recorded step as the plan")
+            format!(
+                "the log planned {p} steps; the replay takes the last recorded step as the plan"
+            )
         })
 }
 
@@ -459,7 +456,11 @@ fn print_text(replayed: &[Replayed], t: &Totals, tau: &str) {
         "{} runs, {} would have stopped early{}; energy saved {} on average per run{estimate}; {}",
         t.runs,
         t.stopped,
-        if t.skipped > 0 { format!(", {} skipped", t.skipped) } else { String::new() },
+        if t.skipped > 0 {
+            format!(", {} skipped", t.skipped)
+        } else {
+            String::new()
+        },
         percent(t.energy_saved_fraction),
         lost_text(t)
     );

@@ -33,7 +33,10 @@ fn ok(o: Output) -> Result<String> {
 /// A number printed with more digits than the one formatter gives (`12.0000`, `672.000`).
 fn has_padded_decimals(s: &str) -> bool {
     s.split(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .any(|tok| tok.split_once('.').is_some_and(|(_, d)| d.len() >= 3 && d.ends_with("00")))
+        .any(|tok| {
+            tok.split_once('.')
+                .is_some_and(|(_, d)| d.len() >= 3 && d.ends_with("00"))
+        })
 }
 
 #[test]
@@ -76,8 +79,15 @@ fn footprint_and_plan_share_flags_and_the_one_formatter() -> Result<()> {
     let out = ok(snuffer(
         dir,
         &[
-            "footprint", "--energy-kwh", "1", "--wue", "0.2", "--duration", "2h",
-            "--hardware", "8xh100-sxm5",
+            "footprint",
+            "--energy-kwh",
+            "1",
+            "--wue",
+            "0.2",
+            "--duration",
+            "2h",
+            "--hardware",
+            "8xh100-sxm5",
         ],
     )?)?;
     ensure!(out.contains("8 × h100") && out.contains("0.200 L"), "{out}");
@@ -89,11 +99,21 @@ fn footprint_and_plan_share_flags_and_the_one_formatter() -> Result<()> {
          2024-05-01T02:00:00Z,200\n2024-05-01T03:00:00Z,400\n",
     )?;
     let csv = csv.to_string_lossy();
-    for (file_flag, energy_flag) in [("--intensity-csv", "--energy-kwh"), ("--intensity", "--kwh")] {
+    for (file_flag, energy_flag) in [
+        ("--intensity-csv", "--energy-kwh"),
+        ("--intensity", "--kwh"),
+    ] {
         let out = ok(snuffer(
             dir,
             &[
-                "plan", file_flag, &csv, energy_flag, "3", "--duration", "1h", "--now",
+                "plan",
+                file_flag,
+                &csv,
+                energy_flag,
+                "3",
+                "--duration",
+                "1h",
+                "--now",
                 "2024-05-01T00:00:00Z",
             ],
         )?)?;
@@ -119,8 +139,15 @@ fn replay_names_the_tau_its_stops_used() -> Result<()> {
     let out = ok(snuffer(
         tmp.path(),
         &[
-            "replay", "--curves", &curves.to_string_lossy(), "--policy", "marginal",
-            "--tau-relative", "0.3", "--tau", "100000",
+            "replay",
+            "--curves",
+            &curves.to_string_lossy(),
+            "--policy",
+            "marginal",
+            "--tau-relative",
+            "0.3",
+            "--tau",
+            "100000",
         ],
     )?)?;
     // The first line names the relative τ every stop used; 100000 per kWh only as the
@@ -168,7 +195,15 @@ fn whatif_matches_metric_spellings_and_names_what_it_assumed() -> Result<()> {
     let logs_s = logs.to_string_lossy().into_owned();
     let v: Value = serde_json::from_str(&ok(snuffer(
         tmp.path(),
-        &["whatif", &logs_s, "--metric", "accuracy", "--power-w", "300", "--json"],
+        &[
+            "whatif",
+            &logs_s,
+            "--metric",
+            "accuracy",
+            "--power-w",
+            "300",
+            "--json",
+        ],
     )?)?)?;
     ensure!(v["runs"][0]["metric_name"] == "val_acc", "{v}");
     let out = ok(snuffer(
@@ -181,7 +216,11 @@ fn whatif_matches_metric_spellings_and_names_what_it_assumed() -> Result<()> {
     );
     // A metric no run has: named, and not a success.
     let o = snuffer(tmp.path(), &["whatif", &logs_s, "--metric", "bleu"])?;
-    ensure!(!o.status.success() && text(&o).contains("bleu"), "{}", text(&o));
+    ensure!(
+        !o.status.success() && text(&o).contains("bleu"),
+        "{}",
+        text(&o)
+    );
 
     // Two metrics: their losses are never pooled into one median.
     let other = tmp.path().join("hf");
@@ -227,10 +266,30 @@ fn run(dir: &Path, name: &str, metric: &str, stopped: bool) -> Result<()> {
 fn compare_reads_what_the_examples_leave_in_runs() -> Result<()> {
     let tmp = tempfile::tempdir()?;
     let runs = tmp.path().join("runs");
-    run(&runs.join("quickstart-full"), "quickstart-full", "val_acc", false)?;
-    run(&runs.join("quickstart-snuffer"), "quickstart-snuffer", "val_acc", true)?;
-    run(&runs.join("char-lm-full-1"), "char-lm-full", "val_bpc", false)?;
-    run(&runs.join("char-lm-full-2"), "char-lm-full", "val_bpc", false)?;
+    run(
+        &runs.join("quickstart-full"),
+        "quickstart-full",
+        "val_acc",
+        false,
+    )?;
+    run(
+        &runs.join("quickstart-snuffer"),
+        "quickstart-snuffer",
+        "val_acc",
+        true,
+    )?;
+    run(
+        &runs.join("char-lm-full-1"),
+        "char-lm-full",
+        "val_bpc",
+        false,
+    )?;
+    run(
+        &runs.join("char-lm-full-2"),
+        "char-lm-full",
+        "val_bpc",
+        false,
+    )?;
     let sweep = runs.join("sweep-example-1/repeat-1");
     run(&sweep.join("full/c01"), "c01", "val_acc", false)?;
     run(&sweep.join("snuffer/c01"), "c01", "val_acc", true)?;
@@ -245,7 +304,10 @@ fn compare_reads_what_the_examples_leave_in_runs() -> Result<()> {
     let argv: Vec<&str> = args.iter().map(String::as_str).collect();
     let o = snuffer(tmp.path(), &argv)?;
     let out = ok(o)?;
-    ensure!(out.contains("c01 (") && out.contains("val_bpc (2 runs)"), "{out}");
+    ensure!(
+        out.contains("c01 (") && out.contains("val_bpc (2 runs)"),
+        "{out}"
+    );
     // One table per metric, rows named apart.
     ensure!(
         out.contains("char-lm-full (char-lm-full-1)")
@@ -255,7 +317,10 @@ fn compare_reads_what_the_examples_leave_in_runs() -> Result<()> {
     // `compare runs`: not one "sweep" of three metrics.
     let out = ok(snuffer(tmp.path(), &["compare", &runs.to_string_lossy()])?)?;
     ensure!(!out.starts_with("sweep "), "{out}");
-    ensure!(out.contains("val_acc (") && out.contains("val_bpc ("), "{out}");
+    ensure!(
+        out.contains("val_acc (") && out.contains("val_bpc ("),
+        "{out}"
+    );
     // A sweep directory is still a sweep, and its count of runs says what ran to the end.
     let out = ok(snuffer(
         tmp.path(),
@@ -275,6 +340,9 @@ fn compare_reads_what_the_examples_leave_in_runs() -> Result<()> {
         ],
     )?)?;
     ensure!(page.join("report.html").is_file(), "{out}");
-    ensure!(!out.contains("measured"), "estimates are not measured:\n{out}");
+    ensure!(
+        !out.contains("measured"),
+        "estimates are not measured:\n{out}"
+    );
     Ok(())
 }

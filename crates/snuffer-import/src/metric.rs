@@ -222,12 +222,20 @@ mod tests {
         let p = Path::new("x");
         let rows: [(&[&str], &str, &str); 6] = [
             // Lightning's metrics.csv: `--metric accuracy` is its val_acc.
-            (&["epoch", "step", "train_loss", "val_acc", "val_loss"], "accuracy", "val_acc"),
+            (
+                &["epoch", "step", "train_loss", "val_acc", "val_loss"],
+                "accuracy",
+                "val_acc",
+            ),
             (&["eval_accuracy", "eval_loss"], "acc", "eval_accuracy"),
             (&["acc", "val_acc", "loss"], "accuracy", "val_acc"),
             (&["val/perplexity"], "ppl", "val/perplexity"),
             (&["eval_loss", "val_loss"], "val_loss", "val_loss"),
-            (&["train_accuracy", "eval/accuracy"], "accuracy", "eval/accuracy"),
+            (
+                &["train_accuracy", "eval/accuracy"],
+                "accuracy",
+                "eval/accuracy",
+            ),
         ];
         for (avail, want, got) in rows {
             assert_eq!(

@@ -256,16 +256,16 @@ impl Comparison {
                 r.stop_reason.clone().unwrap_or_else(|| "-".into()),
             ]);
         }
-        let metrics: Vec<&str> = self
-            .rows
-            .iter()
-            .filter_map(|r| r.metric.as_deref())
-            .fold(Vec::new(), |mut v, m| {
-                if !v.contains(&m) {
-                    v.push(m);
-                }
-                v
-            });
+        let metrics: Vec<&str> =
+            self.rows
+                .iter()
+                .filter_map(|r| r.metric.as_deref())
+                .fold(Vec::new(), |mut v, m| {
+                    if !v.contains(&m) {
+                        v.push(m);
+                    }
+                    v
+                });
         let caption = format!(
             "{} over cumulative energy, one line per run",
             if metrics.is_empty() {

@@ -161,7 +161,10 @@ impl SweepComparison {
         let rows: Vec<SweepRow> = runs
             .iter()
             .zip(table::distinct_names(&runs))
-            .map(|(r, name)| SweepRow { run: name, ..row(r) })
+            .map(|(r, name)| SweepRow {
+                run: name,
+                ..row(r)
+            })
             .collect();
         let metric = sweep_metric(&rows);
         let total_energy_j: f64 = rows.iter().map(|r| r.energy_j).sum();

@@ -57,9 +57,10 @@ fn number(v: f64) -> String {
 pub fn distinct_names(runs: &[RunData]) -> Vec<String> {
     let count = |f: &dyn Fn(&RunData) -> String, v: &str| runs.iter().filter(|r| f(r) == v).count();
     let dir_name = |r: &RunData| {
-        r.dir
-            .file_name()
-            .map_or_else(|| r.dir.display().to_string(), |n| n.to_string_lossy().into_owned())
+        r.dir.file_name().map_or_else(
+            || r.dir.display().to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        )
     };
     let with_dir = |r: &RunData| format!("{} ({})", r.run_name, dir_name(r));
     runs.iter()
@@ -172,7 +173,7 @@ pub fn rows(run: &RunData) -> Vec<Row> {
             .metric_by_step
             .points()
             .last()
-            .map(|p| (p.0, p.1))
+            .copied()
             .filter(|p| p.1.is_finite());
         rows.push(Row::new(
             "Full run",

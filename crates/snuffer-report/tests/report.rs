@@ -101,8 +101,14 @@ fn finished_run_reports_every_chart_and_the_oracle() -> anyhow::Result<()> {
     assert!(main.contains("hindsight oracle"));
     // Issue 19: a run that went to its end has no forecast ahead of it: no band or median
     // is drawn, and the legend names none.
-    assert!(!main.contains("forecast 80 % band"), "legend lists an undrawn band");
-    assert!(!main.contains("forecast median"), "legend lists an undrawn median");
+    assert!(
+        !main.contains("forecast 80 % band"),
+        "legend lists an undrawn band"
+    );
+    assert!(
+        !main.contains("forecast median"),
+        "legend lists an undrawn median"
+    );
     let html = std::fs::read_to_string(tmp.path().join("out/report.html"))?;
     assert!(
         !html.contains("Forecast of the full run") && html.contains("recorded, not forecast"),
@@ -305,8 +311,7 @@ fn compare_puts_runs_side_by_side() -> anyhow::Result<()> {
     // Issue 19: the synthetic runs' totals include a CPU estimate, so the saving is worded
     // as estimated, never as measured.
     assert!(
-        table.contains("saved (estimated vs. longest finished run)")
-            && !table.contains("measured"),
+        table.contains("saved (estimated vs. longest finished run)") && !table.contains("measured"),
         "{table}"
     );
     // Joule-sized runs read in J, kJ or Wh, never "0.000000 kWh".

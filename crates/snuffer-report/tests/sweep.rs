@@ -108,7 +108,9 @@ fn a_sweep_is_one_table_with_its_total_forecast_saving_and_best_run() -> Result<
     // Issue 19: one computation: the sweep's saving is the sum of its runs' own forecast
     // savings (summary.json's, which the run's stop line and report give), not the forecast
     // full length minus the energy at the end.
-    let saved = summary.forecast_saved_j.context("the stopped run's forecast saving")?;
+    let saved = summary
+        .forecast_saved_j
+        .context("the stopped run's forecast saving")?;
     ensure!(
         cmp.forecast_saved_j
             .is_some_and(|s| (s - saved).abs() < 1e-9),
