@@ -191,9 +191,8 @@ fn run_repeat(root: &Path, rep: u64, steps: u64, tau: f64) -> Result<Repeat> {
         kept: best_set.contains(&pick),
         regret: full_best - best_of(&snuffed[pick]),
     };
-    let provenance = full[0].outcome.summary.provenance.label();
     println!(
-        "sweep energy: full {} | Snuffer {} | {} ({provenance})",
+        "sweep energy: full {} | Snuffer {} | {}",
         Joules(r.full_j),
         Joules(r.snuffer_j),
         snuffer::rundir::saving_phrase(
@@ -308,8 +307,8 @@ fn main() -> Result<()> {
         .map(Repeat::saved_share)
         .fold(f64::NEG_INFINITY, f64::max);
     println!(
-        "energy saved per repeat: mean {} (sd {}, {} to {}); each run's energy is in its \
-         summary.json, with the provenance above",
+        "energy saved per repeat: mean {} (sd {}, {} to {}); each run's energy, with its \
+         provenance, is in its summary.json",
         percent(sm),
         percent(ss),
         percent(lo),
@@ -321,7 +320,7 @@ fn main() -> Result<()> {
         percent(saved)
     );
     println!(
-        "compare a sweep: cargo run --release -p snuffer-cli -- compare {} --html {}",
+        "compare a sweep: cargo run --release -p snuffer-cli -- compare {} --out {}",
         root.join("repeat-1").join("snuffer").display(),
         root.join("repeat-1").join("report").display()
     );
