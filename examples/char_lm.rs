@@ -295,14 +295,24 @@ fn main() -> Result<()> {
     match &snuffed.train.stop {
         Some(stop) => {
             println!(
-                "\n{} (first pair), cost: {} bits per character",
+                "\nthe Snuffer run did {} of the full run's steps",
+                snuffer::energy::percent(
+                    snuffed.train.summary.steps as f64 / full.train.summary.steps.max(1) as f64
+                )
+            );
+            println!(
+                "{} (first pair), cost: {} bits per character",
                 snuffer::rundir::saving_phrase(
                     Joules(saved),
                     Joules(full.train.summary.energy_j),
                     &full.train.summary.provenance,
                     &snuffed.train.summary.provenance,
                 ),
-                snuffer::energy::significant(snuffed.final_bpc - full.final_bpc, 3)
+                {
+                    let d = snuffed.final_bpc - full.final_bpc;
+                    let sign = if d > 0.0 { "+" } else { "" };
+                    format!("{sign}{}", snuffer::energy::significant(d, 3))
+                }
             );
             println!("{}", pairs.summary(label));
             println!("why it stopped: {}", stop.message);

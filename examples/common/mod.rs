@@ -465,14 +465,13 @@ impl PairSavings {
                 percent(mean)
             );
         }
+        // A saving is called one only when every pair saved and the mean stands two standard
+        // deviations clear of zero; otherwise the pairs' own disagreement is larger.
         let verdict = if lo > 0.0 && mean > 2.0 * sd {
-            "it stands well out of the noise".to_string()
-        } else if lo > 0.0 {
-            "every pair saved, but the spread is large against the saving".to_string()
+            "it stands well out of the noise"
         } else {
-            "within the noise of this machine: the pairs disagree, so this is no evidence of a \
-             saving (or of a cost)"
-                .to_string()
+            "within the noise of this machine: the pairs disagree by more than the mean \
+             difference, so this is no evidence of a saving (or of a cost)"
         };
         format!(
             "{label}, over {n} pairs in alternating order after a warm-up: mean {} \
