@@ -6,7 +6,8 @@
 //!
 //! `cargo run --release --example char_lm [-- --steps N] [-- --repeats N]`
 //!
-//! After an untracked warm-up it runs N pairs (default 2) in alternating order, and judges
+//! After a warm-up (untracked steps, then a short tracked run thrown away) it runs N pairs
+//! (default 2) in alternating order, and judges
 //! the saving against the spread of the pairs.
 mod common;
 
@@ -256,7 +257,10 @@ fn main() -> Result<()> {
     // Fair: a warm-up, then pairs in alternating order; the spread over the pairs is the
     // noise the saving is judged against.
     let repeats = common::repeats_from_args(2)?;
-    println!("\nwarm-up: {} untracked steps", (steps / 20).max(50));
+    println!(
+        "\nwarm-up: {} untracked steps, then a short tracked run",
+        (steps / 20).max(50)
+    );
     warm_up(&corpus, (steps / 20).max(50))?;
     // And one short tracked run, thrown away: the first tracked run of a process was still
     // found to cost about twice the CPU time of the later ones after the untracked warm-up.

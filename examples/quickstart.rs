@@ -5,8 +5,9 @@
 //!
 //! `cargo run --release --example quickstart [-- --repeats N]`
 //!
-//! After an untracked warm-up it runs N pairs (default 3) in alternating order, so neither
-//! run is favoured by going second, and judges the saving against the spread of the pairs.
+//! After a warm-up (untracked steps, then a short tracked run thrown away) it runs N pairs
+//! (default 3) in alternating order, so neither run is favoured by going second, and judges
+//! the saving against the spread of the pairs.
 //!
 //! The only change Snuffer needs in a candle loop is wrapping the optimizer:
 //! `let opt = run.wrap(AdamW::new(varmap.all_vars(), params)?);` (see
@@ -47,7 +48,10 @@ fn main() -> Result<()> {
     // CPU time of the next), then pairs in alternating order (full first, then Snuffer
     // first, …); the spread over the pairs is the noise the saving is judged against.
     let repeats = common::repeats_from_args(3)?;
-    println!("warm-up: {} untracked steps", cfg.steps / 10);
+    println!(
+        "warm-up: {} untracked steps, then a short tracked run",
+        cfg.steps / 10
+    );
     common::warm_up(&data, cfg, cfg.steps / 10)?;
     let mut pairs = common::PairSavings::default();
     let mut first = None;

@@ -6,11 +6,11 @@
 //!
 //! For each repeat (new data split, new seeds) it prints every run, the share of the
 //! sweep's energy saved (the full sweep's energy minus the Snuffer sweep's: "estimated" when
-//! the energies are, as on a VM) and
-//! whether the Snuffer sweep still finds the full sweep's best configuration; then the
-//! totals over the repeats with their spread. Each configuration's two runs go in
-//! alternating order (full first, then Snuffer first, …) after an untracked warm-up, so
-//! neither sweep is favoured by running second.
+//! the energies are, as on a VM) and whether the Snuffer sweep still finds the full sweep's
+//! best configuration; then the totals over the repeats with their spread. Each
+//! configuration's two runs go in alternating order (full first, then Snuffer first, …)
+//! after a warm-up (untracked steps and a short tracked run), so neither sweep is favoured
+//! by running second.
 //!
 //! `cargo run --release --example sweep`                   3 repeats, 2 000 planned steps
 //! `cargo run --release --example sweep -- --repeats 1`    one repeat
