@@ -7,8 +7,7 @@
 //! `cargo run --release --example char_lm [-- --steps N] [-- --repeats N]`
 //!
 //! After a warm-up (untracked steps, then a short tracked run thrown away) it runs N pairs
-//! (default 2) in alternating order, and judges
-//! the saving against the spread of the pairs.
+//! (default 2) in alternating order, and judges the saving against the spread of the pairs.
 mod common;
 
 use anyhow::{Context, Result};
