@@ -53,7 +53,7 @@
 //! let text = std::fs::read_to_string(path)?;
 //! let mut lines = text.lines();
 //! assert_eq!(lines.next(), Some(COLUMNS.join(",").as_str()));
-//! assert!(lines.next().unwrap().contains(",1000,")); // gpu_power: 3.6 MJ over an hour
+//! assert!(lines.next().unwrap().contains(",1000.0,")); // gpu_power: 3.6 MJ over an hour, a float as CodeCarbon writes it
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
