@@ -346,3 +346,22 @@ fn compare_reads_what_the_examples_leave_in_runs() -> Result<()> {
     );
     Ok(())
 }
+
+#[test]
+fn measure_prints_energy_through_the_one_formatter() -> Result<()> {
+    let tmp = tempfile::tempdir()?;
+    let o = snuffer(tmp.path(), &["measure", "--", "sh", "-c", "exit 0"])?;
+    ensure!(o.status.success(), "{}", text(&o));
+    let err = String::from_utf8_lossy(&o.stderr).into_owned();
+    let total = err
+        .lines()
+        .find(|l| l.trim_start().starts_with("total"))
+        .context("total line")?;
+    // `0.000 J` and `6.637 J` were fixed three decimals; the formatter gives significant
+    // digits with the unit it picks.
+    ensure!(
+        !total.contains("0.000 J") && (total.contains(" J") || total.contains("Wh")),
+        "{err}"
+    );
+    Ok(())
+}
