@@ -70,13 +70,15 @@ fn main() -> anyhow::Result<()> {
     }
     let dir = run.dir().to_path_buf();
     let s = run.finish()?;
+    let four = |v: f64| snuffer::energy::significant(v, 4);
     println!(
-        "{} steps, {}, best val_acc {:?}",
+        "{} steps, {} ({}), best val_acc {}",
         s.steps,
         snuffer::energy::Joules(s.energy_j),
-        s.best_metric
+        s.provenance.label(),
+        s.best_metric.map_or("-".into(), four)
     );
-    println!("restored val_acc {:.4}", accuracy()?);
+    println!("restored val_acc {}", four(accuracy()?));
     println!("open it with: snuffer report {}", dir.display());
     Ok(())
 }

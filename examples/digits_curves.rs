@@ -45,9 +45,12 @@ fn main() -> Result<()> {
                 b.sample_interval(std::time::Duration::from_millis(10))
             })?;
             println!(
-                "{name}: {} steps, best val_acc {:?}, {}",
+                "{name}: {} steps, best val_acc {}, {}",
                 r.outcome.summary.steps,
-                r.outcome.best,
+                r.outcome.best.map_or("-".into(), |(step, m)| format!(
+                    "{} at step {step}",
+                    snuffer::energy::significant(m, 4)
+                )),
                 snuffer::energy::Joules(r.outcome.summary.energy_j)
             );
         }

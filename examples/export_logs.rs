@@ -178,12 +178,14 @@ fn main() -> Result<()> {
     write_wandb(&runs.join("wandb/digits-mlp"), &evals, &logs, start_unix)?;
     write_truth(&out.join("truth.csv"), &evals)?;
     println!(
-        "{} steps in {:.1} s, {:.1} J ({}), best val_accuracy {:?}; wrote {}",
+        "{} steps in {:.1} s, {} ({}), best val_accuracy {}; wrote {}",
         summary.steps,
         train_runtime,
-        summary.energy_j,
+        snuffer::energy::Joules(summary.energy_j),
         summary.provenance,
-        summary.best_metric,
+        summary
+            .best_metric
+            .map_or("-".into(), |m| snuffer::energy::significant(m, 4)),
         out.display()
     );
     Ok(())

@@ -3,18 +3,22 @@
 //! twice — to its full planned length, then with Snuffer's marginal-gain
 //! policy — and compared side by side.
 //!
-//! `cargo run --release --example quickstart`
+//! `cargo run --release --example quickstart [-- --repeats N]`
+//!
+//! After a warm-up (untracked steps, then a short tracked run thrown away) it runs N pairs
+//! (default 3) in alternating order, so neither run is favoured by going second, and judges
+//! the saving against the spread of the pairs.
 //!
 //! The only change Snuffer needs in a candle loop is wrapping the optimizer:
 //! `let opt = run.wrap(AdamW::new(varmap.all_vars(), params)?);` (see
 //! `examples/common/mod.rs::train_digits` and `examples/custom_loop.rs`).
 mod common;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use candle_core::Device;
 use common::{comparison_table, setup_threads, train_digits_in, Digits, DigitsConfig};
 use snuffer::Progress;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 fn main() -> Result<()> {
@@ -40,35 +44,86 @@ fn main() -> Result<()> {
     );
     println!("{}\n", common::tau_explanation(tau, "validation accuracy"));
 
-    // Stable directories, so `snuffer report runs/quickstart-snuffer` works as printed.
-    let (full_dir, snuffer_dir) = (
-        Path::new("runs/quickstart-full"),
-        Path::new("runs/quickstart-snuffer"),
+    // A fair comparison: a warm-up first (the first run in a process costs about twice the
+    // CPU time of the next), then pairs in alternating order (full first, then Snuffer
+    // first, …); the spread over the pairs is the noise the saving is judged against.
+    let repeats = common::repeats_from_args(3)?;
+    println!(
+        "warm-up: {} untracked steps, then a short tracked run",
+        cfg.steps / 10
     );
-    println!("[1/2] full planned run (no stop policy)");
-    let full = train_digits_in(
-        &data,
-        cfg,
-        "quickstart-full",
-        Some(full_dir),
-        None,
-        Progress::Auto,
-        |b| b,
-    )?;
-    println!("[2/2] the same run with Snuffer's marginal-gain policy");
-    let policy = common::marginal_policy(tau)?;
-    let snuffed = train_digits_in(
-        &data,
-        cfg,
-        "quickstart-snuffer",
-        Some(snuffer_dir),
-        Some(policy),
-        Progress::Auto,
-        |b| b,
-    )?;
+    common::warm_up(&data, cfg, cfg.steps / 10)?;
+    let mut pairs = common::PairSavings::default();
+    let mut first = None;
+    for pair in 0..repeats {
+        // Stable directories, so `snuffer report runs/quickstart-snuffer` works as printed;
+        // later pairs go to runs/quickstart-repeats.
+        let (full_dir, snuffer_dir) = if pair == 0 {
+            (
+                PathBuf::from("runs/quickstart-full"),
+                PathBuf::from("runs/quickstart-snuffer"),
+            )
+        } else {
+            let d = Path::new("runs/quickstart-repeats");
+            (
+                d.join(format!("full-{}", pair + 1)),
+                d.join(format!("snuffer-{}", pair + 1)),
+            )
+        };
+        let progress = if pair == 0 {
+            Progress::Auto
+        } else {
+            Progress::Quiet
+        };
+        let run_full = || {
+            train_digits_in(
+                &data,
+                cfg,
+                "quickstart-full",
+                Some(&full_dir),
+                None,
+                progress,
+                |b| b,
+            )
+        };
+        let run_snuffer = || -> Result<_> {
+            let policy = common::marginal_policy(tau)?;
+            train_digits_in(
+                &data,
+                cfg,
+                "quickstart-snuffer",
+                Some(&snuffer_dir),
+                Some(policy),
+                progress,
+                |b| b,
+            )
+        };
+        let (full, snuffed) = if pair % 2 == 0 {
+            println!(
+                "[pair {}/{repeats}] full planned run, then with Snuffer",
+                pair + 1
+            );
+            let f = run_full()?;
+            (f, run_snuffer()?)
+        } else {
+            println!(
+                "[pair {}/{repeats}] with Snuffer, then the full run",
+                pair + 1
+            );
+            let s = run_snuffer()?;
+            (run_full()?, s)
+        };
+        let (f, s) = (&full.outcome.summary, &snuffed.outcome.summary);
+        pairs.shares.push((f.energy_j - s.energy_j) / f.energy_j);
+        if first.is_none() {
+            first = Some((full, snuffed));
+        }
+    }
+    let (full, snuffed) = first.context("no pair was run")?;
 
     println!();
     print!("{}", comparison_table(&full, &snuffed));
+    println!("\n{}", pairs.summary(common::saving_row(&full, &snuffed)));
     if let Some(stop) = &snuffed.outcome.stop {
         println!("\nwhy it stopped: {}", stop.message);
     } else {
@@ -83,8 +138,8 @@ fn main() -> Result<()> {
         println!("energy provenance: {p}");
     }
     println!(
-        "\"{}\" compares the two runs' energy; \"{}\" is Snuffer's own forecast, made at the stop, of what the rest of the plan would have cost (also in the stop line, summary.json and the report).",
-        common::MEASURED_ROW,
+        "\"{}\" compares the two runs' energy (the table: the first pair); \"{}\" is Snuffer's own forecast, made at the stop, of what the rest of the plan would have cost (also in the stop line, summary.json and the report).",
+        common::saving_row(&full, &snuffed),
         common::FORECAST_ROW
     );
     println!("\nopen the runs with (cargo run --release -p snuffer-cli -- report …):");

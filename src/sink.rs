@@ -319,12 +319,23 @@ impl Sink for LogSink {
 
 /// `emissions.csv` with CodeCarbon's columns, written when the run ends
 /// ([`snuffer_rundir::emissions`]).
-#[derive(Debug, Clone, Copy, Default)]
-pub struct EmissionsSink;
+#[derive(Debug, Clone, Default)]
+pub struct EmissionsSink {
+    project: Option<String>,
+}
+
+impl EmissionsSink {
+    /// The sink, filing the run under `project` (CodeCarbon's `project_name`) when given,
+    /// else under its sweep's name or `snuffer`
+    /// ([`snuffer_rundir::emissions::EmissionsContext::for_run`]).
+    pub fn new(project: Option<String>) -> EmissionsSink {
+        EmissionsSink { project }
+    }
+}
 
 impl Sink for EmissionsSink {
     fn finish(&mut self, e: &Finish<'_>) -> Result<(), Error> {
-        snuffer_rundir::emissions::write_emissions(e.dir, e.summary)?;
+        snuffer_rundir::emissions::write_emissions_in(e.dir, e.summary, self.project.as_deref())?;
         Ok(())
     }
 }

@@ -312,6 +312,17 @@ fn marginal_gain_stops_a_saturated_run_and_logs_gain_against_tau() -> Result<()>
         ensure!(stop_step < 3000, "stopped at {stop_step}");
         ensure!(summary.stop.as_ref().and_then(|s| s.policy.as_deref()) == Some("marginal_gain"));
         ensure!(summary.forecast_saved_j.is_some_and(|s| s > 0.0));
+        // Issue 19: a relative τ is recorded as the τ per kWh it resolved to, not `null`.
+        let extra = summary.extra.clone().unwrap_or_default();
+        ensure!(
+            extra["tau"]
+                .as_f64()
+                .is_some_and(|t| t.is_finite() && t > 0.0)
+                && extra["tau_basis"]
+                    .as_str()
+                    .is_some_and(|b| b.contains("relative")),
+            "summary.json's tau: {extra}"
+        );
         let log = read_steps(tmp.path().join(STEPS_FILE))?;
         ensure!(
             log.evals()

@@ -254,6 +254,22 @@ pub fn tau_from_args(default: f64) -> Result<f64> {
     }
 }
 
+/// `--repeats N` on the command line (pairs of runs in a comparison), else `default`.
+pub fn repeats_from_args(default: usize) -> Result<usize> {
+    let args: Vec<String> = std::env::args().collect();
+    match args.iter().position(|a| a == "--repeats") {
+        Some(i) => {
+            let n: usize = args
+                .get(i + 1)
+                .and_then(|v| v.parse().ok())
+                .context("--repeats needs a whole number ≥ 1")?;
+            anyhow::ensure!(n >= 1, "--repeats needs a whole number ≥ 1, got {n}");
+            Ok(n)
+        }
+        None => Ok(default),
+    }
+}
+
 /// The policy the examples use: stop on divergence (a NaN or infinite metric),
 /// or when the marginal gain per kWh falls below τ (relative form).
 pub fn marginal_policy(tau_relative: f64) -> Result<snuffer::policy::AnyOf> {
@@ -374,8 +390,121 @@ pub fn train_digits_in(
     })
 }
 
-/// Label of the measured saving row (the full run's energy minus the Snuffer run's).
-pub const MEASURED_ROW: &str = snuffer::rundir::MEASURED_SAVING;
+/// The label of the saving row (the full run's energy minus the Snuffer run's):
+/// "measured" only when both energies are measurements, "estimated" otherwise
+/// ([`snuffer::rundir::saving_label`]).
+pub fn saving_row(full: &DigitsResult, snuffed: &DigitsResult) -> &'static str {
+    snuffer::rundir::saving_label(
+        &full.outcome.summary.provenance,
+        &snuffed.outcome.summary.provenance,
+    )
+}
+
+/// Trains the digits MLP for `steps` steps with no tracking, then once more as a short
+/// tracked run into a scratch directory, and throws both away. The first tracked run of a
+/// process was found to cost about twice the CPU time of the later ones, all along the run
+/// (`char_lm`: 13.5 J per 1 000 steps against 6.8, whichever run went first; an untracked
+/// warm-up alone did not remove it, a tracked one did), so every measured run of a
+/// comparison starts after this.
+pub fn warm_up(data: &Digits, cfg: DigitsConfig, steps: u64) -> Result<()> {
+    untracked_steps(data, cfg, steps)?;
+    let scratch = tempfile::tempdir()?;
+    let short = DigitsConfig {
+        steps: steps.max(2 * cfg.eval_every),
+        ..cfg
+    };
+    train_digits_in(
+        data,
+        short,
+        "warm-up",
+        Some(scratch.path()),
+        None,
+        snuffer::Progress::Quiet,
+        |b| b.emissions(false),
+    )?;
+    Ok(())
+}
+
+/// `steps` optimizer steps of the digits MLP with no tracking at all.
+fn untracked_steps(data: &Digits, cfg: DigitsConfig, steps: u64) -> Result<()> {
+    use candle_nn::Optimizer;
+    let dev = data.train_x.device().clone();
+    let varmap = VarMap::new();
+    let model = Mlp::new(
+        VarBuilder::from_varmap(&varmap, DType::F32, &dev),
+        64,
+        cfg.hidden,
+        10,
+    )?;
+    seeded_init(&varmap, cfg.seed)?;
+    let mut opt = candle_nn::AdamW::new(
+        varmap.all_vars(),
+        candle_nn::ParamsAdamW {
+            lr: cfg.lr,
+            ..Default::default()
+        },
+    )?;
+    let mut batches = Batches::new(data.n_train(), cfg.batch, cfg.seed, &dev);
+    for _ in 0..steps {
+        let loss = batch_loss(
+            &model,
+            &data.train_x,
+            &data.train_y,
+            &batches.next_indices()?,
+        )?;
+        opt.backward_step(&loss)?;
+    }
+    accuracy(&model, &data.val_x, &data.val_y)?;
+    Ok(())
+}
+
+/// The savings of several full/Snuffer pairs run in alternating order (full first, then
+/// Snuffer first, …), each as a share of its pair's full run: their spread is the noise
+/// of the comparison on this machine.
+#[derive(Debug, Clone, Default)]
+pub struct PairSavings {
+    /// Saved share of each pair (full − Snuffer) / full, in the order run.
+    pub shares: Vec<f64>,
+}
+
+impl PairSavings {
+    /// One line: the mean saving, the spread over the pairs, and whether the difference
+    /// stands out of that noise (a saving whose pairs disagree in sign, or one pair alone,
+    /// is not called a saving).
+    pub fn summary(&self, label: &str) -> String {
+        use snuffer::energy::percent;
+        let (mean, sd) = mean_sd(&self.shares);
+        let lo = self.shares.iter().copied().fold(f64::INFINITY, f64::min);
+        let hi = self
+            .shares
+            .iter()
+            .copied()
+            .fold(f64::NEG_INFINITY, f64::max);
+        let n = self.shares.len();
+        if n < 2 {
+            return format!(
+                "{label}: {} from one pair: no spread to judge it by (run with `-- --repeats 3`)",
+                percent(mean)
+            );
+        }
+        // A saving is called one only when every pair saved and the mean stands two standard
+        // deviations clear of zero; otherwise the pairs' own disagreement is larger.
+        let verdict = if lo > 0.0 && mean > 2.0 * sd {
+            "it stands well out of the noise"
+        } else {
+            "within the noise of this machine: the pairs disagree by more than the mean \
+             difference, so this is no evidence of a saving (or of a cost)"
+        };
+        format!(
+            "{label}, over {n} pairs in alternating order after a warm-up: mean {} \
+             (per pair {} to {}, sd {}); {verdict}",
+            percent(mean),
+            percent(lo),
+            percent(hi),
+            percent(sd)
+        )
+    }
+}
 /// Label of the forecast saving row (the Snuffer run's own forecast of its full plan,
 /// made at the stop: the figures of its stop line and summary.json).
 pub const FORECAST_ROW: &str = "forecast saving (at the stop)";
@@ -415,7 +544,7 @@ pub fn comparison_table(full: &DigitsResult, snuffed: &DigitsResult) -> String {
     );
     let saved = f.energy_j - s.energy_j;
     out += &row(
-        MEASURED_ROW,
+        saving_row(full, snuffed),
         "-".into(),
         snuffer::rundir::measured_saving(Joules(saved), Joules(f.energy_j)),
     );

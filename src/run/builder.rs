@@ -34,6 +34,7 @@ pub struct RunBuilder {
     pub(crate) sinks: Vec<Box<dyn crate::sink::Sink>>,
     pub(crate) footprint: Option<FootprintConfig>,
     pub(crate) emissions: bool,
+    pub(crate) project: Option<String>,
     pub(crate) stop_on_nonfinite_loss: bool,
 }
 
@@ -83,6 +84,7 @@ impl RunBuilder {
             sinks: Vec::new(),
             footprint: None,
             emissions: true,
+            project: None,
             stop_on_nonfinite_loss: true,
         }
     }
@@ -254,6 +256,14 @@ impl RunBuilder {
     /// Whether [`Run::finish`] writes `emissions.csv` (default true).
     pub fn emissions(mut self, write: bool) -> RunBuilder {
         self.emissions = write;
+        self
+    }
+
+    /// The project `emissions.csv` files this run under (CodeCarbon's `project_name`, what
+    /// its dashboard groups runs by). Default: the sweep's name for a run of a sweep, else
+    /// `snuffer`; the run's own name goes to `experiment_id`.
+    pub fn project(mut self, name: impl Into<String>) -> RunBuilder {
+        self.project = Some(name.into());
         self
     }
 

@@ -340,7 +340,7 @@ impl Run {
             )));
         }
         if b.emissions {
-            sinks.push(Box::new(crate::sink::EmissionsSink));
+            sinks.push(Box::new(crate::sink::EmissionsSink::new(b.project.clone())));
         }
         sinks.append(&mut b.sinks);
         let origin = energy.origin();

@@ -33,7 +33,14 @@ pub(super) fn build(run: &mut Run, total: &EnergyReport, end: Instant, finished:
         "forecast_bounds_inferred": run.curve.inferred,
         "policy": run.policy_name,
         "policy_note": run.policy.as_ref().and_then(|p| p.note()),
-        "tau": run.tau,
+        // The τ per kWh the run was judged by: the one set, else the one a relative τ
+        // resolved to at the policy's last check (not `null` when τ is relative).
+        "tau": run.tau.or_else(|| run.latest_marginal().map(|m| m.tau_per_kwh)),
+        "tau_basis": match (run.tau, run.latest_marginal()) {
+            (Some(_), _) => Some("set per kWh"),
+            (None, Some(_)) => Some("resolved by the policy at its last check (relative τ)"),
+            (None, None) => None,
+        },
         "meters": run.energy.meters,
         "skipped": run.energy.skipped,
         "sample_interval_s": run.energy.interval().as_secs_f64(),

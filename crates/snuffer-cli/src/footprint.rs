@@ -2,6 +2,7 @@
 
 use crate::numbers::{fixed, short};
 use anyhow::Context;
+use snuffer_energy::significant;
 use snuffer_energy::Joules;
 use snuffer_footprint::regions::CLOUD_REGIONS;
 use snuffer_footprint::{
@@ -12,13 +13,16 @@ use std::time::Duration;
 
 /// Arguments of `snuffer footprint`.
 #[derive(Debug, clap::Args)]
-#[command(after_help = "Examples:\n  snuffer footprint --kwh 12 --region FR\n  \
-    snuffer footprint --kwh 12 --intensity 250 --pue 1.1 --wue 0.2 --json\n  \
-    snuffer footprint --kwh 40 --region US --duration 6h --hardware h100=8 --hardware gpu-server-host")]
+#[command(
+    after_help = "Examples:\n  snuffer footprint --energy-kwh 12 --region FR --wue 0.2\n  \
+    snuffer footprint --energy-kwh 12 --intensity 250 --pue 1.1 --wue 0.2 --json\n  \
+    snuffer footprint --energy-kwh 40 --region US --duration 6h --hardware 8xh100 --hardware gpu-server-host"
+)]
 pub struct Args {
-    /// IT energy in kWh (what the meters measured, before PUE).
+    /// IT energy in kWh (what the meters measured, before PUE). `--kwh` is the old spelling.
     #[arg(
-        long,
+        long = "energy-kwh",
+        visible_alias = "kwh",
         value_name = "E",
         allow_hyphen_values = true,
         required_unless_present = "list_regions"
@@ -105,8 +109,8 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
     }
     let kwh = args
         .kwh
-        .context("--kwh is required (the energy to convert, in kWh)")?;
-    let energy = energy_kwh("--kwh", kwh)?;
+        .context("--energy-kwh is required (the energy to convert, in kWh)")?;
+    let energy = energy_kwh("--energy-kwh", kwh)?;
     let cfg = config(&args)?;
     let fp = run_footprint(&cfg, energy, args.duration.unwrap_or_default(), None)
         .context("cannot compute the footprint")?;
@@ -141,20 +145,38 @@ fn config(args: &Args) -> anyhow::Result<FootprintConfig> {
     Ok(cfg)
 }
 
-/// Parses one `--hardware` value: `NAME` (one device) or `NAME=COUNT`.
+/// Parses one `--hardware` value: `NAME` (one device), `NAME=COUNT` or `COUNTxNAME` (the
+/// form `snuffer whatif --hardware` also takes); a board variant such as `a100-sxm4` or
+/// `h100-pcie` (whatif's names) is charged as its GPU (`a100`, `h100`).
 fn parse_hardware(spec: &str) -> anyhow::Result<(HardwareProfile, u32)> {
-    let (name, count) = match spec.split_once('=') {
-        Some((n, c)) => (
+    let counted = spec
+        .split_once(['x', 'X', '×'])
+        .and_then(|(n, rest)| Some((rest.trim(), n.trim().parse::<u32>().ok()?)));
+    let (name, count) = match (spec.split_once('='), counted) {
+        (Some((n, c)), _) => (
             n,
             c.trim()
                 .parse::<u32>()
                 .with_context(|| format!("--hardware {spec}: count `{c}` is not a whole number"))?,
         ),
-        None => (spec, 1),
+        (None, Some((n, c))) => (n, c),
+        (None, None) => (spec, 1),
     };
-    let profile = HardwareProfile::preset(name).with_context(|| format!("--hardware {spec}"))?;
+    let lower = name.trim().to_ascii_lowercase();
+    let gpu = ["a100", "h100"]
+        .into_iter()
+        .find(|g| lower.starts_with(&format!("{g}-")));
+    let profile = HardwareProfile::preset(gpu.unwrap_or(name))
+        .with_context(|| format!("--hardware {spec}"))?;
     Ok((profile, count))
 }
+
+/// The water row when no water intensity was given: water depends on the site's cooling
+/// and the grid's generation, which no region table records, so it is asked for rather
+/// than guessed.
+const NO_WATER: &str = "water        not estimated: give --wue (on-site L/kWh: 0 for a machine \
+     without evaporative cooling, ~0.2 hyperscale cloud, ~1.8 industry average) and/or \
+     --grid-water (the grid's L/kWh)";
 
 fn print_human(fp: &RunFootprint) {
     let i = &fp.intensity;
@@ -163,15 +185,15 @@ fn print_human(fp: &RunFootprint) {
         _ => String::new(),
     };
     println!(
-        "energy       {} kWh IT × PUE {} = {} kWh from the grid",
-        fixed(fp.it_energy_kwh, 4),
-        fixed(fp.pue, 2),
-        fixed(fp.facility_energy_kwh, 4)
+        "energy       {} IT × PUE {} = {} from the grid",
+        Joules::from_kwh(fp.it_energy_kwh),
+        significant(fp.pue, 3),
+        Joules::from_kwh(fp.facility_energy_kwh)
     );
     println!(
         "intensity    {} ± {} g CO2e/kWh ({place}{})",
-        fixed(i.intensity.0, 1),
-        fixed(i.sd.0, 1),
+        significant(i.intensity.0, 3),
+        significant(i.sd.0, 2),
         i.data
     );
     println!("operational  {}", fp.operational);
@@ -193,6 +215,8 @@ fn print_human(fp: &RunFootprint) {
             "water        {} (on site {}, grid {})",
             fp.water.total, fp.water.on_site_l, fp.water.grid_l
         );
+    } else {
+        println!("{NO_WATER}");
     }
 }
 

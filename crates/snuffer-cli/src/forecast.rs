@@ -6,10 +6,11 @@
 //! run's last step. Runs are independent: they are forecast on every core while the file is
 //! streamed ([`crate::pipeline`]), and reported in the order of their first appearance.
 
-use crate::numbers::{fixed, short};
+use crate::numbers::short;
 use crate::pipeline;
 use anyhow::Context;
 use serde::Serialize;
+use snuffer_energy::significant;
 use snuffer_forecast::{Bounds, Direction, ForecastConfig, Forecaster, Method};
 use snuffer_policy::curves::{CurveRun, Grouping};
 use std::path::PathBuf;
@@ -45,6 +46,9 @@ impl From<MethodArg> for Method {
 
 /// Arguments of `snuffer forecast`.
 #[derive(Debug, clap::Args)]
+#[command(after_help = "Examples:\n  \
+    snuffer forecast --curves data/digits-curves.csv --observed 0.2\n  \
+    snuffer forecast --curves data/digits-curves.csv --observed 0.5 --json")]
 pub struct Args {
     /// Curves CSV (columns source,task,run_id,step,metric,metric_name,higher_is_better; others ignored).
     #[arg(long)]
@@ -309,7 +313,7 @@ fn summarise(results: &[RunResult]) -> Summary {
 }
 
 fn print_human(results: &[RunResult], summary: &Summary, s: &Settings, worst: usize) {
-    let fmt = |v: Option<f64>| v.map_or("n/a".to_string(), |x| fixed(x, 4));
+    let fmt = |v: Option<f64>| v.map_or("n/a".to_string(), |x| significant(x, 4));
     println!(
         "{} runs, {} failed; fitted on the first {:.0} % of each run, method {:?}",
         summary.runs,
@@ -321,7 +325,9 @@ fn print_human(results: &[RunResult], summary: &Summary, s: &Settings, worst: us
         "mean absolute error of the final value {} (own units, all runs together); {:.0} % interval coverage {}",
         fmt(summary.mae),
         100.0 * s.level,
-        fmt(summary.coverage)
+        summary
+            .coverage
+            .map_or("n/a".to_string(), snuffer_energy::percent)
     );
     // Rank by error relative to the run's own range so that perplexities do not drown accuracies.
     let mut ranked: Vec<(f64, &RunResult)> = results

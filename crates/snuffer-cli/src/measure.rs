@@ -16,8 +16,8 @@
 use anyhow::{bail, Context};
 use serde::Serialize;
 use snuffer_energy::{
-    attributed, auto_with, AutoConfig, CpuShare, CpuSource, EnergyReport, ProcessTree, Provenance,
-    Sampler, SamplerConfig, Skipped,
+    attributed, auto_with, AutoConfig, CpuShare, CpuSource, EnergyReport, Joules, ProcessTree,
+    Provenance, Sampler, SamplerConfig, Skipped, Watts,
 };
 use std::io::ErrorKind;
 use std::time::{Duration, Instant};
@@ -26,6 +26,9 @@ mod forward;
 
 /// Arguments of `snuffer measure`.
 #[derive(Debug, clap::Args)]
+#[command(after_help = "Examples:\n  \
+    snuffer measure -- python train.py\n  \
+    snuffer measure --json -- make -j8")]
 pub struct Args {
     /// Time between meter readings, in milliseconds.
     #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u64).range(1..=60_000))]
@@ -262,34 +265,34 @@ fn to_output(
 
 fn print_text(out: &MeasureOut) {
     eprintln!(
-        "snuffer: {:?} exited with {} after {:.3} s",
+        "snuffer: {:?} exited with {} after {} s",
         out.command.join(" "),
         out.exit_code,
-        out.duration_s
+        snuffer_energy::significant(out.duration_s, 3)
     );
     for d in &out.domains {
         eprintln!(
-            "  {:<16} {:>12.3} J  {:>8.2} W  ±{:>2.0} %  {}",
+            "  {:<16} {:>12}  {:>10}  ±{:>2.0} %  {}",
             d.name,
-            d.joules,
-            d.mean_watts,
+            Joules(d.joules),
+            Watts(d.mean_watts),
             100.0 * d.uncertainty,
             d.provenance
         );
     }
     eprintln!(
-        "  {:<16} {:>12.3} J  {:>8.2} W  ±{:>2.0} %  {}",
+        "  {:<16} {:>12}  {:>10}  ±{:>2.0} %  {}",
         "total",
-        out.total_joules,
-        out.mean_watts,
+        Joules(out.total_joules),
+        Watts(out.mean_watts),
         100.0 * out.total_uncertainty,
         out.provenance.label()
     );
     if let Some(a) = &out.attribution {
         eprintln!(
-            "  attributable to the command: {:.3} J ({:.0} % of the package energy, by CPU time)",
-            a.joules,
-            100.0 * a.share
+            "  attributable to the command: {} ({} of the package energy, by CPU time)",
+            Joules(a.joules),
+            snuffer_energy::percent(a.share)
         );
     }
 }

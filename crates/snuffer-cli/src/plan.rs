@@ -11,14 +11,25 @@ use std::time::Duration;
 #[command(
     after_help = "The CSV has a timestamp column (RFC 3339) and a g CO2e/kWh column; \
     each value holds until the next timestamp.\n\nExample:\n  \
-    snuffer plan --intensity forecast.csv --energy-kwh 12 --duration 4h --deadline 2026-11-24T08:00:00Z"
+    snuffer plan --intensity-csv forecast.csv --energy-kwh 12 --duration 4h --deadline 2026-11-24T08:00:00Z"
 )]
 pub struct Args {
-    /// CSV time series of grid carbon intensity (timestamp, g/kWh).
-    #[arg(long, value_name = "FILE.csv")]
+    /// CSV time series of grid carbon intensity (timestamp, g/kWh). `--intensity` is the
+    /// old spelling (in `footprint`, `--intensity` is one number).
+    #[arg(
+        long = "intensity-csv",
+        visible_alias = "intensity",
+        value_name = "FILE.csv"
+    )]
     intensity: PathBuf,
-    /// Energy the run will use, kWh (drawn at constant power over the duration).
-    #[arg(long, value_name = "E", allow_hyphen_values = true)]
+    /// Energy the run will use, kWh (drawn at constant power over the duration), as in
+    /// `footprint --energy-kwh`.
+    #[arg(
+        long,
+        visible_alias = "kwh",
+        value_name = "E",
+        allow_hyphen_values = true
+    )]
     energy_kwh: f64,
     /// How long the run takes, e.g. `90m` or `4h`.
     #[arg(long, value_name = "D", value_parser = crate::footprint::parse_duration)]
@@ -109,9 +120,9 @@ fn print_human(p: &Plan) {
         p.mean_intensity_best
     );
     println!(
-        "saving      {} ({:.1} %); latest start that meets the deadline: {}",
+        "saving      {} ({}); latest start that meets the deadline: {}",
         p.saved,
-        100.0 * p.saved_fraction,
+        snuffer_energy::percent(p.saved_fraction),
         rfc3339(p.latest_start)
     );
     for g in &p.gaps {

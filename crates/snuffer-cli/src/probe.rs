@@ -10,6 +10,9 @@ use std::time::Duration;
 
 /// Arguments of `snuffer probe`.
 #[derive(Debug, clap::Args)]
+#[command(after_help = "Examples:\n  \
+    snuffer probe                  # meters found and skipped, with why, and power now\n  \
+    snuffer probe --json")]
 pub struct Args {
     /// Print one JSON object instead of text.
     #[arg(long)]

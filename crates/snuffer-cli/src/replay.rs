@@ -33,6 +33,10 @@ pub enum PolicyName {
 
 /// Arguments of `snuffer replay`.
 #[derive(Debug, clap::Args)]
+#[command(after_help = "Examples:\n  \
+    snuffer replay --curves data/digits-curves.csv --policy marginal --tau-relative 0.3\n  \
+    snuffer replay --curves data/digits-curves.csv --policy marginal --tau-sweep 10,100,1000\n  \
+    snuffer replay --curves data/digits-curves.csv --policy patience --patience 5 --tau 100")]
 pub struct Args {
     /// Curves CSV (columns source,task,run_id,step,metric,metric_name,higher_is_better
     /// [,epoch_time_s][,energy_j]).
@@ -260,7 +264,7 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
         println!("{text}");
     } else {
         for e in &sweep {
-            print_table(e, taus.len() > 1 || e.tau.is_finite());
+            print_table(e, taus.len() > 1 || e.tau.is_finite(), args.tau_relative);
         }
     }
     Ok(0)
@@ -361,9 +365,22 @@ fn fmt_opt(v: Option<f64>) -> String {
     v.map_or_else(|| "-".to_string(), |x| fixed(x, 4))
 }
 
-fn print_table(e: &SweepEntry, show_tau: bool) {
-    if show_tau {
-        println!("τ = {} per kWh", e.tau);
+/// The τ line: the policy's τ as it was used (a relative τ, when given, decides every
+/// stop; `--tau` then only scores the oracle).
+fn tau_line(tau_per_kwh: f64, relative: Option<f64>) -> String {
+    match relative {
+        Some(r) if tau_per_kwh.is_finite() => format!(
+            "τ = {r} (relative) for the policy's stops; the hindsight oracle scores at τ = {} per kWh",
+            short(tau_per_kwh)
+        ),
+        Some(r) => format!("τ = {r} (relative) for the policy's stops"),
+        None => format!("τ = {} per kWh", short(tau_per_kwh)),
+    }
+}
+
+fn print_table(e: &SweepEntry, show_tau: bool, relative: Option<f64>) {
+    if show_tau || relative.is_some() {
+        println!("{}", tau_line(e.tau, relative));
     }
     println!(
         "{:<28} {:<36} {:>10} {:>10} {:>9} {:>10} {:>10} {:>10} {:>8}",
@@ -404,4 +421,22 @@ fn print_table(e: &SweepEntry, show_tau: bool) {
         fmt_opt(s.mean_regret),
         fmt_opt(s.utility_capture_median)
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Issue 19: with --tau-relative, the line names the relative τ the stops used, and
+    /// --tau only as the oracle's.
+    #[test]
+    fn the_tau_line_names_the_tau_the_stops_used() {
+        let line = tau_line(100_000.0, Some(0.3));
+        assert!(line.starts_with("τ = 0.3 (relative)"), "{line}");
+        assert!(
+            line.contains("oracle scores at τ = 100000 per kWh"),
+            "{line}"
+        );
+        assert_eq!(tau_line(50.0, None), "τ = 50 per kWh");
+    }
 }

@@ -7,6 +7,10 @@ use std::path::PathBuf;
 
 /// Arguments of `snuffer report`.
 #[derive(Debug, clap::Args)]
+#[command(after_help = "Examples:\n  \
+    snuffer report                               # the newest run (runs/latest)\n  \
+    snuffer report runs/quickstart-snuffer --open\n  \
+    snuffer report runs/lr-search --out lr-page/   # a sweep's page")]
 pub struct Args {
     /// Run directory (holds steps.jsonl and, once finished, summary.json); runs/latest is
     /// the latest run started without an output directory. A sweep directory (a directory
@@ -14,15 +18,27 @@ pub struct Args {
     #[arg(value_name = "RUN_DIR", default_value = "runs/latest")]
     run_dir: PathBuf,
     /// Where to write report.html and the SVG charts [default: RUN_DIR/report].
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, value_name = "DIR", visible_alias = "html")]
     out: Option<PathBuf>,
     /// Open report.html in the default browser afterwards.
     #[arg(long)]
     open: bool,
 }
 
+/// The default run directory, the newest run started without an output directory.
+const LATEST: &str = "runs/latest";
+
 /// Run the command; returns the exit code.
 pub fn run(args: Args) -> anyhow::Result<u8> {
+    if args.run_dir == std::path::Path::new(LATEST) && !args.run_dir.exists() {
+        let cwd = std::env::current_dir().map_or_else(|_| ".".into(), |d| d.display().to_string());
+        anyhow::bail!(
+            "no run directory given, and there is no {LATEST} in {cwd} (it points at the newest \
+             run started here without an output directory). Pass a run directory (one holding \
+             steps.jsonl), e.g. `snuffer report runs/quickstart-snuffer` after \
+             `cargo run --release --example quickstart`, or run this where your runs/ is"
+        );
+    }
     let out = args
         .out
         .clone()

@@ -9,7 +9,7 @@
 use crate::marginal::{marginal_policy, MarginalTuning};
 use anyhow::{bail, Context};
 use serde::Serialize;
-use snuffer_energy::{Joules, Watts};
+use snuffer_energy::{percent, significant, Joules, Watts};
 use snuffer_forecast::Direction;
 use snuffer_import::{discover, EnergyBasis, ImportOptions, ImportedRun, Power};
 use snuffer_policy::curves::{CurveRun, EnergyAssumptions, REQUIRED_COLUMNS};
@@ -40,6 +40,10 @@ pub enum DirectionArg {
 
 /// Arguments of `snuffer whatif`.
 #[derive(Debug, clap::Args)]
+#[command(after_help = "Examples:\n  \
+    snuffer whatif ~/experiments --power-w 300\n  \
+    snuffer whatif lightning_logs/ --metric accuracy --hardware 8xa100-sxm4\n  \
+    snuffer whatif out/ --json --out whatif-page/")]
 pub struct Args {
     /// Run directories, log files, or directories to search for them (Snuffer run directories,
     /// trainer_state.json, events.out.tfevents.*, CSV histories with a step column).
@@ -101,6 +105,24 @@ struct RunOut {
     best_lost: Option<f64>,
 }
 
+/// What the stops cost the runs of one metric: losses in one metric's units are never
+/// pooled with another's (an accuracy's 0.01 and a loss's 0.3 have no common median).
+#[derive(Serialize)]
+struct MetricTotals {
+    metric: String,
+    runs: usize,
+    stopped: usize,
+    best_lost_median: Option<f64>,
+    best_lost_max: Option<f64>,
+}
+
+/// A log that was found but not replayed, and why.
+#[derive(Serialize)]
+struct SkippedOut {
+    path: String,
+    why: String,
+}
+
 #[derive(Serialize)]
 struct Totals {
     runs: usize,
@@ -109,8 +131,12 @@ struct Totals {
     /// Mean over runs of each run's saved fraction: runs' energies have different bases, so
     /// they are not added up.
     energy_saved_fraction: f64,
+    /// The median and largest loss when every run has the same metric; `null` when the
+    /// runs mix metrics (see `per_metric`).
     best_lost_median: Option<f64>,
     best_lost_max: Option<f64>,
+    /// The losses per metric, in the order the metrics first appear.
+    per_metric: Vec<MetricTotals>,
     /// How many runs' energy is recorded, wall time × power, or proportional to steps.
     energy: BTreeMap<&'static str, usize>,
     energy_is_estimate: bool,
@@ -120,6 +146,7 @@ struct Totals {
 #[derive(Serialize)]
 struct Out {
     runs: Vec<RunOut>,
+    skipped: Vec<SkippedOut>,
     totals: Totals,
 }
 
@@ -231,6 +258,14 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
         eprintln!("skipped {}: {e}", path.display());
     }
     if runs.is_empty() {
+        if let Some(m) = &args.metric {
+            bail!(
+                "no run has the metric `{m}` ({} found, {} skipped: each is named above with \
+                 the series it has); pass one of their series to --metric",
+                found.candidates.len(),
+                skipped.len()
+            );
+        }
         let looked: Vec<String> = args.paths.iter().map(|p| p.display().to_string()).collect();
         bail!(
             "no run could be read under {} ({} found, {} skipped); whatif reads Snuffer run \
@@ -289,6 +324,13 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
     if args.json {
         let out = Out {
             runs: replayed.iter().map(run_out).collect(),
+            skipped: skipped
+                .iter()
+                .map(|(p, e)| SkippedOut {
+                    path: p.display().to_string(),
+                    why: e.to_string(),
+                })
+                .collect(),
             totals,
         };
         println!("{}", serde_json::to_string(&out)?);
@@ -347,33 +389,75 @@ fn totals(replayed: &[Replayed], skipped: usize, tau: String) -> Totals {
     for r in replayed {
         *energy.entry(r.basis.label()).or_insert(0) += 1;
     }
+    let per_metric = per_metric(replayed);
+    let one_metric = per_metric.len() == 1;
     Totals {
         runs: replayed.len(),
         stopped: replayed.iter().filter(|r| r.replay.stopped_early).count(),
         skipped,
         energy_saved_fraction: replayed.iter().map(Replayed::saved_fraction).sum::<f64>()
             / replayed.len().max(1) as f64,
-        // The replay's own summary: the median regret over runs with a finite best.
-        best_lost_median: summarize(&replays).median_regret,
-        best_lost_max: lost.iter().copied().reduce(f64::max),
+        // The replay's own summary: the median regret over runs with a finite best; only
+        // when the runs share one metric.
+        best_lost_median: summarize(&replays).median_regret.filter(|_| one_metric),
+        best_lost_max: lost.iter().copied().reduce(f64::max).filter(|_| one_metric),
+        per_metric,
         energy,
         energy_is_estimate: replayed.iter().any(|r| r.basis.is_estimate()),
         tau,
     }
 }
 
-fn fmt_metric(v: Option<f64>) -> String {
-    v.map_or_else(|| "-".to_string(), |x| plain_or_scientific(x, 4))
+/// The runs' losses grouped by metric name, in the order the metrics first appear.
+fn per_metric(replayed: &[Replayed]) -> Vec<MetricTotals> {
+    let mut names: Vec<&str> = Vec::new();
+    for r in replayed {
+        if !names.contains(&r.run.metric_name.as_str()) {
+            names.push(&r.run.metric_name);
+        }
+    }
+    names
+        .into_iter()
+        .map(|name| {
+            let group: Vec<&Replayed> = replayed
+                .iter()
+                .filter(|r| r.run.metric_name == name)
+                .collect();
+            let replays: Vec<RunReplay> = group.iter().map(|r| r.replay.clone()).collect();
+            MetricTotals {
+                metric: name.to_string(),
+                runs: group.len(),
+                stopped: group.iter().filter(|r| r.replay.stopped_early).count(),
+                best_lost_median: summarize(&replays).median_regret,
+                best_lost_max: group
+                    .iter()
+                    .filter_map(|r| r.replay.regret)
+                    .filter(|v| v.is_finite())
+                    .reduce(f64::max),
+            }
+        })
+        .collect()
 }
 
-/// `x` with `decimals` decimals, or — huge or tiny, where that would print hundreds of
-/// digits — in scientific notation by the one formatter ([`snuffer_energy::significant`]).
-fn plain_or_scientific(x: f64, decimals: usize) -> String {
-    if x == 0.0 || !x.is_finite() || (1e-4..1e15).contains(&x.abs()) {
-        format!("{x:.decimals$}")
-    } else {
-        snuffer_energy::significant(x, decimals + 1)
-    }
+/// `best val_acc lost: median 0.002, max 0.01; best val_loss lost: …`, one clause per
+/// metric.
+fn lost_text(t: &Totals) -> String {
+    t.per_metric
+        .iter()
+        .map(|m| {
+            format!(
+                "best {} lost: median {}, max {}",
+                m.metric,
+                fmt_metric(m.best_lost_median),
+                fmt_metric(m.best_lost_max)
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+fn fmt_metric(v: Option<f64>) -> String {
+    v.map_or_else(|| "-".to_string(), |x| significant(x, 4))
 }
 
 /// A step as the log wrote it (`300`, `2.5`), in scientific notation when huge.
@@ -388,7 +472,20 @@ fn fmt_step(x: f64) -> String {
 /// "~63.3 %" for an estimate, "63.3 %" for a measurement.
 fn fmt_saved(r: &Replayed) -> String {
     let tilde = if r.basis.is_estimate() { "~" } else { "" };
-    format!("{tilde}{}", snuffer_energy::percent(r.saved_fraction()))
+    format!("{tilde}{}", percent(r.saved_fraction()))
+}
+
+/// The note that a log planned more steps than it recorded: the replay takes its last
+/// recorded step as the plan (the terminal and the page both say it).
+fn plan_note(r: &Replayed) -> Option<String> {
+    r.run
+        .planned_steps
+        .filter(|&p| p as f64 > r.replay.last_step)
+        .map(|p| {
+            format!(
+                "the log planned {p} steps; the replay takes the last recorded step as the plan"
+            )
+        })
 }
 
 fn stop_sentence(r: &Replayed) -> String {
@@ -460,10 +557,8 @@ fn print_text(replayed: &[Replayed], t: &Totals, tau: &str, policy: crate::repla
         for n in &run.notes {
             println!("  note: {n}");
         }
-        if let Some(p) = run.planned_steps.filter(|&p| p as f64 > r.replay.last_step) {
-            println!(
-                "  note: the log planned {p} steps; the replay takes the last recorded step as the plan"
-            );
+        if let Some(note) = plan_note(r) {
+            println!("  note: {note}");
         }
         println!();
     }
@@ -473,14 +568,16 @@ fn print_text(replayed: &[Replayed], t: &Totals, tau: &str, policy: crate::repla
         ""
     };
     println!(
-        "{} runs, {} would have stopped early{}; energy saved {:.1} % on average per run{estimate}; \
-         best metric lost: median {}, max {}",
+        "{} runs, {} would have stopped early{}; energy saved {} on average per run{estimate}; {}",
         t.runs,
         t.stopped,
-        if t.skipped > 0 { format!(", {} skipped", t.skipped) } else { String::new() },
-        100.0 * t.energy_saved_fraction,
-        fmt_metric(t.best_lost_median),
-        fmt_metric(t.best_lost_max)
+        if t.skipped > 0 {
+            format!(", {} skipped", t.skipped)
+        } else {
+            String::new()
+        },
+        percent(t.energy_saved_fraction),
+        lost_text(t)
     );
 }
 
@@ -618,6 +715,7 @@ fn write_out(
             ("energy".to_string(), r.basis.to_string()),
         ];
         details.extend(r.run.notes.iter().map(|n| ("note".to_string(), n.clone())));
+        details.extend(plan_note(r).map(|n| ("note".to_string(), n)));
         rows.push(Row {
             label: r.run.run_id.clone(),
             value: format!(
@@ -647,12 +745,11 @@ fn write_out(
         );
     }
     let subtitle = format!(
-        "{} runs, {} would have stopped early; energy saved {:.1} % on average per run; best metric lost: median {}, max {}",
+        "{} runs, {} would have stopped early; energy saved {} on average per run; {}",
         t.runs,
         t.stopped,
-        100.0 * t.energy_saved_fraction,
-        fmt_metric(t.best_lost_median),
-        fmt_metric(t.best_lost_max)
+        percent(t.energy_saved_fraction),
+        lost_text(t)
     );
     let html = replayed_page(
         "What would Snuffer have saved?",

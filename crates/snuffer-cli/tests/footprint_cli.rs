@@ -56,8 +56,9 @@ fn footprint_fixed_intensity_and_text_output() {
     let o = snuffer(&["footprint", "--kwh", "2", "--intensity", "250"]);
     assert!(o.status.success(), "{}", stderr(&o));
     let out = stdout(&o);
-    assert!(out.contains("500.000 ± 0.000 g CO2e"), "{out}");
-    assert!(out.contains("2.0000 kWh from the grid"), "{out}");
+    // The one formatter: three significant digits (issue 19: not `500.000 ± 0.000 g`).
+    assert!(out.contains("500 ± 0 g CO2e"), "{out}");
+    assert!(out.contains("2.00 kWh from the grid"), "{out}");
 }
 
 #[test]
@@ -195,7 +196,7 @@ fn plan_hand_computed_case() -> anyhow::Result<()> {
     assert!(o.status.success(), "{}", stderr(&o));
     let out = stdout(&o);
     assert!(out.contains("best start  2024-05-01T00:30:00Z"), "{out}");
-    assert!(out.contains("1.000 kg CO2e"), "{out}");
+    assert!(out.contains("1.00 kg CO2e"), "{out}");
 
     // Without --now, a historical series is planned from its start, with a note.
     let o = snuffer(&[
@@ -319,7 +320,7 @@ fn extreme_values_are_errors_naming_the_input() -> anyhow::Result<()> {
         ),
         (
             &["footprint", "--kwh", "1e308", "--region", "FR"],
-            &["--kwh 1e308: too large", "4.99e301 kWh"],
+            &["--energy-kwh 1e308: too large", "4.99e301 kWh"],
         ),
         (
             &[

@@ -221,23 +221,21 @@ fn compare_on_a_sweep_directory_prints_the_sweep_and_writes_its_page() -> anyhow
     let json: serde_json::Value = serde_json::from_slice(&out.stdout)?;
     assert_eq!(json["runs"].as_array().map(Vec::len), Some(2));
 
-    // --html needs one sweep directory.
+    // Issue 19: two runs get their comparison page too (it once needed a sweep directory).
+    let pair = tmp.path().join("pair");
     let out = snuffer(
         &[
             "compare".as_ref(),
             sweep.join("full").as_os_str(),
             sweep.join("early").as_os_str(),
             "--html".as_ref(),
-            page.as_os_str(),
+            pair.as_os_str(),
         ],
         tmp.path(),
     );
-    assert!(!out.status.success());
-    assert!(
-        text(&out.stderr).contains("one sweep directory"),
-        "{}",
-        text(&out.stderr)
-    );
+    assert!(out.status.success(), "stderr: {}", text(&out.stderr));
+    let html = std::fs::read_to_string(pair.join("report.html"))?;
+    assert!(html.contains("Snuffer comparison") && html.contains("<svg"));
     Ok(())
 }
 

@@ -117,14 +117,22 @@ fn water_scale(l: f64) -> (f64, &'static str) {
     }
 }
 
-/// Three decimals; beyond a billion of the unit, in scientific notation (`1.000e300 t`,
-/// not 301 digits).
+/// Three significant digits through the one number formatter
+/// ([`snuffer_energy::significant`]): `672`, `1.23`, `2.50e294` (not 301 digits).
 fn three(v: f64) -> String {
-    if v.is_finite() && v.abs() >= 1e9 {
-        format!("{v:.3e}")
-    } else {
-        format!("{v:.3}")
+    snuffer_energy::significant(v, 3)
+}
+
+/// A value and its standard deviation in one unit: the value with three significant
+/// digits, the sd to the same last decimal (`672 ± 101`, `2.46 ± 0.37`), and in scientific
+/// notation when the value is (`2.50e294 ± 2.50e293`).
+fn with_sd(v: f64, sd: f64) -> (String, String) {
+    let value = three(v);
+    if value.contains('e') || !sd.is_finite() {
+        return (value, three(sd));
     }
+    let decimals = value.split_once('.').map_or(0, |(_, d)| d.len());
+    (value, format!("{sd:.decimals$}"))
 }
 
 impl fmt::Display for GramsCo2e {
@@ -141,12 +149,12 @@ impl fmt::Display for Litres {
 }
 impl fmt::Display for GramsPerKwh {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:.1} g/kWh", self.0)
+        write!(f, "{} g/kWh", three(self.0))
     }
 }
 impl fmt::Display for LitresPerKwh {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:.3} L/kWh", self.0)
+        write!(f, "{} L/kWh", three(self.0))
     }
 }
 
@@ -209,7 +217,7 @@ impl Water {
 impl fmt::Display for Co2e {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let (k, unit) = co2e_scale(self.value.0);
-        let (v, sd) = (three(self.value.0 / k), three(self.sd.0 / k));
+        let (v, sd) = with_sd(self.value.0 / k, self.sd.0 / k);
         write!(f, "{v} ± {sd} {unit}")
     }
 }
@@ -217,7 +225,7 @@ impl fmt::Display for Co2e {
 impl fmt::Display for Water {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let (k, unit) = water_scale(self.value.0);
-        let (v, sd) = (three(self.value.0 / k), three(self.sd.0 / k));
+        let (v, sd) = with_sd(self.value.0 / k, self.sd.0 / k);
         write!(f, "{v} ± {sd} {unit}")
     }
 }
@@ -309,20 +317,26 @@ mod tests {
 
     #[test]
     fn display_picks_a_readable_unit() {
-        assert_eq!(GramsCo2e(12.0).to_string(), "12.000 g CO2e");
-        assert_eq!(GramsCo2e(1234.0).to_string(), "1.234 kg CO2e");
-        assert_eq!(GramsCo2e(2.5e6).to_string(), "2.500 t CO2e");
+        assert_eq!(GramsCo2e(12.0).to_string(), "12.0 g CO2e");
+        assert_eq!(GramsCo2e(1234.0).to_string(), "1.23 kg CO2e");
+        assert_eq!(GramsCo2e(2.5e6).to_string(), "2.50 t CO2e");
         assert_eq!(Litres(0.25).to_string(), "0.250 L");
+        // The one formatter: 672.000 ± 100.800 g read as 672 ± 101 g.
+        let fr = Co2e {
+            value: GramsCo2e(672.0),
+            sd: GramsCo2e(100.8),
+        };
+        assert_eq!(fr.to_string(), "672 ± 101 g CO2e");
         let c = Co2e {
             value: GramsCo2e(2464.0),
             sd: GramsCo2e(369.6),
         };
-        assert_eq!(c.to_string(), "2.464 ± 0.370 kg CO2e");
+        assert_eq!(c.to_string(), "2.46 ± 0.37 kg CO2e");
         let huge = Co2e {
             value: GramsCo2e(2.5e300),
             sd: GramsCo2e(2.5e299),
         };
-        assert_eq!(huge.to_string(), "2.500e294 ± 2.500e293 t CO2e");
+        assert_eq!(huge.to_string(), "2.50e294 ± 2.50e293 t CO2e");
     }
 
     #[test]

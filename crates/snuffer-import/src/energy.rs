@@ -89,7 +89,7 @@ impl Power {
             value: name.to_string(),
             expected: format!(
                 "a GPU preset ({}), or a CPU model of the TDP table (e.g. \"EPYC 7763\"), \
-                 optionally as N×PRESET (e.g. 8xa100-sxm4); or give the power with --power-w",
+                 optionally with a count (e.g. 8xa100-sxm4 or a100-sxm4=8); or give the power with --power-w",
                 known.join(", ")
             ),
         })
@@ -97,7 +97,16 @@ impl Power {
 }
 
 /// `8xa100` → (8, "a100"); `a100` → (1, "a100").
+/// `8xa100-sxm4`, `8 × a100-sxm4` or `a100-sxm4=8` (the form `snuffer footprint --hardware`
+/// also takes) → (8, `a100-sxm4`).
 fn split_count(s: &str) -> (u32, &str) {
+    if let Some((rest, n)) = s.rsplit_once('=') {
+        if let Ok(n) = n.trim().parse::<u32>() {
+            if n > 0 {
+                return (n, rest.trim());
+            }
+        }
+    }
     if let Some((n, rest)) = s.split_once(['x', 'X', '×', '*']) {
         if let Ok(n) = n.trim().parse::<u32>() {
             if n > 0 {
@@ -218,6 +227,10 @@ pub enum EnergyBasis {
     Steps {
         /// Energy of one step.
         step_energy: Joules,
+        /// Whether the log recorded a time (then only a power was missing).
+        has_time: bool,
+        /// Whether a power was given (then only a time was missing).
+        power_given: bool,
     },
 }
 
@@ -256,11 +269,27 @@ impl fmt::Display for EnergyBasis {
                 "estimate: {time_source} × {} ({})",
                 power.watts, power.source
             ),
-            EnergyBasis::Steps { step_energy } => write!(
-                f,
-                "estimate: proportional to steps ({step_energy} per step; the log has no energy, \
-                 and no power was given to turn its time into energy)"
-            ),
+            EnergyBasis::Steps {
+                step_energy,
+                has_time,
+                power_given,
+            } => {
+                let why = match (has_time, power_given) {
+                    (false, true) => {
+                        "the log has no energy and no time column, so the power given cannot \
+                         become energy"
+                    }
+                    (false, false) => "the log has no energy and no time column",
+                    (true, _) => {
+                        "the log has no energy, and no power was given to turn its time into \
+                         energy (--power-w or --hardware)"
+                    }
+                };
+                write!(
+                    f,
+                    "estimate: proportional to steps ({step_energy} per step; {why})"
+                )
+            }
         }
     }
 }
@@ -276,6 +305,8 @@ mod tests {
         assert!(p.source.contains("mlco2/impact"), "{}", p.source);
         assert_eq!(Power::preset("t4").unwrap().watts, Watts(70.0));
         assert_eq!(Power::preset("A100 PCIe").unwrap().watts, Watts(250.0));
+        // Issue 19: the footprint command's NAME=COUNT form means the same.
+        assert_eq!(Power::preset("a100-sxm4=8").unwrap().watts, Watts(3200.0));
         let cpu = Power::preset("2x EPYC 7763").unwrap();
         assert_eq!(cpu.watts, Watts(560.0));
         let err = Power::preset("h100").unwrap_err().to_string();
@@ -303,7 +334,21 @@ mod tests {
         assert!(!counter.is_estimate());
         let steps = EnergyBasis::Steps {
             step_energy: Joules(1.0),
+            has_time: true,
+            power_given: false,
         };
         assert!(steps.is_estimate() && steps.to_string().starts_with("estimate"));
+        assert!(steps.to_string().contains("no power was given"), "{steps}");
+        // Issue 19: a power was given but the log has no time column: say that.
+        let no_time = EnergyBasis::Steps {
+            step_energy: Joules(1.0),
+            has_time: false,
+            power_given: true,
+        };
+        let text = no_time.to_string();
+        assert!(
+            !text.contains("no power was given") && text.contains("no time column"),
+            "{text}"
+        );
     }
 }

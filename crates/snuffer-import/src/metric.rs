@@ -67,6 +67,26 @@ const PREFIXES: [&str; 8] = [
     "epoch_",
 ];
 
+/// Abbreviations and their full names: `--metric accuracy` finds `val_acc` and
+/// `--metric acc` finds `eval_accuracy`.
+const ALIASES: [(&str, &str); 3] = [("acc", "accuracy"), ("ppl", "perplexity"), ("err", "error")];
+
+/// A metric's name reduced to what it measures: lower-case tokens with abbreviations
+/// spelled out and the validation and epoch markers dropped (`val_acc`, `eval/accuracy`
+/// and `accuracy` all read `["accuracy"]`).
+fn canonical(name: &str) -> Vec<String> {
+    tokens(name)
+        .into_iter()
+        .filter(|t| !VALIDATION.contains(&t.as_str()) && t != "epoch")
+        .map(|t| {
+            ALIASES
+                .iter()
+                .find(|(short, _)| *short == t)
+                .map_or(t, |(_, long)| long.to_string())
+        })
+        .collect()
+}
+
 fn tokens(name: &str) -> Vec<String> {
     name.to_ascii_lowercase()
         .split(|c: char| !c.is_ascii_alphanumeric())
@@ -121,13 +141,35 @@ pub(crate) fn choose(
         if available.iter().any(|a| a == want) {
             return Ok(want.to_string());
         }
-        let matches: Vec<&String> = available
+        let mut matches: Vec<&String> = available
             .iter()
             .filter(|a| PREFIXES.iter().any(|p| **a == format!("{p}{want}")))
             .collect();
+        if matches.is_empty() {
+            // The same measure under another spelling (`accuracy` ↔ `val_acc`), a
+            // validation series first.
+            let want_c = canonical(want);
+            let same: Vec<&String> = available
+                .iter()
+                .filter(|a| !want_c.is_empty() && canonical(a) == want_c)
+                .collect();
+            let validation: Vec<&String> = same
+                .iter()
+                .copied()
+                .filter(|a| validation_context || has_any(&tokens(a), &VALIDATION))
+                .collect();
+            matches = if validation.is_empty() {
+                same
+            } else {
+                validation
+            };
+        }
         return match matches.as_slice() {
             [one] => Ok((*one).clone()),
-            [] => Err(no_metric(format!("no series named `{want}`"))),
+            [] => Err(no_metric(format!(
+                "no series named `{want}` (nor one with a validation prefix or another \
+                 spelling of it, such as acc for accuracy)"
+            ))),
             many => Err(no_metric(format!(
                 "`{want}` matches several series ({}); name one exactly",
                 many.iter()
@@ -205,6 +247,37 @@ mod tests {
         for (name, want) in rows {
             assert_eq!(higher_is_better(name), want, "{name}");
         }
+    }
+
+    #[test]
+    fn requested_metrics_match_abbreviations_and_prefer_validation_series() {
+        let p = Path::new("x");
+        let rows: [(&[&str], &str, &str); 6] = [
+            // Lightning's metrics.csv: `--metric accuracy` is its val_acc.
+            (
+                &["epoch", "step", "train_loss", "val_acc", "val_loss"],
+                "accuracy",
+                "val_acc",
+            ),
+            (&["eval_accuracy", "eval_loss"], "acc", "eval_accuracy"),
+            (&["acc", "val_acc", "loss"], "accuracy", "val_acc"),
+            (&["val/perplexity"], "ppl", "val/perplexity"),
+            (&["eval_loss", "val_loss"], "val_loss", "val_loss"),
+            (
+                &["train_accuracy", "eval/accuracy"],
+                "accuracy",
+                "eval/accuracy",
+            ),
+        ];
+        for (avail, want, got) in rows {
+            assert_eq!(
+                choose(p, &names(avail), Some(want), None, false).unwrap(),
+                got,
+                "{want} in {avail:?}"
+            );
+        }
+        let e = choose(p, &names(&["val_loss"]), Some("accuracy"), None, false).unwrap_err();
+        assert!(e.to_string().contains("accuracy"), "{e}");
     }
 
     #[test]

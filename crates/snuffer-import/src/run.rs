@@ -139,7 +139,11 @@ impl ImportedRun {
                     time_source: t.source.clone(),
                 }
             }
-            _ => EnergyBasis::Steps { step_energy },
+            (None, timing, power) => EnergyBasis::Steps {
+                step_energy,
+                has_time: timing.is_some(),
+                power_given: power.is_some(),
+            },
         };
         (curve, basis)
     }

@@ -287,10 +287,19 @@ pub(crate) fn metric_chart(run: &RunData, axis: MetricAxis) -> Result<String, Re
         ),
     };
     let points: Vec<(f64, f64)> = points.iter().map(|p| (p.0 * scale, p.1)).collect();
+    // Only the part of the forecast beyond the last evaluation is drawn (and named in the
+    // legend): a run that went to its end has none.
+    let last_x = points.iter().map(|p| p.0).fold(f64::NEG_INFINITY, f64::max);
     let forecast: Vec<[f64; 4]> = forecast
         .into_iter()
         .map(|r| [r[0] * scale, r[1], r[2], r[3]])
+        .filter(|r| r[0] >= last_x)
         .collect();
+    let forecast = if forecast.iter().any(|r| r[0] > last_x) {
+        forecast
+    } else {
+        Vec::new()
+    };
     let mark_x = |p: &EvalPoint| axis.x(p) * scale;
     let xs = points
         .iter()

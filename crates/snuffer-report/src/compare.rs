@@ -2,11 +2,15 @@
 
 use crate::charts;
 use crate::error::ReportError;
+use crate::html::{page_with_table, Figure, Table};
 use crate::load::RunData;
 use crate::table;
 use serde::Serialize;
 use snuffer_energy::{Joules, JOULES_PER_KWH};
 use std::path::{Path, PathBuf};
+
+/// File name of the overlay chart inside a comparison page's directory.
+pub const OVERLAY_FILE: &str = "overlay.svg";
 
 /// One run in a comparison.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -86,16 +90,18 @@ impl Comparison {
             })
             .map(|(i, _)| i);
         let longest_j = longest.map(|i| runs[i].energy_j());
+        let names = table::distinct_names(&runs);
         let rows = runs
             .iter()
-            .map(|r| {
+            .zip(names)
+            .map(|(r, name)| {
                 let best = r.best_metric();
                 // Only a finished run's energy is complete: a crash at step 0 saved nothing.
                 let saved = longest_j
                     .filter(|_| r.status.state.is_finished())
                     .map(|l| l - r.energy_j());
                 CompareRow {
-                    run: r.run_name.clone(),
+                    run: name,
                     dir: r.dir.clone(),
                     steps: r.steps(),
                     energy_j: r.energy_j(),
@@ -133,8 +139,23 @@ impl Comparison {
         &self.runs
     }
 
-    /// Header of the measured-saving column.
+    /// Header of the saving column when every energy is a measurement.
     pub const SAVED_HEADER: &'static str = "saved (measured vs. longest finished run)";
+    /// Header of the saving column when any energy is an estimate.
+    pub const ESTIMATED_SAVED_HEADER: &'static str = "saved (estimated vs. longest finished run)";
+
+    /// The saving column's header: measured only when every run's energy is a measurement.
+    pub fn saved_header(&self) -> &'static str {
+        let estimated = self
+            .runs
+            .iter()
+            .any(|r| r.energy_provenance().is_none_or(|p| p.is_estimate()));
+        if estimated {
+            Self::ESTIMATED_SAVED_HEADER
+        } else {
+            Self::SAVED_HEADER
+        }
+    }
 
     /// A plain-text table for a terminal. Energies use the one formatter (J, kJ, Wh, kWh);
     /// the measured saving compares with the longest finished run and is `-` for runs
@@ -147,7 +168,7 @@ impl Comparison {
             "time",
             "best",
             "status",
-            Self::SAVED_HEADER,
+            self.saved_header(),
         ];
         let cells: Vec<[String; 7]> = self
             .rows
@@ -165,16 +186,7 @@ impl Comparison {
                         _ => "-".into(),
                     },
                     r.status.clone(),
-                    match (r.saved_vs_longest_j, self.longest) {
-                        (Some(s), Some(l)) if self.rows[l].energy_j > 0.0 => {
-                            snuffer_rundir::measured_saving(
-                                Joules(s),
-                                Joules(self.rows[l].energy_j),
-                            )
-                        }
-                        (Some(s), _) => Joules(s).to_string(),
-                        _ => "-".into(),
-                    },
+                    self.saved_cell(r),
                 ]
             })
             .collect();
@@ -205,5 +217,101 @@ impl Comparison {
     /// The overlay plot of metric against energy for all runs (SVG).
     pub fn overlay_svg(&self) -> Result<String, ReportError> {
         charts::overlay_chart(&self.runs)
+    }
+
+    /// The self-contained HTML page of the comparison: the table (with each stop's
+    /// sentence) and the overlay chart.
+    pub fn html(&self) -> Result<String, ReportError> {
+        let svg = self.overlay_svg()?;
+        Ok(self.page(&svg))
+    }
+
+    fn page(&self, svg: &str) -> String {
+        let mut t = Table {
+            header: vec![
+                "run".into(),
+                "directory".into(),
+                "steps".into(),
+                "energy".into(),
+                "best".into(),
+                "status".into(),
+                self.saved_header().into(),
+                "stop reason".into(),
+            ],
+            rows: Vec::new(),
+        };
+        // The terminal table's figures, so the page and the terminal agree.
+        for r in &self.rows {
+            t.rows.push(vec![
+                r.run.clone(),
+                r.dir.display().to_string(),
+                r.steps.to_string(),
+                Joules(r.energy_j).to_string(),
+                match (r.best_metric, r.best_step) {
+                    (Some(m), Some(s)) => format!("{} @ {s}", snuffer_energy::significant(m, 4)),
+                    _ => "-".into(),
+                },
+                r.status.clone(),
+                self.saved_cell(r),
+                r.stop_reason.clone().unwrap_or_else(|| "-".into()),
+            ]);
+        }
+        let metrics: Vec<&str> =
+            self.rows
+                .iter()
+                .filter_map(|r| r.metric.as_deref())
+                .fold(Vec::new(), |mut v, m| {
+                    if !v.contains(&m) {
+                        v.push(m);
+                    }
+                    v
+                });
+        let caption = format!(
+            "{} over cumulative energy, one line per run",
+            if metrics.is_empty() {
+                "metric".to_string()
+            } else {
+                metrics.join(", ")
+            }
+        );
+        let figure = Figure {
+            file: OVERLAY_FILE,
+            caption: &caption,
+            svg,
+        };
+        page_with_table(
+            "Snuffer comparison",
+            &format!("{} runs", self.rows.len()),
+            &[],
+            &[],
+            Some(&t),
+            &[figure],
+        )
+    }
+
+    /// Writes `report.html` and the overlay chart into `out_dir` (created if needed).
+    pub fn write(&self, out_dir: impl AsRef<Path>) -> Result<crate::ReportFiles, ReportError> {
+        let out = out_dir.as_ref();
+        std::fs::create_dir_all(out).map_err(|e| ReportError::io(out, e))?;
+        let svg = self.overlay_svg()?;
+        let chart = out.join(OVERLAY_FILE);
+        std::fs::write(&chart, &svg).map_err(|e| ReportError::io(&chart, e))?;
+        let html = out.join(crate::HTML_FILE);
+        std::fs::write(&html, self.page(&svg)).map_err(|e| ReportError::io(&html, e))?;
+        Ok(crate::ReportFiles {
+            html,
+            svgs: vec![chart],
+        })
+    }
+
+    /// The saving cell of one row (measured or estimated by the header).
+    fn saved_cell(&self, r: &CompareRow) -> String {
+        match (r.saved_vs_longest_j, self.longest) {
+            (Some(s), Some(l)) if self.rows[l].energy_j > 0.0 => {
+                snuffer_rundir::measured_saving(Joules(s), Joules(self.rows[l].energy_j))
+            }
+            (Some(s), _) => Joules(s).to_string(),
+            _ => "-".into(),
+        }
     }
 }

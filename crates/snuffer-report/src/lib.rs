@@ -36,12 +36,12 @@ mod table;
 
 pub use charts::replayed::{replayed_chart, replayed_page, PageChart, ReplayedRun};
 pub use charts::{CHART_SIZE, PLOT_MARGIN};
-pub use compare::{CompareRow, Comparison};
+pub use compare::{CompareRow, Comparison, OVERLAY_FILE};
 pub use downsample::Downsampler;
 pub use error::ReportError;
 pub use load::{DomainSeries, EvalPoint, Oracle, RunData, StopPoint, DEFAULT_BUCKETS};
 pub use sweep::{FullLength, SweepComparison, SweepRow, SWEEP_CHART_FILE};
-pub use table::Row;
+pub use table::{distinct_names, footprint_details, Row};
 
 use charts::MetricAxis;
 use std::path::{Path, PathBuf};
@@ -101,9 +101,9 @@ impl Report {
             charts.push(Chart {
                 file: "metric_energy.svg",
                 caption: format!(
-                    "{metric} over cumulative energy (kWh); the forecast is placed on the energy \
-                     axis at the run's own forecast of its energy, ending at the table's forecast energy of \
-                     the full run"
+                    "{metric} over cumulative energy (in the unit on the axis); the forecast is \
+                     placed on the energy axis at the run's own forecast of its energy, ending at \
+                     the table's forecast energy of the full run"
                 ),
                 svg: charts::metric_chart(&run, MetricAxis::Energy)?,
             });

@@ -35,7 +35,7 @@ impl FullLength {
     /// In words, for the table and the page.
     pub fn describe(self) -> &'static str {
         match self {
-            FullLength::Measured => "measured (ran to its end)",
+            FullLength::Measured => "ran to its end (its own energy, with its provenance)",
             FullLength::Forecast => "its forecast at the stop",
             FullLength::PlannedSteps => "energy per step × planned steps",
         }
@@ -80,6 +80,10 @@ pub struct SweepRow {
     pub full_length_j: Option<f64>,
     /// Where `full_length_j` comes from.
     pub full_length: Option<FullLength>,
+    /// The run's saving against its full length (J): 0 for a run that went to its end, the
+    /// run's own forecast saving (`summary.json` `forecast_saved_j`, the figure of its stop
+    /// line and its report) for a stopped one; `None` when not in the saving.
+    pub saved_j: Option<f64>,
 }
 
 /// A sweep directory read for its table and page.
@@ -196,7 +200,14 @@ impl SweepComparison {
     /// The comparison of runs already read, as the sweep `dir`.
     pub fn from_runs(dir: impl Into<PathBuf>, runs: Vec<RunData>) -> SweepComparison {
         let mut notes = Vec::new();
-        let rows: Vec<SweepRow> = runs.iter().map(row).collect();
+        let rows: Vec<SweepRow> = runs
+            .iter()
+            .zip(table::distinct_names(&runs))
+            .map(|(r, name)| SweepRow {
+                run: name,
+                ..row(r)
+            })
+            .collect();
         let metric = sweep_metric(&rows);
         let total_energy_j: f64 = rows.iter().map(|r| r.energy_j).sum();
         let total_uncertainty = if total_energy_j > 0.0 {
@@ -244,8 +255,13 @@ impl SweepComparison {
                 .filter_map(|r| r.full_length_j)
                 .sum::<f64>()
         });
-        let forecast_saved_j =
-            forecast_full_j.map(|f| f - in_saving.iter().map(|r| r.energy_j).sum::<f64>());
+        // The sum of each run's own saving: a one-run sweep's saving is its report's.
+        let forecast_saved_j = forecast_full_j.map(|_| {
+            in_saving
+                .iter()
+                .map(|r| r.saved_j.unwrap_or(0.0))
+                .sum::<f64>()
+        });
         let best = metric.as_ref().and_then(|(name, hib)| {
             let others: Vec<&str> = rows
                 .iter()
@@ -356,10 +372,14 @@ impl SweepComparison {
                 "none: every finished run went to its end".into(),
             ));
         } else if let (Some(full), Some(saving)) = (self.forecast_full_j, self.forecast_saving()) {
+            let to_end = self.saving_runs - stopped;
             out.push((
-                format!("forecast full sweep ({} finished runs)", self.saving_runs),
                 format!(
-                    "{} — runs that went to their end as measured, stopped runs as forecast \
+                    "forecast full sweep ({} runs: {to_end} ran to their end, {stopped} stopped early)",
+                    self.saving_runs
+                ),
+                format!(
+                    "{} — runs that went to their end as recorded, stopped runs as forecast \
                      at their stop (or energy per step × planned steps)",
                     Joules(full)
                 ),
@@ -452,7 +472,13 @@ impl SweepComparison {
                         _ => "-".into(),
                     },
                     match (r.full_length_j, r.full_length) {
-                        (Some(j), Some(FullLength::Measured)) => format!("{} measured", Joules(j)),
+                        // The run's own energy: "measured" only when it is a measurement.
+                        (Some(j), Some(FullLength::Measured)) if r.provenance == "estimated" => {
+                            format!("~{} (ran to its end; estimated)", Joules(j))
+                        }
+                        (Some(j), Some(FullLength::Measured)) => {
+                            format!("{} (ran to its end; measured)", Joules(j))
+                        }
                         (Some(j), Some(how)) => format!("~{} ({})", Joules(j), how.describe()),
                         _ => "-".into(),
                     },
@@ -574,11 +600,12 @@ fn row(r: &RunData) -> SweepRow {
     let best = r.best_metric();
     let finished = r.status.state.is_finished();
     let stopped = matches!(r.status.state, RunState::Stopped { .. });
+    let summary = r.summary.as_ref();
     let full = if !finished {
         None
     } else if !stopped {
         Some((r.energy_j(), FullLength::Measured))
-    } else if let Some(f) = r.summary.as_ref().and_then(|s| s.forecast_full_energy_j) {
+    } else if let Some(f) = summary.and_then(|s| s.forecast_full_energy_j) {
         Some((f, FullLength::Forecast))
     } else {
         match (r.planned_steps, r.steps()) {
@@ -615,6 +642,15 @@ fn row(r: &RunData) -> SweepRow {
         best_step: best.map(|b| b.0),
         full_length_j: full.map(|f| f.0),
         full_length: full.map(|f| f.1),
+        saved_j: full.map(|(j, how)| match how {
+            FullLength::Measured => 0.0,
+            // The run's own figure (forecast full run minus the energy at the stop), the
+            // one its stop line, summary.json and report give.
+            FullLength::Forecast => summary
+                .and_then(|s| s.forecast_saved_j)
+                .unwrap_or(j - r.energy_j()),
+            FullLength::PlannedSteps => j - r.energy_j(),
+        }),
     }
 }
 

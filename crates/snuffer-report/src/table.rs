@@ -51,6 +51,31 @@ fn number(v: f64) -> String {
     significant(v, 4)
 }
 
+/// One name per run, all different: the run's name, and where several runs share it, the
+/// name with its directory (`char-lm-full (char-lm-full-20261204-101500)`), or its whole path
+/// when even that repeats.
+pub fn distinct_names(runs: &[RunData]) -> Vec<String> {
+    let count = |f: &dyn Fn(&RunData) -> String, v: &str| runs.iter().filter(|r| f(r) == v).count();
+    let dir_name = |r: &RunData| {
+        r.dir.file_name().map_or_else(
+            || r.dir.display().to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        )
+    };
+    let with_dir = |r: &RunData| format!("{} ({})", r.run_name, dir_name(r));
+    runs.iter()
+        .map(|r| {
+            if count(&|x| x.run_name.clone(), &r.run_name) == 1 {
+                r.run_name.clone()
+            } else if count(&with_dir, &with_dir(r)) == 1 {
+                with_dir(r)
+            } else {
+                format!("{} ({})", r.run_name, r.dir.display())
+            }
+        })
+        .collect()
+}
+
 /// What happened to the run, in words ([`snuffer_rundir::RunState`]).
 pub fn status(run: &RunData) -> String {
     run.status.state.to_string()
@@ -139,7 +164,29 @@ pub fn rows(run: &RunData) -> Vec<Row> {
         .as_ref()
         .and_then(|s| s.forecast_full_metric.clone())
         .or_else(|| run.forecast.as_ref().map(|(_, f)| f.clone()));
-    if let Some(f) = full {
+    // A run that went to its planned end has nothing left to forecast: its full run is
+    // the one recorded.
+    let ran_to_end = matches!(run.status.state, snuffer_rundir::RunState::Completed { .. })
+        && run.planned_steps.is_none_or(|p| run.steps() >= p);
+    if ran_to_end {
+        let last = run
+            .metric_by_step
+            .points()
+            .last()
+            .copied()
+            .filter(|p| p.1.is_finite());
+        rows.push(Row::new(
+            "Full run",
+            match last {
+                Some((step, m)) => format!(
+                    "recorded, not forecast: the run went to its planned end ({metric} = {} at \
+                     step {step:.0}, its last evaluation)",
+                    number(m)
+                ),
+                None => "recorded, not forecast: the run went to its planned end".to_string(),
+            },
+        ));
+    } else if let Some(f) = full {
         rows.push(Row::new(
             "Forecast of the full run",
             format!(
@@ -152,7 +199,7 @@ pub fn rows(run: &RunData) -> Vec<Row> {
             ),
         ));
     }
-    if let Some(s) = &run.summary {
+    if let Some(s) = run.summary.as_ref().filter(|_| !ran_to_end) {
         if let Some(e) = s.forecast_full_energy_j {
             rows.push(Row::new("Forecast energy of the full run", energy(e)));
         }
@@ -183,42 +230,78 @@ pub fn rows(run: &RunData) -> Vec<Row> {
         let mut row = Row::new(
             "Footprint",
             format!(
-                "{} g CO2e operational ± {} g ({}; {})",
-                number(fp.operational.value.0),
-                number(fp.operational.sd.0),
-                fp.intensity.source,
-                fp.intensity.data
+                "{} operational ({}; {})",
+                fp.operational, fp.intensity.source, fp.intensity.data
             ),
         );
-        if let Ok(v) = serde_json::to_value(fp) {
-            flatten("", &v, &mut row.details);
-        }
+        row.details = footprint_details(fp);
         rows.push(row);
     }
     rows
 }
 
-/// Flattens a JSON value into `a.b.c = value` pairs (footprint blocks vary).
-fn flatten(prefix: &str, v: &serde_json::Value, out: &mut Vec<(String, String)>) {
-    use serde_json::Value;
-    match v {
-        Value::Object(map) => {
-            for (k, v) in map {
-                let key = if prefix.is_empty() {
-                    k.clone()
-                } else {
-                    format!("{prefix}.{k}")
-                };
-                flatten(&key, v, out);
-            }
-        }
-        Value::Number(n) => {
-            out.push((prefix.to_string(), n.as_f64().map_or(n.to_string(), number)))
-        }
-        Value::String(s) => out.push((prefix.to_string(), s.clone())),
-        Value::Null => {}
-        other => out.push((prefix.to_string(), other.to_string())),
+/// The footprint's figures as labelled lines, each with its unit and ± (not the JSON's
+/// dotted keys); the avoided figures are a forecast and say so.
+pub fn footprint_details(fp: &snuffer_footprint::RunFootprint) -> Vec<(String, String)> {
+    let kwh = |k: f64| energy(Joules::from_kwh(k).0);
+    let i = &fp.intensity;
+    let place = i.region.clone().or_else(|| i.country_name.clone());
+    let mut out = vec![
+        (
+            "grid intensity".to_string(),
+            format!(
+                "{} ± {} g CO2e/kWh{}",
+                significant(i.intensity.0, 3),
+                significant(i.sd.0, 2),
+                place.map_or(String::new(), |p| format!(" ({p})"))
+            ),
+        ),
+        (
+            "energy from the grid".to_string(),
+            format!(
+                "{} (IT {} × PUE {})",
+                kwh(fp.facility_energy_kwh),
+                kwh(fp.it_energy_kwh),
+                significant(fp.pue, 3)
+            ),
+        ),
+        ("operational".to_string(), fp.operational.to_string()),
+    ];
+    if !fp.embodied.devices.is_empty() {
+        out.push((
+            "embodied".to_string(),
+            format!(
+                "{} (amortised over {} years)",
+                fp.embodied.co2e,
+                significant(fp.embodied.service_life_years, 2)
+            ),
+        ));
+        out.push((
+            "operational + embodied".to_string(),
+            fp.operational_plus_embodied.to_string(),
+        ));
     }
+    let water = if fp.water.wue_l_per_kwh.is_some() || fp.water.grid_l_per_kwh.is_some() {
+        format!(
+            "{} (on site {}, grid {})",
+            fp.water.total, fp.water.on_site_l, fp.water.grid_l
+        )
+    } else {
+        "not estimated (no WUE or grid water intensity was given)".to_string()
+    };
+    out.push(("water".to_string(), water));
+    if let Some(a) = &fp.avoided {
+        out.push((
+            "avoided by stopping (forecast)".to_string(),
+            format!(
+                "{} and {} of water, against a forecast full run of {}",
+                a.co2e,
+                a.water,
+                kwh(a.forecast_full_energy_kwh)
+            ),
+        ));
+    }
+    out
 }
 
 #[cfg(test)]
@@ -239,17 +322,25 @@ mod tests {
     }
 
     #[test]
-    fn footprint_blocks_flatten() {
-        let v = serde_json::json!({"co2e_kg": 0.5, "grid": {"zone": "FR", "g_per_kwh": 56}});
-        let mut out = Vec::new();
-        flatten("", &v, &mut out);
-        assert_eq!(
-            out,
-            vec![
-                ("co2e_kg".to_string(), "0.5000".to_string()),
-                ("grid.g_per_kwh".to_string(), "56.00".to_string()),
-                ("grid.zone".to_string(), "FR".to_string()),
-            ]
-        );
+    fn footprint_details_are_labelled_lines_not_dotted_keys() {
+        let cfg = snuffer_footprint::FootprintConfig::default()
+            .with_region("FR")
+            .unwrap();
+        let fp = snuffer_footprint::run_footprint(
+            &cfg,
+            Joules::from_kwh(12.0),
+            std::time::Duration::from_secs(3600),
+            None,
+        )
+        .unwrap();
+        let details = footprint_details(&fp);
+        for (label, value) in &details {
+            assert!(!label.contains('.') && !label.contains('_'), "{label}");
+            assert!(!value.contains(".000"), "{label}: {value}");
+        }
+        let get = |l: &str| details.iter().find(|d| d.0 == l).map(|d| d.1.clone());
+        assert_eq!(get("operational").as_deref(), Some("672 ± 101 g CO2e"));
+        assert!(get("water").is_some_and(|w| w.starts_with("not estimated")));
+        assert!(get("energy from the grid").is_some_and(|e| e.starts_with("12.0 kWh")));
     }
 }

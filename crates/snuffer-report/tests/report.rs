@@ -99,7 +99,21 @@ fn finished_run_reports_every_chart_and_the_oracle() -> anyhow::Result<()> {
     assert!(power.contains("gpu:0 — counter"));
     let main = std::fs::read_to_string(tmp.path().join("out/metric_steps.svg"))?;
     assert!(main.contains("hindsight oracle"));
-    assert!(main.contains("forecast 80 % band"));
+    // Issue 19: a run that went to its end has no forecast ahead of it: no band or median
+    // is drawn, and the legend names none.
+    assert!(
+        !main.contains("forecast 80 % band"),
+        "legend lists an undrawn band"
+    );
+    assert!(
+        !main.contains("forecast median"),
+        "legend lists an undrawn median"
+    );
+    let html = std::fs::read_to_string(tmp.path().join("out/report.html"))?;
+    assert!(
+        !html.contains("Forecast of the full run") && html.contains("recorded, not forecast"),
+        "a finished run's full run is recorded, not forecast"
+    );
     Ok(())
 }
 
@@ -294,8 +308,10 @@ fn compare_puts_runs_side_by_side() -> anyhow::Result<()> {
     assert_eq!(f.status, "ran to its end");
     let table = cmp.table();
     assert!(table.lines().count() == 3 && table.contains("early") && table.contains("%"));
+    // Issue 19: the synthetic runs' totals include a CPU estimate, so the saving is worded
+    // as estimated, never as measured.
     assert!(
-        table.contains("saved (measured vs. longest finished run)"),
+        table.contains("saved (estimated vs. longest finished run)") && !table.contains("measured"),
         "{table}"
     );
     // Joule-sized runs read in J, kJ or Wh, never "0.000000 kWh".
@@ -307,6 +323,33 @@ fn compare_puts_runs_side_by_side() -> anyhow::Result<()> {
         Comparison::load::<&Path>(&[]),
         Err(ReportError::NoRuns)
     ));
+    Ok(())
+}
+
+/// Issue 19: two runs of one name (a `char_lm` run made twice) get distinct rows, and two
+/// runs get a comparison page like a sweep does.
+#[test]
+fn compared_runs_have_distinct_names_and_a_page() -> anyhow::Result<()> {
+    let tmp = tempfile::tempdir()?;
+    let (a, b) = (tmp.path().join("lm-1"), tmp.path().join("lm-2"));
+    for (dir, stopped) in [(&a, true), (&b, false)] {
+        write(
+            SyntheticRun {
+                name: "char-lm-full".into(),
+                steps: if stopped { 1_000 } else { 3_000 },
+                stopped,
+                ..SyntheticRun::default()
+            },
+            dir,
+        )?;
+    }
+    let cmp = Comparison::load(&[&a, &b])?;
+    let names: Vec<&str> = cmp.rows.iter().map(|r| r.run.as_str()).collect();
+    assert_eq!(names, ["char-lm-full (lm-1)", "char-lm-full (lm-2)"]);
+    let files = cmp.write(tmp.path().join("page"))?;
+    let html = std::fs::read_to_string(&files.html)?;
+    parse_xml(&html, "comparison page")?;
+    assert!(html.contains("char-lm-full (lm-2)") && html.contains("<svg"));
     Ok(())
 }
 

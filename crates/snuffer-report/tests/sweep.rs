@@ -105,11 +105,37 @@ fn a_sweep_is_one_table_with_its_total_forecast_saving_and_best_run() -> Result<
     ensure!(cmp
         .forecast_full_j
         .is_some_and(|f| (f - forecast_full).abs() < 1e-9));
-    let saved = forecast_full - full.energy_j - stopped.energy_j;
-    ensure!(cmp
+    // Issue 19: one computation: the sweep's saving is the sum of its runs' own forecast
+    // savings (summary.json's, which the run's stop line and report give), not the forecast
+    // full length minus the energy at the end.
+    let saved = summary
         .forecast_saved_j
-        .is_some_and(|s| (s - saved).abs() < 1e-9));
+        .context("the stopped run's forecast saving")?;
+    ensure!(
+        cmp.forecast_saved_j
+            .is_some_and(|s| (s - saved).abs() < 1e-9),
+        "sweep {:?} vs the run's own {saved}",
+        cmp.forecast_saved_j
+    );
+    let report = snuffer_report::Report::from_dir(&stopped.dir)?;
+    let report_saving = report
+        .rows()
+        .into_iter()
+        .find(|r| r.label == "Forecast saving")
+        .context("the run report's forecast saving")?;
+    ensure!(
+        report_saving.value.starts_with(&Joules(saved).to_string()),
+        "report {:?} vs sweep {}",
+        report_saving.value,
+        Joules(saved)
+    );
     ensure!(cmp.saving_runs == 2);
+    ensure!(
+        cmp.table()
+            .contains("forecast full sweep (2 runs: 1 ran to their end, 1 stopped early)"),
+        "{}",
+        cmp.table()
+    );
     ensure!(
         cmp.best.map(|i| cmp.rows[i].run.as_str()) == Some("stopped"),
         "the best run is the one with the highest val_acc"

@@ -53,7 +53,7 @@
 //! let text = std::fs::read_to_string(path)?;
 //! let mut lines = text.lines();
 //! assert_eq!(lines.next(), Some(COLUMNS.join(",").as_str()));
-//! assert!(lines.next().unwrap().contains(",1000,")); // gpu_power: 3.6 MJ over an hour
+//! assert!(lines.next().unwrap().contains(",1000.0,")); // gpu_power: 3.6 MJ over an hour, a float as CodeCarbon writes it
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
@@ -71,6 +71,10 @@ pub const WORLD_NAME: &str = "World (average)";
 /// `country_iso_code` written when the intensity is not tied to a place (ISO 3166 leaves
 /// `ZZZ` to users; it names no country).
 pub const UNKNOWN_ISO_CODE: &str = "ZZZ";
+
+/// `project_name` of a run that sets no project and joins no sweep: every such run of one
+/// machine is one project on CodeCarbon's dashboard, so its timeline shows them together.
+pub const DEFAULT_PROJECT: &str = "snuffer";
 
 /// CodeCarbon 3.3's CSV columns, in its order.
 pub const COLUMNS: [&str; 38] = [
@@ -118,11 +122,14 @@ pub const COLUMNS: [&str; 38] = [
 /// Every field is optional; `None` leaves the column empty.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct EmissionsContext {
-    /// `project_name` (CodeCarbon's default is `codecarbon`; ours is the run name).
+    /// `project_name`: what CodeCarbon's dashboard groups runs by (its default is
+    /// `codecarbon`; ours, by [`EmissionsContext::for_run`], is the project the user set,
+    /// else the sweep's name, else [`DEFAULT_PROJECT`]).
     pub project_name: Option<String>,
     /// `run_id`: the run's identity (e.g. the run directory's name).
     pub run_id: String,
-    /// `experiment_id`.
+    /// `experiment_id`, next to `run_id`: the run's name (runs made twice under one name,
+    /// or one configuration in several sweeps, share it).
     pub experiment_id: Option<String>,
     /// `emissions` in kg CO2e (from snuffer-footprint).
     pub emissions_kg: Option<f64>,
@@ -207,13 +214,16 @@ impl EmissionsContext {
 }
 
 impl EmissionsContext {
-    /// The context of a finished run: what [`EmissionsContext::detect`] reads, the run
-    /// name as project, the tracking mode from the meters' provenance, and the footprint
-    /// block's emissions, water, PUE and place (see the module docs for runs without a
-    /// region). `on_cloud` is `N`.
+    /// The context of a finished run: what [`EmissionsContext::detect`] reads; as project
+    /// the one set on the run (`RunBuilder::project`, recorded as `extra.project` in
+    /// summary.json), else the name of the sweep it joined (`extra.sweep.dir`), else
+    /// [`DEFAULT_PROJECT`]; the run's name as `experiment_id`; the tracking mode from the
+    /// meters' provenance; and the footprint block's emissions, water, PUE and place (see
+    /// the module docs for runs without a region). `on_cloud` is `N`.
     pub fn for_run(summary: &Summary, run_id: impl Into<String>) -> Self {
         let mut ctx = EmissionsContext::detect(run_id);
-        ctx.project_name = Some(summary.run_name.clone());
+        ctx.project_name = Some(project_of(summary));
+        ctx.experiment_id = Some(summary.run_name.clone());
         let measured = summary.domains.iter().any(|d| !d.provenance.is_estimate());
         ctx.tracking_mode = Some(if measured { "machine" } else { "process" }.to_string());
         ctx.on_cloud = Some(false);
@@ -240,6 +250,24 @@ impl EmissionsContext {
         }
         ctx
     }
+}
+
+/// The project a run belongs to (see [`EmissionsContext::for_run`]).
+fn project_of(summary: &Summary) -> String {
+    let extra = summary.extra.as_ref();
+    let set = extra
+        .and_then(|e| e.get("project"))
+        .and_then(serde_json::Value::as_str)
+        .filter(|p| !p.trim().is_empty());
+    let sweep = extra
+        .and_then(|e| e.get("sweep"))
+        .and_then(|s| s.get("dir"))
+        .and_then(serde_json::Value::as_str)
+        .and_then(|d| Path::new(d).file_name())
+        .map(|n| n.to_string_lossy().into_owned());
+    set.map(str::to_string)
+        .or(sweep)
+        .unwrap_or_else(|| DEFAULT_PROJECT.to_string())
 }
 
 fn os_name() -> &'static str {
@@ -285,9 +313,18 @@ fn field(s: &str) -> String {
     }
 }
 
+/// A float column as CodeCarbon (pandas) writes it: always with a decimal point
+/// (`1.0`, not `1`), the shortest form that reads back the same otherwise.
 fn num(v: Option<f64>) -> String {
     v.filter(|v| v.is_finite())
-        .map(|v| format!("{v}"))
+        .map(|v| {
+            let s = format!("{v}");
+            if s.contains(['.', 'e', 'E']) {
+                s
+            } else {
+                format!("{s}.0")
+            }
+        })
         .unwrap_or_default()
 }
 
@@ -381,12 +418,25 @@ pub fn write_emissions_csv(
 /// Writes `<dir>/emissions.csv` for a finished run, with [`EmissionsContext::for_run`]
 /// (the run id is the directory's name).
 pub fn write_emissions(dir: impl AsRef<Path>, summary: &Summary) -> Result<PathBuf, RunDirError> {
+    write_emissions_in(dir, summary, None)
+}
+
+/// [`write_emissions`] filing the run under `project` (`project_name`) when given.
+pub fn write_emissions_in(
+    dir: impl AsRef<Path>,
+    summary: &Summary,
+    project: Option<&str>,
+) -> Result<PathBuf, RunDirError> {
     let dir = dir.as_ref();
     let run_id = dir
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| summary.run_name.clone());
-    write_emissions_csv(dir, summary, &EmissionsContext::for_run(summary, run_id))
+    let mut ctx = EmissionsContext::for_run(summary, run_id);
+    if let Some(p) = project.filter(|p| !p.trim().is_empty()) {
+        ctx.project_name = Some(p.to_string());
+    }
+    write_emissions_csv(dir, summary, &ctx)
 }
 
 #[cfg(test)]
@@ -533,6 +583,34 @@ mod tests {
         ] {
             assert_eq!(get(col), "", "{col} must stay empty");
         }
+    }
+
+    /// Issue 19: runs of one sweep, or of one user-set project, are one CodeCarbon project;
+    /// the run's name goes next to `run_id`; `pue` is a float.
+    #[test]
+    fn project_is_the_sweep_or_the_set_project_and_pue_a_float() {
+        let mut s = summary(&[("cpu-estimate", 36_000.0)]);
+        let at = |s: &Summary, c: &str| {
+            let values = row(s, &EmissionsContext::for_run(s, "mnist-2"));
+            values[COLUMNS.iter().position(|h| *h == c).unwrap()].clone()
+        };
+        assert_eq!(at(&s, "project_name"), DEFAULT_PROJECT);
+        assert_eq!(at(&s, "run_id"), "mnist-2");
+        assert_eq!(at(&s, "experiment_id"), "\"mnist, small\"");
+        s.extra = Some(serde_json::json!({"sweep": {"dir": "runs/lr-search", "reads": 3}}));
+        assert_eq!(at(&s, "project_name"), "lr-search");
+        s.extra = Some(serde_json::json!({"project": "digits", "sweep": {"dir": "runs/lr"}}));
+        assert_eq!(at(&s, "project_name"), "digits");
+        let fp = snuffer_footprint::run_footprint(
+            &snuffer_footprint::FootprintConfig::default(),
+            snuffer_energy::Joules(36_000.0),
+            std::time::Duration::from_secs(1800),
+            None,
+        )
+        .unwrap();
+        s.footprint = Some(fp);
+        assert_eq!(at(&s, "pue"), "1.0");
+        assert_eq!(row(&s, &EmissionsContext::new("r")).len(), 38);
     }
 
     #[test]

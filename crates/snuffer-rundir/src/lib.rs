@@ -89,6 +89,33 @@ pub const FORMAT_VERSION: u32 = 2;
 /// How a saving is labelled when it was measured: the energy of a run that went to its end
 /// minus this run's.
 pub const MEASURED_SAVING: &str = "saved (measured vs. the full run)";
+/// How the same difference is labelled when either energy is an estimate (a model such as
+/// CPU time × power, not a measurement).
+pub const ESTIMATED_SAVING: &str = "saved (estimated vs. the full run)";
+
+/// The label of a saving between a full run's energy and another run's:
+/// [`MEASURED_SAVING`] only when both are measurements, else [`ESTIMATED_SAVING`].
+///
+/// ```
+/// use snuffer_energy::Provenance;
+/// let est = Provenance::Estimated { model: "cpu-time".into() };
+/// assert_eq!(snuffer_rundir::saving_label(&est, &est), snuffer_rundir::ESTIMATED_SAVING);
+/// assert_eq!(
+///     snuffer_rundir::saving_label(&Provenance::Counter, &Provenance::Counter),
+///     snuffer_rundir::MEASURED_SAVING
+/// );
+/// ```
+pub fn saving_label(
+    full: &snuffer_energy::Provenance,
+    run: &snuffer_energy::Provenance,
+) -> &'static str {
+    if full.is_estimate() || run.is_estimate() {
+        ESTIMATED_SAVING
+    } else {
+        MEASURED_SAVING
+    }
+}
+
 /// How a saving is labelled when it was forecast: the energy the full plan was forecast to
 /// need minus what the run used.
 pub const FORECAST_SAVING: &str = "forecast saving";
@@ -122,6 +149,21 @@ pub fn measured_saving_phrase(
     full: snuffer_energy::Joules,
 ) -> String {
     format!("{MEASURED_SAVING} {}", measured_saving(saved, full))
+}
+
+/// `saved (estimated vs. the full run) 6.20 J (82.1 %)` or the measured wording, by the
+/// two energies' provenance ([`saving_label`]).
+pub fn saving_phrase(
+    saved: snuffer_energy::Joules,
+    full: snuffer_energy::Joules,
+    full_provenance: &snuffer_energy::Provenance,
+    run_provenance: &snuffer_energy::Provenance,
+) -> String {
+    format!(
+        "{} {}",
+        saving_label(full_provenance, run_provenance),
+        measured_saving(saved, full)
+    )
 }
 
 /// Writes `bytes` to `path` through a temp file in the same directory and a rename, so

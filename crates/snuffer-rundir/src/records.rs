@@ -160,7 +160,20 @@ impl DecisionRecord {
     }
 
     /// The evidence as `(name, value)` text pairs for display, nested objects flattened as
-    /// `limit.energy.used_j`; the `kind` tag is left out.
+    /// `limit.energy.used_j`; the `kind` tag is left out. Numbers go through the one
+    /// formatter (four significant digits); counts stay whole.
+    ///
+    /// ```
+    /// use snuffer_rundir::DecisionRecord;
+    /// let d: DecisionRecord = serde_json::from_str(
+    ///     r#"{"action":"stop","evidence":{"kind":"marginal_gain","consecutive":2,"tau_per_kwh":0.51234}}"#,
+    /// )?;
+    /// assert_eq!(
+    ///     d.evidence_pairs(),
+    ///     [("consecutive".to_string(), "2".to_string()), ("tau_per_kwh".to_string(), "0.5123".to_string())]
+    /// );
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn evidence_pairs(&self) -> Vec<(String, String)> {
         let mut out = Vec::new();
         flatten("", &self.evidence, &mut out);
@@ -185,6 +198,8 @@ fn flatten(
         };
         match v {
             Value::Object(m) => flatten(&key, m, out),
+            // Counts (`consecutive`, `agreeing`) read as integers, not `2.000`.
+            Value::Number(n) if n.is_i64() || n.is_u64() => out.push((key, n.to_string())),
             Value::Number(n) => out.push((
                 key,
                 n.as_f64()
