@@ -5,10 +5,11 @@ use anyhow::Context;
 use snuffer_energy::Joules;
 use snuffer_footprint::regions::CLOUD_REGIONS;
 use snuffer_footprint::{
-    run_footprint, EnergyMix, FootprintConfig, HardwareProfile, RunFootprint, REGIONS,
-    WORLD_AVERAGE,
+    run_footprint, EnergyMix, FootprintConfig, RunFootprint, REGIONS, WORLD_AVERAGE,
 };
 use std::time::Duration;
+
+pub(crate) use crate::values::{parse_duration, parse_hardware};
 
 /// Arguments of `snuffer footprint`.
 #[derive(Debug, clap::Args)]
@@ -69,12 +70,6 @@ pub struct Args {
     /// List the embedded regions and their intensities, then exit.
     #[arg(long)]
     list_regions: bool,
-}
-
-/// Parses `90m`, `4h`, `1h 30m` (humantime).
-pub(crate) fn parse_duration(s: &str) -> Result<Duration, String> {
-    humantime::parse_duration(s.trim())
-        .map_err(|e| format!("`{s}` is not a duration ({e}); write e.g. `90m`, `4h` or `1h 30m`"))
 }
 
 /// The energy of a `flag` given in kWh, checked: finite, ≥ 0, and small enough to be
@@ -139,21 +134,6 @@ fn config(args: &Args) -> anyhow::Result<FootprintConfig> {
         cfg = cfg.with_service_life(life)?;
     }
     Ok(cfg)
-}
-
-/// Parses one `--hardware` value: `NAME` (one device) or `NAME=COUNT`.
-fn parse_hardware(spec: &str) -> anyhow::Result<(HardwareProfile, u32)> {
-    let (name, count) = match spec.split_once('=') {
-        Some((n, c)) => (
-            n,
-            c.trim()
-                .parse::<u32>()
-                .with_context(|| format!("--hardware {spec}: count `{c}` is not a whole number"))?,
-        ),
-        None => (spec, 1),
-    };
-    let profile = HardwareProfile::preset(name).with_context(|| format!("--hardware {spec}"))?;
-    Ok((profile, count))
 }
 
 fn print_human(fp: &RunFootprint) {
