@@ -15,6 +15,11 @@ fuzz_target!(|data: &[u8]| {
     };
     if let Ok((profile, count)) = values::parse_hardware(s) {
         let cfg = FootprintConfig::default().with_hardware(profile, count);
-        let _ = run_footprint(&cfg, Joules::from_kwh(1.0), Duration::from_secs(86_400), None);
+        let _ = run_footprint(
+            &cfg,
+            Joules::from_kwh(1.0),
+            Duration::from_secs(86_400),
+            None,
+        );
     }
 });

@@ -6,7 +6,9 @@ use std::path::Path;
 
 fuzz_target!(|data: &[u8]| {
     let opts = common::options(data.last().copied().unwrap_or(0));
-    if let Ok(run) = snuffer_import::trainer_state::parse(data, Path::new("trainer_state.json"), &opts) {
+    if let Ok(run) =
+        snuffer_import::trainer_state::parse(data, Path::new("trainer_state.json"), &opts)
+    {
         common::whatif(&run);
     }
 });

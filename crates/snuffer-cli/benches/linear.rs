@@ -16,8 +16,10 @@
 //! * **plan**: an intensity CSV of five-minute rows parsed, then the best start of a 4-hour
 //!   run searched over the whole series.
 //!
-//! The inputs are generated here (deterministic noisy curves). Each group prints criterion's
-//! statistics; the last lines print the ratios of the mean times per iteration.
+//! The inputs are generated here (deterministic noisy curves). The time measured is the
+//! benchmark thread's CPU time (`getrusage(RUSAGE_THREAD)`): on a shared machine it is the
+//! steady figure, where wall time counts the other processes too. Each group prints
+//! criterion's statistics; the last lines print the ratios of the mean times per iteration.
 
 use criterion::Criterion;
 use snuffer_energy::{Joules, Watts};
@@ -30,12 +32,26 @@ use std::collections::BTreeMap;
 use std::hint::black_box;
 use std::path::Path;
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 const SIZES: [usize; 2] = [10_000, 100_000];
 
 /// Total time and iterations measured per (group, size).
 static TIMES: Mutex<BTreeMap<(&'static str, usize), (Duration, u64)>> = Mutex::new(BTreeMap::new());
+
+/// CPU time of the calling thread so far.
+fn thread_cpu() -> Duration {
+    // SAFETY: `getrusage` only writes the struct it is given.
+    let mut u: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: a valid pointer to a `rusage`; RUSAGE_THREAD is Linux's per-thread usage.
+    if unsafe { libc::getrusage(libc::RUSAGE_THREAD, &mut u) } != 0 {
+        return Duration::ZERO;
+    }
+    let tv = |t: libc::timeval| {
+        Duration::from_secs(t.tv_sec.max(0) as u64) + Duration::from_micros(t.tv_usec.max(0) as u64)
+    };
+    tv(u.ru_utime) + tv(u.ru_stime)
+}
 
 /// A deterministic noisy loss curve (pseudo-random noise, no dependency).
 fn loss(i: usize) -> f64 {
@@ -97,11 +113,11 @@ fn timed(c: &mut Criterion, group: &'static str, n: usize, mut f: impl FnMut()) 
         .measurement_time(Duration::from_secs(5));
     g.bench_function(format!("{n}"), |b| {
         b.iter_custom(|iters| {
-            let start = Instant::now();
+            let start = thread_cpu();
             for _ in 0..iters {
                 f();
             }
-            let took = start.elapsed();
+            let took = thread_cpu().saturating_sub(start);
             if let Ok(mut t) = TIMES.lock() {
                 let e = t.entry((group, n)).or_default();
                 e.0 += took;

@@ -126,11 +126,13 @@ impl Forecaster {
         if *k > n || values[*k - 1].to_bits() != last.to_bits() {
             return None;
         }
+        // The caller appends points, and may replace the last one (a repeated step keeps
+        // its latest value): validate from the first point that may be new.
         let (c, bits) = self.checked;
-        let from = if c >= *k && c <= n && values[c - 1].to_bits() == bits {
-            c
-        } else {
-            0
+        let from = match c {
+            c if c < *k || c > n => 0,
+            c if values[c - 1].to_bits() == bits => c,
+            c => c - 1,
         };
         validate(&self.config, steps, values, from).ok()?;
         let tail = n - local_span(n);
@@ -485,5 +487,80 @@ impl Direction {
     /// Whether `a` is better than `b` in this direction.
     pub fn is_better(self, a: f64, b: f64) -> bool {
         self.orient(a) > self.orient(b)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Bounds;
+
+    fn curve(n: usize) -> (Vec<f64>, Vec<f64>) {
+        let steps: Vec<f64> = (1..=n).map(|i| (10 * i) as f64).collect();
+        let values = (1..=n)
+            .map(|i| 0.3 + 2.0 * (i as f64).powf(-0.3) + 0.01 * ((i * 7919 % 13) as f64 - 6.0))
+            .collect();
+        (steps, values)
+    }
+
+    /// Refreshing at every point, each validating only the new ones, gives the forecast the
+    /// full validation and a trend over all points gave (to the bit).
+    #[test]
+    fn incremental_refresh_equals_a_refresh_over_all_points() {
+        let (steps, values) = curve(200);
+        let cfg = ForecastConfig::new(Direction::LowerIsBetter);
+        let mut f = Forecaster::new(cfg);
+        f.fit(&steps[..20], &values[..20]).expect("a fit");
+        let fitted = f.clone();
+        for n in 21..=200 {
+            let got = f.refresh(&steps[..n], &values[..n]).expect("a refresh");
+            let g: Vec<f64> = values[..n]
+                .iter()
+                .map(|&v| Direction::LowerIsBetter.orient(v))
+                .collect();
+            assert_eq!(got.local, local_trend(&steps[..n], &g), "n = {n}");
+            // A forecaster that never refreshed in between agrees too.
+            assert_eq!(Some(got), fitted.clone().refresh(&steps[..n], &values[..n]));
+        }
+    }
+
+    /// A replaced last point is validated again.
+    #[test]
+    fn refresh_validates_a_replaced_last_point() {
+        let (steps, mut values) = curve(40);
+        let cfg = ForecastConfig::new(Direction::LowerIsBetter).with_bounds(Bounds {
+            lower: Some(0.0),
+            upper: Some(10.0),
+        });
+        let mut f = Forecaster::new(cfg);
+        f.fit(&steps[..20], &values[..20]).expect("a fit");
+        assert!(f.refresh(&steps[..30], &values[..30]).is_some());
+        values[29] = 11.0;
+        assert!(f.refresh(&steps[..30], &values[..30]).is_none());
+        values[29] = 1.0;
+        assert!(f.refresh(&steps[..30], &values[..30]).is_some());
+    }
+
+    /// A bad new point is refused however the earlier points were validated, and it stays
+    /// refused at later refreshes.
+    #[test]
+    fn refresh_refuses_bad_new_points() {
+        let (steps, mut values) = curve(60);
+        let cfg = ForecastConfig::new(Direction::LowerIsBetter).with_bounds(Bounds {
+            lower: Some(0.0),
+            upper: Some(10.0),
+        });
+        let mut f = Forecaster::new(cfg);
+        f.fit(&steps[..20], &values[..20]).expect("a fit");
+        assert!(f.refresh(&steps[..30], &values[..30]).is_some());
+        values[35] = 11.0; // out of bounds
+        for n in 36..=60 {
+            assert!(f.refresh(&steps[..n], &values[..n]).is_none(), "n = {n}");
+        }
+        let mut back = steps.clone();
+        back[31] = back[30]; // not increasing
+        values[35] = 1.0;
+        assert!(f.refresh(&back[..40], &values[..40]).is_none());
+        assert!(f.refresh(&steps[..40], &values[..40]).is_some());
     }
 }

@@ -34,9 +34,7 @@ pub fn replay_curve(curve: &CurveRun, power: Watts, step_energy: Joules) {
     let Ok(marginal) = MarginalGain::new(MarginalGainConfig::new(Tau::Relative(0.3))) else {
         return;
     };
-    let mut policy = AnyOf::new()
-        .with(Divergence::non_finite())
-        .with(marginal);
+    let mut policy = AnyOf::new().with(Divergence::non_finite()).with(marginal);
     let config = ReplayConfig {
         energy: EnergyAssumptions { power, step_energy },
         tau_per_kwh: Some(0.5),
