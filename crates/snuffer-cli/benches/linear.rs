@@ -36,8 +36,11 @@ use std::time::Duration;
 
 const SIZES: [usize; 2] = [10_000, 100_000];
 
-/// Total time and iterations measured per (group, size).
-static TIMES: Mutex<BTreeMap<(&'static str, usize), (Duration, u64)>> = Mutex::new(BTreeMap::new());
+/// Total time and iterations measured, per (group, size).
+type Times = BTreeMap<(&'static str, usize), (Duration, u64)>;
+
+/// What every measurement took, for the ratios.
+static TIMES: Mutex<Times> = Mutex::new(BTreeMap::new());
 
 /// CPU time of the calling thread so far.
 fn thread_cpu() -> Duration {

@@ -204,6 +204,7 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
     use snuffer_footprint::embodied::PRESETS;
+    use snuffer_footprint::HardwareProfile;
 
     proptest! {
         /// `--hardware`: any text parses or gives an error naming it; every preset with any

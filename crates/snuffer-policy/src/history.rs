@@ -102,7 +102,7 @@ impl History {
         if let Some(last) = self.points.last() {
             self.diffs.push((v - last.value).abs());
             // NaN steps also make the order unknown.
-            self.unordered |= !(step >= last.step);
+            self.unordered |= step.partial_cmp(&last.step).is_none_or(Ordering::is_lt);
         }
         self.points.push(Point {
             step,
