@@ -1,6 +1,6 @@
 //! What every import target does after parsing: the `snuffer whatif` path (the imported run
 //! as a curve, energy from recorded values, time × 300 W or 1 J a step, replayed through the
-//! marginal policy), bounded so one input stays fast.
+//! marginal policy), with the forecaster's fits only for short runs so one input stays fast.
 
 #![allow(dead_code)]
 
@@ -26,11 +26,10 @@ pub fn options(selector: u8) -> ImportOptions {
     o
 }
 
-/// Replays `curve` through `AnyOf(Divergence, MarginalGain(τ relative 0.3))` as `whatif` does.
+/// Replays `curve` through `AnyOf(Divergence, MarginalGain(τ relative 0.3))` as `whatif` does:
+/// always without forecasts (cheap: time, energy, the policy's history and the scoring), and
+/// with them for runs of at most [`MAX_REPLAYED`] evaluations.
 pub fn replay_curve(curve: &CurveRun, power: Watts, step_energy: Joules) {
-    if curve.steps.len() > MAX_REPLAYED {
-        return;
-    }
     let Ok(marginal) = MarginalGain::new(MarginalGainConfig::new(Tau::Relative(0.3))) else {
         return;
     };
@@ -38,11 +37,19 @@ pub fn replay_curve(curve: &CurveRun, power: Watts, step_energy: Joules) {
     let config = ReplayConfig {
         energy: EnergyAssumptions { power, step_energy },
         tau_per_kwh: Some(0.5),
-        forecasts: true,
+        forecasts: false,
         ..ReplayConfig::default()
     };
     let r = replay_run(curve, &mut policy as &mut dyn StopPolicy, &config);
     let _ = serde_json::to_string(&r);
+    if curve.steps.len() <= MAX_REPLAYED {
+        let config = ReplayConfig {
+            forecasts: true,
+            ..config
+        };
+        let r = replay_run(curve, &mut policy as &mut dyn StopPolicy, &config);
+        let _ = serde_json::to_string(&r);
+    }
 }
 
 /// The `whatif` path of an imported run, with `--power-w 300`.
