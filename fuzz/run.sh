@@ -6,6 +6,7 @@
 #   fuzz/run.sh [MINUTES] [TARGET...]      MINUTES defaults to 10; targets default to all
 #   JOBS=2 fuzz/run.sh 10                  run two targets at a time
 #   BUILD_ONLY=1 fuzz/run.sh               build the instrumented targets and stop
+#   SKIP_BUILD=1 fuzz/run.sh 10 tuning     run the targets as last built
 #
 # A crash, timeout or out-of-memory input is saved under artifacts/<target>/; each target's
 # log is logs/<target>.log and its last stats line is echoed. Exit status 1 when any target
@@ -28,14 +29,14 @@ export RUSTFLAGS="-Cpasses=sancov-module -Cllvm-args=-sanitizer-coverage-level=4
 -Cllvm-args=-sanitizer-coverage-trace-compares -Cllvm-args=-simplifycfg-branch-fold-threshold=0 \
 --cfg fuzzing -Cdebug-assertions -Coverflow-checks"
 # --target keeps the instrumentation off build scripts and proc macros, as cargo-fuzz does.
-cargo build --release --locked --target "$HOST" --bins
+[ -n "${SKIP_BUILD:-}" ] || cargo build --release --locked --target "$HOST" --bins
 [ -n "${BUILD_ONLY:-}" ] && exit 0
 
 BIN="target/$HOST/release"
 mkdir -p logs artifacts corpus-run
 run_one() {
     local t="$1"
-    mkdir -p "corpus-run/$t" "artifacts/$t"
+    mkdir -p "corpus-run/$t" "artifacts/$t" || { echo "$t: cannot create its folders"; return 0; }
     cp -n corpus/"$t"/* "corpus-run/$t/" 2>/dev/null || true
     # -fork=1 with -ignore_*: a crash is saved and fuzzing goes on for the whole time.
     "$BIN/$t" "corpus-run/$t" -max_total_time=$((MINUTES * 60)) -max_len=65536 \
@@ -49,11 +50,11 @@ for t in "${TARGETS[@]}"; do
     run_one "$t" &
     running=$((running + 1))
     if [ "$running" -ge "$JOBS" ]; then
-        wait -n
+        wait -n || true
         running=$((running - 1))
     fi
 done
-wait
+wait || true
 found=0
 for t in "${TARGETS[@]}"; do
     if compgen -G "artifacts/$t/*" >/dev/null; then
