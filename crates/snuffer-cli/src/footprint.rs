@@ -6,10 +6,11 @@ use snuffer_energy::significant;
 use snuffer_energy::Joules;
 use snuffer_footprint::regions::CLOUD_REGIONS;
 use snuffer_footprint::{
-    run_footprint, EnergyMix, FootprintConfig, HardwareProfile, RunFootprint, REGIONS,
-    WORLD_AVERAGE,
+    run_footprint, EnergyMix, FootprintConfig, RunFootprint, REGIONS, WORLD_AVERAGE,
 };
 use std::time::Duration;
+
+pub(crate) use crate::values::{parse_duration, parse_hardware};
 
 /// Arguments of `snuffer footprint`.
 #[derive(Debug, clap::Args)]
@@ -75,12 +76,6 @@ pub struct Args {
     list_regions: bool,
 }
 
-/// Parses `90m`, `4h`, `1h 30m` (humantime).
-pub(crate) fn parse_duration(s: &str) -> Result<Duration, String> {
-    humantime::parse_duration(s.trim())
-        .map_err(|e| format!("`{s}` is not a duration ({e}); write e.g. `90m`, `4h` or `1h 30m`"))
-}
-
 /// The energy of a `flag` given in kWh, checked: finite, ≥ 0, and small enough to be
 /// expressed in joules (at most about 5e301 kWh); errors name the flag and the value given.
 pub(crate) fn energy_kwh(flag: &str, kwh: f64) -> anyhow::Result<Joules> {
@@ -143,32 +138,6 @@ fn config(args: &Args) -> anyhow::Result<FootprintConfig> {
         cfg = cfg.with_service_life(life)?;
     }
     Ok(cfg)
-}
-
-/// Parses one `--hardware` value: `NAME` (one device), `NAME=COUNT` or `COUNTxNAME` (the
-/// form `snuffer whatif --hardware` also takes); a board variant such as `a100-sxm4` or
-/// `h100-pcie` (whatif's names) is charged as its GPU (`a100`, `h100`).
-fn parse_hardware(spec: &str) -> anyhow::Result<(HardwareProfile, u32)> {
-    let counted = spec
-        .split_once(['x', 'X', '×'])
-        .and_then(|(n, rest)| Some((rest.trim(), n.trim().parse::<u32>().ok()?)));
-    let (name, count) = match (spec.split_once('='), counted) {
-        (Some((n, c)), _) => (
-            n,
-            c.trim()
-                .parse::<u32>()
-                .with_context(|| format!("--hardware {spec}: count `{c}` is not a whole number"))?,
-        ),
-        (None, Some((n, c))) => (n, c),
-        (None, None) => (spec, 1),
-    };
-    let lower = name.trim().to_ascii_lowercase();
-    let gpu = ["a100", "h100"]
-        .into_iter()
-        .find(|g| lower.starts_with(&format!("{g}-")));
-    let profile = HardwareProfile::preset(gpu.unwrap_or(name))
-        .with_context(|| format!("--hardware {spec}"))?;
-    Ok((profile, count))
 }
 
 /// The water row when no water intensity was given: water depends on the site's cooling
@@ -248,6 +217,7 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
     use snuffer_footprint::embodied::PRESETS;
+    use snuffer_footprint::HardwareProfile;
 
     proptest! {
         /// `--hardware`: any text parses or gives an error naming it; every preset with any

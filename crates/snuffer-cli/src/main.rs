@@ -45,6 +45,7 @@ mod probe;
 mod replay;
 mod report;
 mod tuning_arg;
+mod values;
 mod whatif;
 
 /// Snuffer: stop training runs that have stopped paying for their energy.

@@ -102,7 +102,13 @@ impl StepEnergy {
     /// ```
     pub fn per_step_at(&self, step: f64, joules: f64) -> Option<f64> {
         let half = step / 2.0;
-        let anchor = self.points.iter().rev().find(|p| p.0 <= half && p.0 < step);
+        // Steps only grow (see `push`), so the points before both bounds are a prefix:
+        // its last one is found by bisection, and a long run's queries stay O(log n).
+        let anchor = self
+            .points
+            .partition_point(|p| p.0 <= half && p.0 < step)
+            .checked_sub(1)
+            .map(|i| &self.points[i]);
         let rate = match anchor {
             Some(&(s, j)) if step > s => (joules - j) / (step - s),
             _ if step > 0.0 => joules / step,
@@ -184,6 +190,34 @@ mod tests {
             let f = e.full_run(s, j, s + f64::from(extra)).unwrap();
             prop_assert!(f.full_j() >= j && f.remaining_j >= 0.0);
             prop_assert!((f.spent_share() + f.saved_share() - 1.0).abs() < 1e-12);
+        }
+        /// The bisection finds the same anchor as a scan back from the newest point,
+        /// whatever the pushes (repeats, steps that go back, non-finite figures).
+        #[test]
+        fn bisection_equals_the_scan(
+            pushes in proptest::collection::vec((0u32..40, 0.0f64..100.0, proptest::bool::weighted(0.1)), 0..60),
+            query in 0.0f64..2000.0,
+        ) {
+            let mut e = StepEnergy::new();
+            let (mut s, mut j) = (0.0, 0.0);
+            for (ds, dj, back) in pushes {
+                s = if back { (s - f64::from(ds)).max(0.0) } else { s + f64::from(ds) };
+                j += dj;
+                e.push(s, j);
+                for q in [s, s + 1.0, query, 0.0] {
+                    let half = q / 2.0;
+                    let scanned = match e.points.iter().rev().find(|p| p.0 <= half && p.0 < q) {
+                        Some(&(ps, pj)) if q > ps => Some((j + 1.0 - pj) / (q - ps)),
+                        _ if q > 0.0 => Some((j + 1.0) / q),
+                        _ => None,
+                    }
+                    .filter(|r| r.is_finite() && *r >= 0.0);
+                    prop_assert_eq!(
+                        e.per_step_at(q, j + 1.0).map(f64::to_bits),
+                        scanned.map(f64::to_bits)
+                    );
+                }
+            }
         }
     }
 }

@@ -243,24 +243,8 @@ impl IntensitySeries {
                 source,
             })?;
         // A record's position is where the reader started looking for it,
-        // before any blank or comment lines it skipped: step over those.
-        let line_of = |byte: u64| -> u64 {
-            let mut pos = (byte as usize).min(text.len());
-            while pos < text.len() {
-                let end = text[pos..]
-                    .iter()
-                    .position(|&b| b == b'\n')
-                    .map_or(text.len(), |i| pos + i);
-                let line = &text[pos..end];
-                let blank = line.iter().all(|b| b.is_ascii_whitespace());
-                if !(blank || line.first() == Some(&b'#')) {
-                    break;
-                }
-                pos = end + 1;
-            }
-            let pos = pos.min(text.len());
-            1 + text[..pos].iter().filter(|&&b| b == b'\n').count() as u64
-        };
+        // before any blank or comment lines it skipped: `lines` steps over those.
+        let mut lines = LineCounter::new(&text);
         let mut rdr = csv::ReaderBuilder::new()
             .has_headers(false)
             .flexible(true)
@@ -274,18 +258,18 @@ impl IntensitySeries {
         };
         let mut cols: Option<(usize, usize)> = None;
         let mut points = Vec::new();
-        let mut lines = Vec::new();
+        let mut point_lines = Vec::new();
         for (n, rec) in rdr.records().enumerate() {
             let rec = rec.map_err(|e| {
                 let line = e
                     .position()
-                    .map(|p| line_of(p.byte()))
+                    .map(|p| lines.line_of(p.byte()))
                     .unwrap_or(n as u64 + 1);
                 csv_err(line, format!("unreadable CSV row: {e}"))
             })?;
             let line = rec
                 .position()
-                .map(|p| line_of(p.byte()))
+                .map(|p| lines.line_of(p.byte()))
                 .unwrap_or(n as u64 + 1);
             if rec.iter().all(str::is_empty) {
                 continue;
@@ -323,7 +307,7 @@ impl IntensitySeries {
                 csv_err(line, format!("intensity `{val}` is not a number of g/kWh"))
             })?;
             points.push((t, GramsPerKwh(v)));
-            lines.push(line);
+            point_lines.push(line);
         }
         if points.len() < 2 {
             return Err(FootprintError::Series(format!(
@@ -334,7 +318,7 @@ impl IntensitySeries {
                 points.len()
             )));
         }
-        Self::build(points, None, Some((&lines, path.as_deref())))
+        Self::build(points, None, Some((&point_lines, path.as_deref())))
     }
 
     /// Number of points.
@@ -407,11 +391,15 @@ impl IntensitySeries {
     }
 
     /// The first hole that `(a, b)` overlaps (touching its ends is not overlapping).
+    ///
+    /// The holes are sorted and disjoint, so only the first one ending after `a` can be the
+    /// first that overlaps: a binary search, O(log holes).
     pub(crate) fn hole_overlapping(&self, a: f64, b: f64) -> Option<(f64, f64)> {
+        let first = self.holes.partition_point(|&(_, h1)| h1 <= a);
         self.holes
-            .iter()
+            .get(first)
             .copied()
-            .find(|&(h0, h1)| (a < h1 && b > h0) || (a == b && a >= h0 && a < h1))
+            .filter(|&(h0, h1)| (a < h1 && b > h0) || (a == b && a >= h0 && a < h1))
     }
 
     /// Holes, as offsets `[from, to)`.
@@ -576,6 +564,54 @@ impl IntensitySeries {
     }
 }
 
+/// Line numbers (1-based) of byte offsets into a text, for offsets that mostly increase:
+/// each call counts newlines only from the previous offset, so numbering every record of
+/// a file costs O(file size) in all, not O(size) per record.
+struct LineCounter<'a> {
+    text: &'a [u8],
+    /// An offset already counted, and the number of newlines before it.
+    pos: usize,
+    newlines: u64,
+}
+
+impl<'a> LineCounter<'a> {
+    fn new(text: &'a [u8]) -> Self {
+        LineCounter {
+            text,
+            pos: 0,
+            newlines: 0,
+        }
+    }
+
+    /// The line of the first line at or after `byte` that is neither blank nor a `#`
+    /// comment (the csv reader skips those without counting them).
+    fn line_of(&mut self, byte: u64) -> u64 {
+        let text = self.text;
+        let mut pos = usize::try_from(byte).unwrap_or(usize::MAX).min(text.len());
+        while pos < text.len() {
+            let end = text[pos..]
+                .iter()
+                .position(|&b| b == b'\n')
+                .map_or(text.len(), |i| pos + i);
+            let line = &text[pos..end];
+            let blank = line.iter().all(|b| b.is_ascii_whitespace());
+            if !(blank || line.first() == Some(&b'#')) {
+                break;
+            }
+            pos = end + 1;
+        }
+        let pos = pos.min(text.len());
+        if pos < self.pos {
+            self.pos = 0;
+            self.newlines = 0;
+        }
+        let count = |s: &[u8]| s.iter().filter(|&&b| b == b'\n').count() as u64;
+        self.newlines += count(&text[self.pos..pos]);
+        self.pos = pos;
+        1 + self.newlines
+    }
+}
+
 fn validate_profile(profile: &[(DateTime<Utc>, Joules)]) -> Result<()> {
     for (i, &(_, e)) in profile.iter().enumerate() {
         if !e.0.is_finite() {
@@ -643,6 +679,71 @@ fn median_step(offsets: &[f64]) -> f64 {
 mod tests {
     use super::*;
     use chrono::TimeZone;
+    use proptest::prelude::*;
+
+    /// The line numbering counted from the start of the text every time.
+    fn naive_line_of(text: &[u8], byte: u64) -> u64 {
+        let mut pos = (byte as usize).min(text.len());
+        while pos < text.len() {
+            let end = text[pos..]
+                .iter()
+                .position(|&b| b == b'\n')
+                .map_or(text.len(), |i| pos + i);
+            let line = &text[pos..end];
+            let blank = line.iter().all(|b| b.is_ascii_whitespace());
+            if !(blank || line.first() == Some(&b'#')) {
+                break;
+            }
+            pos = end + 1;
+        }
+        let pos = pos.min(text.len());
+        1 + text[..pos].iter().filter(|&&b| b == b'\n').count() as u64
+    }
+
+    proptest! {
+        #[test]
+        fn line_counter_equals_counting_from_the_start(
+            text in "[a#\n ,1]{0,60}",
+            offsets in prop::collection::vec(0u64..70, 0..12),
+        ) {
+            let bytes = text.as_bytes();
+            let mut counter = LineCounter::new(bytes);
+            let mut sorted = offsets.clone();
+            sorted.sort_unstable();
+            // Increasing offsets (the reader's), then arbitrary ones (an error's).
+            for o in sorted.into_iter().chain(offsets) {
+                prop_assert_eq!(counter.line_of(o), naive_line_of(bytes, o));
+            }
+        }
+    }
+
+    #[test]
+    fn plan_over_many_holes_finds_the_same_overlaps_as_a_scan() {
+        // Three hourly points, then a day and a half missing: hundreds of holes.
+        let mut points = Vec::new();
+        for i in 0..400i64 {
+            for h in 0..3 {
+                points.push((
+                    t(0, 0) + chrono::Duration::hours(40 * i + h),
+                    GramsPerKwh((i + h) as f64),
+                ));
+            }
+        }
+        let s = IntensitySeries::new(points).unwrap();
+        assert!(s.holes().len() > 300);
+        let scan = |a: f64, b: f64| {
+            s.holes()
+                .iter()
+                .copied()
+                .find(|&(h0, h1)| (a < h1 && b > h0) || (a == b && a >= h0 && a < h1))
+        };
+        for k in 0..6000 {
+            let a = k as f64 * 9600.0 - 5000.0;
+            for d in [0.0, 1.0, 1800.0, 3600.0, 7200.0, 50_000.0] {
+                assert_eq!(s.hole_overlapping(a, a + d), scan(a, a + d), "{a} {d}");
+            }
+        }
+    }
 
     fn t(h: i64, m: i64) -> DateTime<Utc> {
         Utc.with_ymd_and_hms(2024, 5, 1, 0, 0, 0).unwrap()

@@ -2,7 +2,7 @@
 //! warm-start the next one.
 
 use crate::ensemble::{self, Data, Trust, Warm};
-use crate::local::{backtest, local_trend, Backtest};
+use crate::local::{backtest, local_span, local_trend, local_trend_of, Backtest};
 use crate::predictive::Core;
 use crate::scale::Scale;
 use crate::{
@@ -26,6 +26,10 @@ pub struct Forecaster {
     /// Earlier forecasts of this run, with the number of points each was fitted on and its
     /// last value (to tell that a new call extends the same curve).
     history: Vec<(usize, f64, Forecast)>,
+    /// How many leading points the last fit or refresh validated, and the bits of the last
+    /// of them: a refresh that extends the same curve validates only the points after them,
+    /// so refreshing at every one of n evaluations costs O(n) in all, not O(n²).
+    checked: (usize, u64),
 }
 
 impl Forecaster {
@@ -35,6 +39,7 @@ impl Forecaster {
             config,
             previous: None,
             history: Vec::new(),
+            checked: (0, 0),
         }
     }
 
@@ -48,6 +53,7 @@ impl Forecaster {
     pub fn reset(&mut self) {
         self.previous = None;
         self.history.clear();
+        self.checked = (0, 0);
     }
 
     /// Fewest points [`Forecaster::fit`] accepts for the configured method.
@@ -67,8 +73,9 @@ impl Forecaster {
     /// of the same curve fared on the points seen since (call it as points arrive: each
     /// call is one rolling origin).
     pub fn fit(&mut self, steps: &[f64], values: &[f64]) -> Result<Forecast, ForecastError> {
-        validate(&self.config, steps, values)?;
+        validate(&self.config, steps, values, 0)?;
         let n = steps.len();
+        self.checked = (n, values[n - 1].to_bits());
         // Earlier forecasts count only while the new points extend their curve.
         self.history
             .retain(|(k, last, _)| *k <= n && values[*k - 1].to_bits() == last.to_bits());
@@ -109,20 +116,34 @@ impl Forecaster {
     /// rule that is asked between refits then weighs the run's current trend, not the one
     /// of the last refit. `None` before the first fit or when the points do not extend the
     /// last fitted curve (or fail validation).
-    pub fn refresh(&self, steps: &[f64], values: &[f64]) -> Option<Forecast> {
+    ///
+    /// Costs O(points since the previous call): the points before were validated then (the
+    /// same curve is recognised, as by [`Forecaster::fit`], by its earlier last value), and
+    /// the trend reads only the last few points.
+    pub fn refresh(&mut self, steps: &[f64], values: &[f64]) -> Option<Forecast> {
         let (k, last, previous) = self.history.last()?;
         let n = steps.len();
         if *k > n || values[*k - 1].to_bits() != last.to_bits() {
             return None;
         }
-        validate(&self.config, steps, values).ok()?;
-        let g: Vec<f64> = values
+        // The caller appends points, and may replace the last one (a repeated step keeps
+        // its latest value): validate from the first point that may be new.
+        let (c, bits) = self.checked;
+        let from = match c {
+            c if c < *k || c > n => 0,
+            c if values[c - 1].to_bits() == bits => c,
+            c => c - 1,
+        };
+        validate(&self.config, steps, values, from).ok()?;
+        let tail = n - local_span(n);
+        let g: Vec<f64> = values[tail..]
             .iter()
             .map(|&v| self.config.direction.orient(v))
             .collect();
         let mut f = previous.clone();
-        f.local = local_trend(steps, &g);
+        f.local = local_trend_of(n, &steps[tail..], &g);
         f.last_step = steps[n - 1];
+        self.checked = (n, values[n - 1].to_bits());
         Some(f)
     }
 
@@ -370,7 +391,14 @@ fn compatible(old: &Scale, fresh: &Scale, zs: &[f64]) -> bool {
         })
 }
 
-fn validate(cfg: &ForecastConfig, steps: &[f64], values: &[f64]) -> Result<(), ForecastError> {
+/// Check the points from index `from` on (and the settings); the earlier ones are known
+/// valid (`from` = 0 checks all).
+fn validate(
+    cfg: &ForecastConfig,
+    steps: &[f64],
+    values: &[f64],
+    from: usize,
+) -> Result<(), ForecastError> {
     if steps.len() != values.len() {
         return Err(ForecastError::LengthMismatch {
             steps: steps.len(),
@@ -408,7 +436,7 @@ fn validate(cfg: &ForecastConfig, steps: &[f64], values: &[f64]) -> Result<(), F
         value,
         limit: MAX_ABS_VALUE,
     };
-    for (i, (&s, &v)) in steps.iter().zip(values).enumerate() {
+    for (i, (&s, &v)) in steps.iter().zip(values).enumerate().skip(from) {
         if !s.is_finite() {
             return Err(ForecastError::NonFiniteStep { index: i, value: s });
         }
@@ -459,5 +487,80 @@ impl Direction {
     /// Whether `a` is better than `b` in this direction.
     pub fn is_better(self, a: f64, b: f64) -> bool {
         self.orient(a) > self.orient(b)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Bounds;
+
+    fn curve(n: usize) -> (Vec<f64>, Vec<f64>) {
+        let steps: Vec<f64> = (1..=n).map(|i| (10 * i) as f64).collect();
+        let values = (1..=n)
+            .map(|i| 0.3 + 2.0 * (i as f64).powf(-0.3) + 0.01 * ((i * 7919 % 13) as f64 - 6.0))
+            .collect();
+        (steps, values)
+    }
+
+    /// Refreshing at every point, each validating only the new ones, gives the forecast the
+    /// full validation and a trend over all points gave (to the bit).
+    #[test]
+    fn incremental_refresh_equals_a_refresh_over_all_points() {
+        let (steps, values) = curve(200);
+        let cfg = ForecastConfig::new(Direction::LowerIsBetter);
+        let mut f = Forecaster::new(cfg);
+        f.fit(&steps[..20], &values[..20]).expect("a fit");
+        let fitted = f.clone();
+        for n in 21..=200 {
+            let got = f.refresh(&steps[..n], &values[..n]).expect("a refresh");
+            let g: Vec<f64> = values[..n]
+                .iter()
+                .map(|&v| Direction::LowerIsBetter.orient(v))
+                .collect();
+            assert_eq!(got.local, local_trend(&steps[..n], &g), "n = {n}");
+            // A forecaster that never refreshed in between agrees too.
+            assert_eq!(Some(got), fitted.clone().refresh(&steps[..n], &values[..n]));
+        }
+    }
+
+    /// A replaced last point is validated again.
+    #[test]
+    fn refresh_validates_a_replaced_last_point() {
+        let (steps, mut values) = curve(40);
+        let cfg = ForecastConfig::new(Direction::LowerIsBetter).with_bounds(Bounds {
+            lower: Some(0.0),
+            upper: Some(10.0),
+        });
+        let mut f = Forecaster::new(cfg);
+        f.fit(&steps[..20], &values[..20]).expect("a fit");
+        assert!(f.refresh(&steps[..30], &values[..30]).is_some());
+        values[29] = 11.0;
+        assert!(f.refresh(&steps[..30], &values[..30]).is_none());
+        values[29] = 1.0;
+        assert!(f.refresh(&steps[..30], &values[..30]).is_some());
+    }
+
+    /// A bad new point is refused however the earlier points were validated, and it stays
+    /// refused at later refreshes.
+    #[test]
+    fn refresh_refuses_bad_new_points() {
+        let (steps, mut values) = curve(60);
+        let cfg = ForecastConfig::new(Direction::LowerIsBetter).with_bounds(Bounds {
+            lower: Some(0.0),
+            upper: Some(10.0),
+        });
+        let mut f = Forecaster::new(cfg);
+        f.fit(&steps[..20], &values[..20]).expect("a fit");
+        assert!(f.refresh(&steps[..30], &values[..30]).is_some());
+        values[35] = 11.0; // out of bounds
+        for n in 36..=60 {
+            assert!(f.refresh(&steps[..n], &values[..n]).is_none(), "n = {n}");
+        }
+        let mut back = steps.clone();
+        back[31] = back[30]; // not increasing
+        values[35] = 1.0;
+        assert!(f.refresh(&back[..40], &values[..40]).is_none());
+        assert!(f.refresh(&steps[..40], &values[..40]).is_some());
     }
 }

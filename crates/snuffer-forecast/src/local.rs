@@ -54,9 +54,24 @@ pub(crate) fn window(n: usize) -> usize {
 
 /// Fit the local trend of oriented values `g` at `steps` (at least one point).
 pub(crate) fn local_trend(steps: &[f64], g: &[f64]) -> Local {
+    local_trend_of(steps.len(), steps, g)
+}
+
+/// Most recent points the noise level is measured on.
+const NOISE_WINDOW: usize = 30;
+
+/// How many of the last points of a curve of `n` points [`local_trend`] reads.
+pub(crate) fn local_span(n: usize) -> usize {
+    n.min((NOISE_WINDOW + 1).max(MAX_WINDOW))
+}
+
+/// [`local_trend`] of a curve of `n` points from its last ones only: `steps` and `g` are
+/// its last [`local_span`]`(n)` points (or more), and the result is the same, to the bit.
+pub(crate) fn local_trend_of(n: usize, steps: &[f64], g: &[f64]) -> Local {
+    let window_n = n;
     let n = steps.len();
     let last = n - 1;
-    let noise = noise_sd(steps, g, 30);
+    let noise = noise_sd(steps, g, NOISE_WINDOW);
     if n < 2 {
         return Local {
             step: steps[last],
@@ -66,7 +81,7 @@ pub(crate) fn local_trend(steps: &[f64], g: &[f64]) -> Local {
             noise,
         };
     }
-    let m = window(n);
+    let m = window(window_n);
     let (slope, se) = recent_slope(steps, g, m);
     let xs = &steps[n - m..];
     let ys = &g[n - m..];

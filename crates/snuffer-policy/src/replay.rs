@@ -308,7 +308,7 @@ fn replay_run_in(
         let obs = Observation {
             step,
             planned_steps: planned,
-            // Checked: a recorded time past Duration::MAX (1e300 s) saturates, never panics.
+            // Beyond `Duration::MAX` (~5.8e11 years: a recorded time of 1e308 s) it saturates.
             elapsed: Duration::try_from_secs_f64(elapsed.max(0.0)).unwrap_or(Duration::MAX),
             energy: energy[i],
             provenance: &provenance,
@@ -530,6 +530,24 @@ mod tests {
         assert_eq!(out.utility_capture, Some(0.0));
         assert_eq!(out.stop_step, 4.0);
         assert!(!out.stopped);
+    }
+
+    /// Found by `fuzz/` (trainer_state target): a recorded time past what a `Duration`
+    /// holds (`train_runtime` 1e308, and ±inf once summed) panicked the replay.
+    #[test]
+    fn fuzz_a_time_too_long_for_a_duration_saturates() {
+        for t in [1e308, f64::INFINITY, f64::NAN, -1e308] {
+            let mut r = run(vec![0.5, f64::NAN, 0.4], vec![10.0, 20.0, 30.0], false);
+            r.epoch_time_s = Some(vec![t, t, 1.0]);
+            for forecasts in [false, true] {
+                let config = ReplayConfig {
+                    forecasts,
+                    ..ReplayConfig::default()
+                };
+                let out = replay_run(&r, &mut Never, &config);
+                assert_eq!(out.stop_step, 30.0, "{t}");
+            }
+        }
     }
 
     #[test]
