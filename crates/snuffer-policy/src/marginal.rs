@@ -748,6 +748,10 @@ impl StopPolicy for MarginalGain {
             return Decision::Continue;
         }
         let c = check;
+        let in_a_row = match c.agreeing {
+            1 => "1 check in a row".to_string(),
+            n => format!("{n} checks in a row"),
+        };
         if c.log_scale {
             // The forecast's value at the horizon is best · e^(−gain).
             let loss = c.best;
@@ -755,7 +759,7 @@ impl StopPolicy for MarginalGain {
                 format!(
                     "at step {} the forecast expects the best {} to fall to {} by step {:.0} \
                      (a log-gain of {}): {} per kWh for {}, the most of any horizon, below τ = {} per kWh \
-                     (gains of a loss judged as log-ratios; {} checks in a row; \
+                     (gains of a loss judged as log-ratios; {}; \
                      {} of the planned energy spent)",
                     c.step,
                     significant(loss, 4),
@@ -765,7 +769,7 @@ impl StopPolicy for MarginalGain {
                     significant(c.best_rate_per_kwh, 4),
                     snuffer_energy::Joules::from_kwh(c.horizon_kwh),
                     significant(c.tau_per_kwh, 4),
-                    c.agreeing,
+                    in_a_row,
                     snuffer_energy::percent(c.energy_share)
                 ),
                 Evidence::MarginalGain(self.evidence(&c)),
@@ -774,7 +778,7 @@ impl StopPolicy for MarginalGain {
         Decision::Stop(StopReason::new(
             format!(
                 "at step {} the forecast expects a gain of {} over the best {} by step {:.0}: {} per kWh for {}, \
-                 the most of any horizon, below τ = {} per kWh ({} checks in a row; {} of the planned energy spent)",
+                 the most of any horizon, below τ = {} per kWh ({}; {} of the planned energy spent)",
                 c.step,
                 significant(c.expected_gain, 4),
                 significant(c.best, 4),
@@ -782,7 +786,7 @@ impl StopPolicy for MarginalGain {
                 significant(c.best_rate_per_kwh, 4),
                 snuffer_energy::Joules::from_kwh(c.horizon_kwh),
                 significant(c.tau_per_kwh, 4),
-                c.agreeing,
+                in_a_row,
                 snuffer_energy::percent(c.energy_share)
             ),
             Evidence::MarginalGain(self.evidence(&c)),
