@@ -577,7 +577,9 @@ impl MarginalGain {
     /// The scale gains are judged on (see [`GainScale`]): logarithmic for a lower-is-better
     /// metric whose good bound is 0 with positive values, under a relative τ.
     fn gain_scale(&self, forecast: &Forecast) -> GainScale {
-        let positive = self.history.points.iter().all(|p| p.value < 0.0);
+        // Every oriented value below 0 (every raw value positive) is the best below 0: read
+        // from the running best, not a scan of every point at every evaluation.
+        let positive = self.history.best.is_none_or(|b| b < 0.0);
         let log = matches!(self.config.tau, Tau::Relative(_))
             && forecast.direction() == Direction::LowerIsBetter
             && forecast.good_side_bound() == Some(0.0)
