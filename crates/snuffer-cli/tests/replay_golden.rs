@@ -1,0 +1,108 @@
+//! `snuffer replay` on a fixed subset of shared-style curves must print exactly what it printed
+//! when the outputs in `tests/data/golden` were made: a change in the stop rule, the
+//! forecaster, the curves reader, the replay or its printing fails here. `SNUFFER_BLESS=1`
+//! rewrites the outputs (see `tests/data/golden/README.md`).
+
+use std::path::PathBuf;
+use std::process::Command;
+
+/// Each golden output and the `snuffer replay` arguments after `--curves FILE` that made it.
+const CASES: &[(&str, &[&str])] = &[
+    (
+        "relative-0.1.txt",
+        &[
+            "--policy",
+            "marginal",
+            "--tau-relative",
+            "0.1",
+            "--tau",
+            "0.05",
+        ],
+    ),
+    (
+        "relative-0.3.json",
+        &[
+            "--policy",
+            "marginal",
+            "--tau-relative",
+            "0.3",
+            "--tau",
+            "0.05",
+            "--json",
+        ],
+    ),
+    (
+        "absolute-500.json",
+        &["--policy", "marginal", "--tau", "500", "--json"],
+    ),
+    (
+        "sweep-500.json",
+        &["--policy", "marginal", "--tau", "500", "--sweep", "--json"],
+    ),
+    (
+        "sweep-relative-0.3.txt",
+        &[
+            "--policy",
+            "marginal",
+            "--tau-relative",
+            "0.3",
+            "--tau",
+            "0.05",
+            "--sweep",
+        ],
+    ),
+];
+
+fn golden_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/golden")
+}
+
+#[test]
+fn replay_prints_exactly_the_golden_outputs() {
+    let dir = golden_dir();
+    let curves = dir.join("curves.csv");
+    let bless = std::env::var_os("SNUFFER_BLESS").is_some();
+    let mut differ = Vec::new();
+    for (name, args) in CASES {
+        let out = Command::new(env!("CARGO_BIN_EXE_snuffer"))
+            .arg("replay")
+            .arg("--curves")
+            .arg(&curves)
+            .args(*args)
+            // One thread or many: the output is the same; one keeps the test light.
+            .env("RAYON_NUM_THREADS", "1")
+            .output()
+            .expect("run snuffer");
+        assert!(
+            out.status.success(),
+            "{name}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let path = dir.join(name);
+        if bless {
+            std::fs::write(&path, &out.stdout).expect("write golden output");
+            continue;
+        }
+        let want = std::fs::read(&path).expect("read golden output");
+        if want != out.stdout {
+            let got = String::from_utf8_lossy(&out.stdout);
+            let want = String::from_utf8_lossy(&want);
+            let line = got
+                .lines()
+                .zip(want.lines())
+                .position(|(g, w)| g != w)
+                .unwrap_or(got.lines().count().min(want.lines().count()));
+            differ.push(format!(
+                "{name} differs from line {}:\n  got:  {}\n  want: {}",
+                line + 1,
+                got.lines().nth(line).unwrap_or("(end)"),
+                want.lines().nth(line).unwrap_or("(end)")
+            ));
+        }
+    }
+    assert!(
+        differ.is_empty(),
+        "replay output changed (SNUFFER_BLESS=1 remakes it when meant):\n{}",
+        differ.join("\n")
+    );
+}
