@@ -4,7 +4,7 @@
 //! the README describes, so the file cannot rot unnoticed.
 
 use anyhow::{ensure, Context, Result};
-use snuffer::policy::curves::{read_curves, EnergyBasis, REQUIRED_COLUMNS};
+use snuffer_replay::curves::{read_curves, EnergyBasis, REQUIRED_COLUMNS};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 

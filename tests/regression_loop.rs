@@ -8,9 +8,9 @@
 #[path = "../examples/regression.rs"]
 mod regression;
 
-use snuffer::policy::curves::CurveRun;
-use snuffer::policy::replay::{replay_run, ReplayConfig};
 use snuffer::policy::{MarginalGain, MarginalGainConfig, Tau};
+use snuffer_replay::curves::CurveRun;
+use snuffer_replay::replay::{replay_run, ReplayConfig};
 
 #[test]
 fn the_regression_loop_stops_within_ten_percent_of_the_full_runs_best() -> anyhow::Result<()> {

@@ -39,7 +39,7 @@ use anyhow::{bail, Context, Result};
 use grid::{data_for, tasks, Config, DataCache, Task};
 use shape::summarise;
 use snuffer::energy::{CpuSource, EstimateMeter, Meter};
-use snuffer::policy::curves::REQUIRED_COLUMNS;
+use snuffer_replay::curves::REQUIRED_COLUMNS;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 use train::RunResult;

@@ -3,7 +3,7 @@
 mod common;
 use libfuzzer_sys::fuzz_target;
 use snuffer_energy::{Joules, Watts};
-use snuffer_policy::curves::read_curves_from;
+use snuffer_replay::curves::read_curves_from;
 
 fuzz_target!(|data: &[u8]| {
     if let Ok(runs) = read_curves_from(data) {

@@ -359,7 +359,7 @@ impl Settings {
     }
 
     /// The settings with every step setting multiplied by `scale` (the replay's
-    /// [`snuffer_policy::replay::step_scale`] of a curve with fractional steps).
+    /// [`snuffer_replay::replay::step_scale`] of a curve with fractional steps).
     pub fn scaled(&self, scale: f64) -> Settings {
         let s = |n: u64| (n as f64 * scale).round() as u64;
         Settings {

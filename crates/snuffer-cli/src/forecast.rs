@@ -12,7 +12,7 @@ use anyhow::Context;
 use serde::Serialize;
 use snuffer_energy::significant;
 use snuffer_forecast::{Bounds, Direction, ForecastConfig, Forecaster, Method};
-use snuffer_policy::curves::{CurveRun, Grouping};
+use snuffer_replay::curves::{CurveRun, Grouping};
 use std::path::PathBuf;
 
 /// Fewest points any run is fitted on (the ensemble's minimum).

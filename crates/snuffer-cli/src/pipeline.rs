@@ -15,7 +15,7 @@
 
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use snuffer_policy::curves::{CurvesFile, Grouping, RunGroup};
+use snuffer_replay::curves::{CurvesFile, Grouping, RunGroup};
 use std::collections::BTreeMap;
 use std::io::IsTerminal;
 use std::path::Path;

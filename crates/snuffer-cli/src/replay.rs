@@ -10,12 +10,12 @@ use crate::pipeline;
 use anyhow::bail;
 use serde::Serialize;
 use snuffer_energy::{Joules, Watts};
-use snuffer_policy::curves::CurveRun;
-use snuffer_policy::curves::{EnergyAssumptions, Grouping, RunGroup};
-use snuffer_policy::replay::{
+use snuffer_policy::{Never, StopPolicy, Tau};
+use snuffer_replay::curves::CurveRun;
+use snuffer_replay::curves::{EnergyAssumptions, Grouping, RunGroup};
+use snuffer_replay::replay::{
     replay_run, replay_sweep, step_scale, summarize, ReplayConfig, ReplaySummary, RunReplay,
 };
-use snuffer_policy::{Never, StopPolicy, Tau};
 use std::path::PathBuf;
 
 /// Which policy to replay.

@@ -12,9 +12,9 @@ use serde::Serialize;
 use snuffer_energy::{percent, significant, Joules, Watts};
 use snuffer_forecast::Direction;
 use snuffer_import::{discover, EnergyBasis, ImportOptions, ImportedRun, Power};
-use snuffer_policy::curves::{CurveRun, EnergyAssumptions, REQUIRED_COLUMNS};
-use snuffer_policy::replay::{replay_run, summarize, ReplayConfig, RunReplay};
 use snuffer_policy::Tau;
+use snuffer_replay::curves::{CurveRun, EnergyAssumptions, REQUIRED_COLUMNS};
+use snuffer_replay::replay::{replay_run, summarize, ReplayConfig, RunReplay};
 use snuffer_report::{replayed_chart, replayed_page, PageChart, ReplayedRun, Row};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -290,7 +290,7 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
         .into_iter()
         .map(|run| {
             let (curve, basis) = run.to_curve(power.as_ref(), Joules(args.step_energy_j));
-            let scale = snuffer_policy::replay::step_scale(&curve.steps);
+            let scale = snuffer_replay::replay::step_scale(&curve.steps);
             // Step settings are in recorded steps: a curve with fractional steps needs them
             // scaled like its steps (the policy built above validated the settings).
             let replay = match (args.policy, scale != 1.0) {

@@ -6,8 +6,8 @@
 //! [`discover`] finds the runs under a set of paths, [`Candidate::read`] reads one into an
 //! [`ImportedRun`] (the chosen metric's evaluations, sorted by step, with the time and energy
 //! the log recorded), and [`ImportedRun::to_curve`] turns that into the
-//! [`CurveRun`](snuffer_policy::curves::CurveRun) that
-//! [`replay_run`](snuffer_policy::replay::replay_run) reads, together with the
+//! [`CurveRun`](snuffer_replay::curves::CurveRun) that
+//! [`replay_run`](snuffer_replay::replay::replay_run) reads, together with the
 //! [`EnergyBasis`] that says where its energy comes from: recorded by the run, wall time × a
 //! power ([`Power`], an estimate), or proportional to steps (an estimate).
 //!

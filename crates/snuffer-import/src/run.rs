@@ -3,7 +3,7 @@
 use crate::energy::{EnergyBasis, Power};
 use serde::Serialize;
 use snuffer_energy::{Joules, Provenance};
-use snuffer_policy::curves::CurveRun;
+use snuffer_replay::curves::CurveRun;
 use std::fmt;
 use std::path::PathBuf;
 
@@ -111,7 +111,7 @@ impl ImportedRun {
     /// `source` is the format's name, `task` the path (so two runs never share a key in a
     /// curves CSV) and `run_id` the run's name.
     ///
-    /// [`EnergyAssumptions`]: snuffer_policy::curves::EnergyAssumptions
+    /// [`EnergyAssumptions`]: snuffer_replay::curves::EnergyAssumptions
     pub fn to_curve(&self, power: Option<&Power>, step_energy: Joules) -> (CurveRun, EnergyBasis) {
         let mut curve = CurveRun {
             source: self.format.name().to_string(),

@@ -3,8 +3,8 @@
 
 use snuffer_energy::Joules;
 use snuffer_import::{ImportOptions, Power};
-use snuffer_policy::replay::{replay_run, ReplayConfig};
 use snuffer_policy::Never;
+use snuffer_replay::replay::{replay_run, ReplayConfig};
 use std::path::Path;
 
 /// `fuzz/artifacts/trainer_state/crash-99dffe07…`: `train_runtime` 1e308 with `--power-w

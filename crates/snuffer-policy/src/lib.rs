@@ -1,4 +1,4 @@
-//! Stop policies for training runs, and replay on recorded learning curves.
+//! Stop policies for training runs.
 //!
 //! A policy looks at each [`Observation`] of a run (step, cumulative energy, the metric if
 //! this step was evaluated, the latest forecast) and answers a [`Decision`]; every stop
@@ -10,8 +10,9 @@
 //! expected to beat the sweep's best by enough to pay for its remaining energy. [`Patience`], [`Target`], [`Divergence`] and [`Budget`]
 //! are the classic rules, with Snuffer's semantics or exactly those of Keras, Lightning or
 //! the Hugging Face Trainer ([`Compat`], differences tabled in [`compat`]); [`AnyOf`]
-//! composes them. [`replay`] runs the same code over
-//! recorded curves ([`curves`]) and scores it against the hindsight [`Oracle`].
+//! composes them. Policies are pure functions of observations and know nothing of files:
+//! the `snuffer-replay` crate runs the same code over recorded curves and scores it against
+//! the hindsight oracle.
 //!
 //! ```
 //! use snuffer_energy::{Joules, Provenance};
@@ -64,17 +65,14 @@
 mod any_of;
 mod budget;
 pub mod compat;
-pub mod curves;
 mod divergence;
 mod error;
 mod evidence;
 mod history;
 mod marginal;
-mod oracle;
 mod patience;
 mod policy;
 mod reference;
-pub mod replay;
 mod sweep;
 mod target;
 mod tau;
@@ -94,7 +92,6 @@ pub use marginal::{
     DEFAULT_MIN_EVALUATIONS, DEFAULT_MIN_REFERENCES, DEFAULT_SWEEP_WARMUP_FRACTION,
     DEFAULT_WARMUP_FRACTION,
 };
-pub use oracle::{Oracle, OracleStop};
 pub use patience::{MinDelta, Patience, PatienceConfig};
 pub use policy::{Decision, Never, Observation, StopPolicy, StopReason, Warning};
 pub use sweep::{Outlook, ReferenceRun, SweepReferences};

@@ -44,7 +44,7 @@ pub struct StopPoint {
 }
 
 /// The hindsight optimum of a run that went to its end: the earliest argmax of
-/// best-so-far − τ·E ([`snuffer_policy::Oracle`]).
+/// best-so-far − τ·E ([`snuffer_replay::Oracle`]).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Oracle {
     /// The step, energy and best metric reached there.
@@ -520,10 +520,10 @@ impl RunData {
 }
 
 /// The hindsight oracle over evaluations as they stream by (O(1) memory): the policy
-/// crate's [`snuffer_policy::Oracle`], created once τ is known, plus the point it chose.
+/// crate's [`snuffer_replay::Oracle`], created once τ is known, plus the point it chose.
 #[derive(Debug, Default)]
 struct OracleScan {
-    scan: Option<snuffer_policy::Oracle>,
+    scan: Option<snuffer_replay::Oracle>,
     pushed: usize,
     at: Option<EvalPoint>,
 }
@@ -533,7 +533,7 @@ impl OracleScan {
         let Some(tau) = tau else { return };
         let scan = self
             .scan
-            .get_or_insert_with(|| snuffer_policy::Oracle::new(tau));
+            .get_or_insert_with(|| snuffer_replay::Oracle::new(tau));
         scan.push_metric(p.metric, higher_is_better, p.kwh());
         self.pushed += 1;
         if let Some(top) = scan.result().filter(|t| t.index + 1 == self.pushed) {

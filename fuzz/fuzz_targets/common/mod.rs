@@ -6,9 +6,9 @@
 
 use snuffer_energy::{Joules, Watts};
 use snuffer_import::{ImportOptions, ImportedRun, Power};
-use snuffer_policy::curves::{CurveRun, EnergyAssumptions};
-use snuffer_policy::replay::{replay_run, ReplayConfig};
 use snuffer_policy::{AnyOf, Divergence, MarginalGain, MarginalGainConfig, StopPolicy, Tau};
+use snuffer_replay::curves::{CurveRun, EnergyAssumptions};
+use snuffer_replay::replay::{replay_run, ReplayConfig};
 
 /// At most this many evaluations are replayed (the forecaster's fits dominate the cost).
 pub const MAX_REPLAYED: usize = 48;

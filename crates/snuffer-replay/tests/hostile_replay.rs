@@ -1,9 +1,9 @@
 //! Issue 20, item 7: replay figures on hostile curves (a first evaluation that is not a
 //! number, recorded times beyond `Duration::MAX`).
 
-use snuffer_policy::curves::{CurveRun, EnergyAssumptions};
-use snuffer_policy::replay::{replay_run, ReplayConfig};
 use snuffer_policy::{Divergence, Never};
+use snuffer_replay::curves::{CurveRun, EnergyAssumptions};
+use snuffer_replay::replay::{replay_run, ReplayConfig};
 
 fn run(metrics: Vec<f64>, times: Option<Vec<f64>>) -> CurveRun {
     CurveRun {

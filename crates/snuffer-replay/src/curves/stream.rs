@@ -10,7 +10,7 @@
 //! columns kept only when complete), each with its index in the order of first appearance.
 //!
 //! ```
-//! use snuffer_policy::curves::{CurvesFile, Grouping};
+//! use snuffer_replay::curves::{CurvesFile, Grouping};
 //! let dir = tempfile::tempdir()?;
 //! let path = dir.path().join("curves.csv");
 //! std::fs::write(&path, "source,task,run_id,step,metric,metric_name,higher_is_better\n\
@@ -30,7 +30,7 @@ use super::{
     csv_reader, direction_change, finish, header, next_record, parse_row, Building, Columns,
     CurveRun, Row,
 };
-use crate::PolicyError;
+use crate::CurvesError;
 use std::collections::HashMap;
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -110,8 +110,8 @@ fn run_of(
     Some(i)
 }
 
-fn open(path: &Path) -> Result<File, PolicyError> {
-    File::open(path).map_err(|source| PolicyError::Io {
+fn open(path: &Path) -> Result<File, CurvesError> {
+    File::open(path).map_err(|source| CurvesError::Io {
         path: path.to_path_buf(),
         source,
     })
@@ -120,7 +120,7 @@ fn open(path: &Path) -> Result<File, PolicyError> {
 impl CurvesFile {
     /// First pass over the file at `path`: checks every row (errors name the line and
     /// column, as [`super::read_curves`]'s do) and counts the rows of each run.
-    pub fn scan(path: &Path) -> Result<CurvesFile, PolicyError> {
+    pub fn scan(path: &Path) -> Result<CurvesFile, CurvesError> {
         CurvesFile::scan_with(path, |_| {})
     }
 
@@ -129,7 +129,7 @@ impl CurvesFile {
     pub fn scan_with(
         path: &Path,
         mut progress: impl FnMut(u64),
-    ) -> Result<CurvesFile, PolicyError> {
+    ) -> Result<CurvesFile, CurvesError> {
         let origin = path.display().to_string();
         let file = open(path)?;
         let bytes = file.metadata().map(|m| m.len()).unwrap_or(0);
@@ -205,7 +205,7 @@ impl CurvesFile {
     /// been read. Groups come out in the order in which they complete; within a group the
     /// runs are in file order. An error means the file changed since the first pass (or
     /// can no longer be read).
-    pub fn groups(&self, grouping: Grouping) -> Result<RunGroups<'_>, PolicyError> {
+    pub fn groups(&self, grouping: Grouping) -> Result<RunGroups<'_>, CurvesError> {
         let mut rdr = csv_reader(open(&self.path)?);
         let cols = header(&mut rdr, &self.origin)?;
         let (group_of, group_size) = match grouping {
@@ -244,8 +244,8 @@ impl CurvesFile {
         })
     }
 
-    fn changed(&self, line: u64, what: &str) -> PolicyError {
-        PolicyError::Changed {
+    fn changed(&self, line: u64, what: &str) -> CurvesError {
+        CurvesError::Changed {
             origin: self.origin.clone(),
             line,
             what: what.to_string(),
@@ -282,7 +282,7 @@ impl std::fmt::Debug for RunGroups<'_> {
 
 impl RunGroups<'_> {
     /// Reads rows until a group is complete.
-    fn advance(&mut self) -> Result<Option<RunGroup>, PolicyError> {
+    fn advance(&mut self) -> Result<Option<RunGroup>, CurvesError> {
         let file = self.file;
         let origin = file.origin.as_str();
         while next_record(&mut self.rdr, &mut self.record, origin)? {
@@ -330,7 +330,7 @@ impl RunGroups<'_> {
 }
 
 impl Iterator for RunGroups<'_> {
-    type Item = Result<RunGroup, PolicyError>;
+    type Item = Result<RunGroup, CurvesError>;
 
     fn next(&mut self) -> Option<Self::Item> {
         if self.done {

@@ -14,7 +14,7 @@
 //! handing out each run (or each task's runs, [`Grouping`]) as soon as it is complete.
 //!
 //! ```
-//! use snuffer_policy::curves::read_curves_from;
+//! use snuffer_replay::curves::read_curves_from;
 //! let csv = "source,task,run_id,step,metric,metric_name,higher_is_better,epoch_time_s\n\
 //!            s,t,r1,2,0.5,acc,true,10\n\
 //!            s,t,r1,1,0.2,acc,true,10\n\
@@ -28,7 +28,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-use crate::PolicyError;
+use crate::CurvesError;
 use snuffer_energy::lines::LineLimited;
 use snuffer_energy::{Joules, Watts};
 
@@ -166,8 +166,8 @@ impl CurveRun {
 }
 
 /// Read a curves CSV file.
-pub fn read_curves(path: &Path) -> Result<Vec<CurveRun>, PolicyError> {
-    let file = std::fs::File::open(path).map_err(|source| PolicyError::Io {
+pub fn read_curves(path: &Path) -> Result<Vec<CurveRun>, CurvesError> {
+    let file = std::fs::File::open(path).map_err(|source| CurvesError::Io {
         path: path.to_path_buf(),
         source,
     })?;
@@ -175,7 +175,7 @@ pub fn read_curves(path: &Path) -> Result<Vec<CurveRun>, PolicyError> {
 }
 
 /// Read curves CSV text from any reader (errors name the origin `<input>`).
-pub fn read_curves_from<R: Read>(reader: R) -> Result<Vec<CurveRun>, PolicyError> {
+pub fn read_curves_from<R: Read>(reader: R) -> Result<Vec<CurveRun>, CurvesError> {
     read_curves_named(reader, "<input>")
 }
 
@@ -215,7 +215,7 @@ pub(crate) fn csv_reader<R: Read>(reader: R) -> csv::Reader<LineLimited<R>> {
 pub(crate) fn header<R: Read>(
     rdr: &mut csv::Reader<R>,
     origin: &str,
-) -> Result<Columns, PolicyError> {
+) -> Result<Columns, CurvesError> {
     let header = rdr.headers().map_err(|e| csv_error(origin, &e))?.clone();
     locate_columns(&header, origin)
 }
@@ -225,7 +225,7 @@ pub(crate) fn next_record<R: Read>(
     rdr: &mut csv::Reader<R>,
     record: &mut csv::StringRecord,
     origin: &str,
-) -> Result<bool, PolicyError> {
+) -> Result<bool, CurvesError> {
     rdr.read_record(record).map_err(|e| csv_error(origin, &e))
 }
 
@@ -234,7 +234,7 @@ pub(crate) fn parse_row<'r>(
     record: &'r csv::StringRecord,
     cols: &Columns,
     origin: &str,
-) -> Result<Option<Row<'r>>, PolicyError> {
+) -> Result<Option<Row<'r>>, CurvesError> {
     let line = record.position().map(|p| p.line()).unwrap_or(0);
     // A blank line in the middle of a file is not a row.
     if record.iter().all(str::is_empty) {
@@ -267,7 +267,7 @@ pub(crate) fn parse_row<'r>(
             "expected true/false (or 1/0, yes/no)",
         )
     })?;
-    let optional = |col: Option<usize>, name: &str| -> Result<Option<f64>, PolicyError> {
+    let optional = |col: Option<usize>, name: &str| -> Result<Option<f64>, CurvesError> {
         match col.map(field) {
             None | Some("") => Ok(None),
             Some(raw) => parse_f64(raw)
@@ -302,8 +302,8 @@ pub(crate) fn bad_value(
     column: &str,
     value: &str,
     problem: &str,
-) -> PolicyError {
-    PolicyError::BadValue {
+) -> CurvesError {
+    CurvesError::BadValue {
         origin: origin.to_string(),
         line,
         column: column.to_string(),
@@ -318,7 +318,7 @@ pub(crate) fn direction_change(
     row: &Row<'_>,
     first_line: u64,
     first: bool,
-) -> PolicyError {
+) -> CurvesError {
     bad_value(
         origin,
         row.line,
@@ -376,7 +376,7 @@ impl Building {
     }
 
     /// Add a row of this run; an error when its direction differs from the run's.
-    pub(crate) fn push(&mut self, row: &Row<'_>, origin: &str) -> Result<(), PolicyError> {
+    pub(crate) fn push(&mut self, row: &Row<'_>, origin: &str) -> Result<(), CurvesError> {
         if self.higher_is_better() != row.higher_is_better {
             return Err(direction_change(
                 origin,
@@ -406,7 +406,7 @@ impl Building {
     }
 }
 
-fn read_curves_named<R: Read>(reader: R, origin: &str) -> Result<Vec<CurveRun>, PolicyError> {
+fn read_curves_named<R: Read>(reader: R, origin: &str) -> Result<Vec<CurveRun>, CurvesError> {
     let mut rdr = csv_reader(reader);
     let cols = header(&mut rdr, origin)?;
     let mut index: HashMap<(String, String), usize> = HashMap::new();
@@ -483,7 +483,7 @@ pub(crate) fn finish(b: Building) -> CurveRun {
     run
 }
 
-fn locate_columns(header: &csv::StringRecord, origin: &str) -> Result<Columns, PolicyError> {
+fn locate_columns(header: &csv::StringRecord, origin: &str) -> Result<Columns, CurvesError> {
     let find = |name: &str| header.iter().position(|h| h == name);
     let mut required = [0usize; 7];
     let mut missing = Vec::new();
@@ -494,7 +494,7 @@ fn locate_columns(header: &csv::StringRecord, origin: &str) -> Result<Columns, P
         }
     }
     if !missing.is_empty() {
-        return Err(PolicyError::MissingColumns {
+        return Err(CurvesError::MissingColumns {
             origin: origin.to_string(),
             missing,
         });
@@ -506,8 +506,8 @@ fn locate_columns(header: &csv::StringRecord, origin: &str) -> Result<Columns, P
     })
 }
 
-fn csv_error(origin: &str, e: &csv::Error) -> PolicyError {
-    PolicyError::Csv {
+fn csv_error(origin: &str, e: &csv::Error) -> CurvesError {
+    CurvesError::Csv {
         origin: origin.to_string(),
         line: e.position().map(|p| p.line()).unwrap_or(0),
         message: e.to_string(),
@@ -554,7 +554,7 @@ mod tests {
         assert!(err.contains("longer than"), "{err}");
     }
 
-    fn read(s: &str) -> Result<Vec<CurveRun>, PolicyError> {
+    fn read(s: &str) -> Result<Vec<CurveRun>, CurvesError> {
         read_curves_from(s.as_bytes())
     }
 
@@ -625,7 +625,7 @@ mod tests {
     fn missing_columns_are_named() {
         let err = read("source,task,step,metric\ns,t,1,2\n").unwrap_err();
         match err {
-            PolicyError::MissingColumns { missing, .. } => {
+            CurvesError::MissingColumns { missing, .. } => {
                 assert_eq!(missing, vec!["run_id", "metric_name", "higher_is_better"])
             }
             other => panic!("expected MissingColumns, got {other}"),
@@ -688,7 +688,7 @@ mod tests {
 
     #[test]
     fn empty_input_lacks_columns_and_header_only_gives_no_runs() {
-        assert!(matches!(read(""), Err(PolicyError::MissingColumns { .. })));
+        assert!(matches!(read(""), Err(CurvesError::MissingColumns { .. })));
         assert!(read(&format!("{HEAD}\n")).unwrap().is_empty());
     }
 

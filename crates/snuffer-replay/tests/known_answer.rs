@@ -16,9 +16,9 @@
 //! keeps a tenth of its range to go, and the allowance keeps it alive for this τ).
 
 use snuffer_energy::JOULES_PER_KWH;
-use snuffer_policy::curves::CurveRun;
-use snuffer_policy::replay::{replay_run, ReplayConfig};
 use snuffer_policy::{AnyOf, Divergence, MarginalGain, MarginalGainConfig, Tau};
+use snuffer_replay::curves::CurveRun;
+use snuffer_replay::replay::{replay_run, ReplayConfig};
 
 fn synthetic(m_inf: f64, k: f64, n: usize, kwh_per_step: f64) -> CurveRun {
     CurveRun {

@@ -4,9 +4,9 @@
 use criterion::{criterion_group, criterion_main, Criterion};
 use snuffer_energy::{Joules, Provenance, JOULES_PER_KWH};
 use snuffer_forecast::{Direction, ForecastConfig, Forecaster};
-use snuffer_policy::curves::CurveRun;
-use snuffer_policy::replay::{replay_run, ReplayConfig};
 use snuffer_policy::{MarginalGain, MarginalGainConfig, Observation, StopPolicy, Tau};
+use snuffer_replay::curves::CurveRun;
+use snuffer_replay::replay::{replay_run, ReplayConfig};
 use std::hint::black_box;
 
 fn run(n: usize) -> CurveRun {

@@ -16,10 +16,13 @@
 //! the policy ran to the end.
 
 use crate::curves::{CurveRun, EnergyAssumptions, EnergyBasis};
-use crate::{Decision, Observation, Oracle, ReferenceRun, StopPolicy, StopReason, SweepReferences};
+use crate::Oracle;
 use serde::Serialize;
 use snuffer_energy::{Joules, Provenance, JOULES_PER_KWH};
 use snuffer_forecast::{Bounds, ForecastConfig, Forecaster};
+use snuffer_policy::{
+    Decision, Observation, ReferenceRun, StopPolicy, StopReason, SweepReferences,
+};
 use std::time::Duration;
 
 /// Runs are refitted at every evaluation up to this many finite points (then on the
@@ -498,8 +501,8 @@ pub fn summarize(runs: &[RunReplay]) -> ReplaySummary {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{Never, Patience, PatienceConfig};
     use proptest::prelude::*;
+    use snuffer_policy::{Never, Patience, PatienceConfig};
 
     fn run(metrics: Vec<f64>, steps: Vec<f64>, hib: bool) -> CurveRun {
         CurveRun {
@@ -584,9 +587,10 @@ mod tests {
             .map(|i| if i % 2 == 0 { 1e308 } else { -1e308 })
             .collect();
         let r = run(metrics, (1..=10).map(f64::from).collect(), true);
-        let mut p =
-            crate::MarginalGain::new(crate::MarginalGainConfig::new(crate::Tau::PerKwh(1.0)))
-                .unwrap();
+        let mut p = snuffer_policy::MarginalGain::new(snuffer_policy::MarginalGainConfig::new(
+            snuffer_policy::Tau::PerKwh(1.0),
+        ))
+        .unwrap();
         let out = replay_run(&r, &mut p, &ReplayConfig::default());
         assert!(!out.stopped);
         let note = out.note.unwrap_or_default();

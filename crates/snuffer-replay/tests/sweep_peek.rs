@@ -7,9 +7,9 @@ mod common;
 
 use common::uniform;
 use snuffer_energy::JOULES_PER_KWH;
-use snuffer_policy::curves::CurveRun;
-use snuffer_policy::replay::{replay_sweep, ReplayConfig};
 use snuffer_policy::{AnyOf, Divergence, MarginalGain, MarginalGainConfig, Tau};
+use snuffer_replay::curves::CurveRun;
+use snuffer_replay::replay::{replay_sweep, ReplayConfig};
 
 /// A search: runs reaching different plateaus at different speeds, with noise.
 fn sweep(n_runs: usize, points: usize) -> Vec<CurveRun> {

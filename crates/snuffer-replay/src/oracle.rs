@@ -25,7 +25,7 @@ pub struct OracleStop {
 /// A running argmax of `U(k) = B(k) − τ·E(k)` (see the module docs).
 ///
 /// ```
-/// use snuffer_policy::Oracle;
+/// use snuffer_replay::Oracle;
 /// // Accuracy 0.5, 0.6, 0.65 after 1, 2 and 3 kWh with τ = 0.08 per kWh:
 /// // U = 0.42, 0.44, 0.41, so the oracle stops at the second evaluation.
 /// let mut oracle = Oracle::new(0.08);

@@ -8,12 +8,12 @@ mod common;
 use common::normal;
 use snuffer_energy::JOULES_PER_KWH;
 use snuffer_forecast::{Bounds, Direction, ForecastConfig, Forecaster, Tuning};
-use snuffer_policy::curves::CurveRun;
-use snuffer_policy::replay::{replay_run, ReplayConfig};
 use snuffer_policy::{
     AnyOf, Divergence, Evidence, MarginalGain, MarginalGainConfig, StopPolicy, Tau,
     DEFAULT_WARMUP_FRACTION,
 };
+use snuffer_replay::curves::CurveRun;
+use snuffer_replay::replay::{replay_run, ReplayConfig};
 
 fn run(name: &str, metrics: Vec<f64>, kwh_per_step: f64) -> CurveRun {
     let n = metrics.len();
