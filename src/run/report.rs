@@ -23,7 +23,7 @@ impl Run {
     /// `MarginalGain`, alone or inside an `AnyOf`).
     pub(super) fn policy_gauge(&self, step: u64) -> Option<MarginalEvidence> {
         let check = self.policy.as_ref()?.gain_check()?;
-        (check.step == step as f64).then_some(check)
+        (check.step == step as f64).then_some(*check.marginal()?)
     }
 
     /// The latest marginal-gain numbers: this step's check, else the stop's.

@@ -1,6 +1,6 @@
 //! [`AnyOf`]: stop as soon as any member policy says so, reporting the first reason.
 
-use crate::{Decision, MarginalEvidence, Observation, StopPolicy, Warning};
+use crate::{Decision, GainCheck, Observation, StopPolicy, Warning};
 
 /// Composition: every member sees every observation (so each keeps its history), and the
 /// first member, in insertion order, that says stop gives the reason.
@@ -78,10 +78,10 @@ impl StopPolicy for AnyOf {
     }
 
     /// The most recent check among the members (the first member's on a tie).
-    fn gain_check(&self) -> Option<MarginalEvidence> {
+    fn gain_check(&self) -> Option<GainCheck> {
         self.members.iter().filter_map(|m| m.gain_check()).fold(
             None,
-            |acc: Option<MarginalEvidence>, c| match acc {
+            |acc: Option<GainCheck>, c| match acc {
                 Some(a) if a.step >= c.step => Some(a),
                 _ => Some(c),
             },
@@ -121,6 +121,73 @@ mod tests {
             stop_index(&mut AnyOf::new(), &[f64::NAN], Up),
             None,
             "empty never stops"
+        );
+    }
+
+    /// A policy outside this crate that weighs energy its own way: it checks at every
+    /// evaluation, a rate of 1/step per kWh against τ = 0.1.
+    struct Decay;
+
+    impl StopPolicy for Decay {
+        fn observe(&mut self, _obs: &Observation<'_>) -> Decision {
+            Decision::Continue
+        }
+        fn gain_check(&self) -> Option<GainCheck> {
+            Some(GainCheck {
+                step: 7.0,
+                gain_rate_per_kwh: 1.0 / 7.0,
+                tau_per_kwh: 0.1,
+                log_scale: false,
+                consecutive: 0,
+                evidence: crate::Evidence::other(&[("rate", 1.0 / 7.0)]),
+            })
+        }
+    }
+
+    #[test]
+    fn the_latest_gain_check_of_any_member_policy_is_reported() {
+        let marginal = |step: f64| -> GainCheck {
+            crate::MarginalEvidence {
+                step,
+                best: 0.5,
+                tau_per_kwh: 0.1,
+                gain_rate_per_kwh: 0.05,
+                expected_gain: 0.01,
+                horizon_step: 10.0,
+                horizon_kwh: 0.2,
+                energy_share: 0.5,
+                surprise_share: 1.0,
+                consecutive: 2,
+                log_scale: true,
+            }
+            .into()
+        };
+        struct Fixed(GainCheck);
+        impl StopPolicy for Fixed {
+            fn observe(&mut self, _obs: &Observation<'_>) -> Decision {
+                Decision::Continue
+            }
+            fn gain_check(&self) -> Option<GainCheck> {
+                Some(self.0.clone())
+            }
+        }
+        let m = marginal(5.0);
+        assert!(m.below_tau() && m.log_scale && m.consecutive == 2);
+        assert_eq!(m.marginal().map(|e| e.expected_gain), Some(0.01));
+        // The other policy's check (step 7) is newer than the marginal one (step 5).
+        let a = AnyOf::new().with(Fixed(m.clone())).with(Decay);
+        let got = a.gain_check().expect("a check");
+        assert_eq!(got.step, 7.0);
+        assert!(!got.below_tau() && got.marginal().is_none());
+        // A tie goes to the first member; members without checks are passed over.
+        let b = AnyOf::new()
+            .with(Divergence::non_finite())
+            .with(Fixed(marginal(7.0)))
+            .with(Decay);
+        assert!(b.gain_check().expect("a check").marginal().is_some());
+        assert_eq!(
+            AnyOf::new().with(Divergence::non_finite()).gain_check(),
+            None
         );
     }
 }

@@ -26,9 +26,7 @@
 //! | `min_steps` | [`MinSteps`]: a stop asked for earlier is held until step `min_steps` | — | `min_steps`/`min_epochs` (× steps per epoch): the same | — |
 //! | restored weights ([`crate::Patience::best`]) | the raw strict best: the first evaluation with the best finite value (what the run tracker keeps in `best.safetensors`) | the last improvement that beat `min_delta` (`best_epoch`), restored at any end of training | no restore in `EarlyStopping` (`ModelCheckpoint` keeps the raw best) | the raw strict best (`load_best_model_at_end`) |
 
-use crate::{
-    Decision, MarginalEvidence, Observation, PolicyError, StopPolicy, StopReason, Warning,
-};
+use crate::{Decision, GainCheck, Observation, PolicyError, StopPolicy, StopReason, Warning};
 use snuffer_forecast::Direction;
 
 /// Whose early-stopping semantics the classic policies follow (see the module docs' table).
@@ -167,7 +165,7 @@ impl<P: StopPolicy> StopPolicy for MinSteps<P> {
     fn note(&self) -> Option<String> {
         self.inner.note()
     }
-    fn gain_check(&self) -> Option<MarginalEvidence> {
+    fn gain_check(&self) -> Option<GainCheck> {
         self.inner.gain_check()
     }
 }
@@ -205,7 +203,7 @@ impl<P: StopPolicy> StopPolicy for WithDirection<P> {
     fn note(&self) -> Option<String> {
         self.inner.note()
     }
-    fn gain_check(&self) -> Option<MarginalEvidence> {
+    fn gain_check(&self) -> Option<GainCheck> {
         self.inner.gain_check()
     }
 }

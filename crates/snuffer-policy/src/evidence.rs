@@ -17,8 +17,8 @@ use std::collections::BTreeMap;
 #[serde(tag = "kind", rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum Evidence {
-    /// [`crate::MarginalGain`]: the expected gain per kWh against τ. Also what
-    /// [`crate::StopPolicy::gain_check`] returns at every full check.
+    /// [`crate::MarginalGain`]: the expected gain per kWh against τ. Also the evidence of
+    /// the [`GainCheck`] that [`crate::StopPolicy::gain_check`] returns at every full check.
     MarginalGain(MarginalEvidence),
     /// [`crate::Patience`]: evaluations without improvement.
     Patience(PatienceEvidence),
@@ -67,6 +67,72 @@ impl Evidence {
                 .map(|(k, v)| ((*k).to_string(), *v))
                 .collect(),
         )
+    }
+}
+
+/// A policy's latest weighing of the gain ahead against τ, as
+/// [`crate::StopPolicy::gain_check`] returns it for progress displays and eval lines. Any
+/// policy that weighs energy can fill it: the figures every such check has (the expected
+/// gain per kWh, τ, how many checks in a row agreed) plus the policy's own typed
+/// [`Evidence`] of that check (what a stop there would carry).
+///
+/// ```
+/// use snuffer_policy::{Evidence, GainCheck};
+/// // A policy of another crate: 0.02 per kWh expected, τ = 0.05 per kWh.
+/// let check = GainCheck {
+///     step: 40.0,
+///     gain_rate_per_kwh: 0.02,
+///     tau_per_kwh: 0.05,
+///     log_scale: false,
+///     consecutive: 1,
+///     evidence: Evidence::other(&[("rate", 0.02), ("tau", 0.05)]),
+/// };
+/// assert!(check.below_tau());
+/// assert!(check.marginal().is_none());
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct GainCheck {
+    /// Step of the check.
+    pub step: f64,
+    /// The expected gain per kWh the policy compared with τ (metric units per kWh in the
+    /// good direction, or natural-log gains when `log_scale`).
+    pub gain_rate_per_kwh: f64,
+    /// τ resolved to the same units per kWh.
+    pub tau_per_kwh: f64,
+    /// Whether the gains (and τ) are natural-log ratios of a loss-like metric rather than
+    /// metric units.
+    pub log_scale: bool,
+    /// Consecutive checks below τ up to this one (0 when this one is not below τ).
+    pub consecutive: u32,
+    /// The policy's own numbers of this check ([`Evidence::MarginalGain`] for
+    /// [`crate::MarginalGain`]).
+    pub evidence: Evidence,
+}
+
+impl GainCheck {
+    /// Whether the expected rate is below τ at this check.
+    pub fn below_tau(&self) -> bool {
+        self.gain_rate_per_kwh < self.tau_per_kwh
+    }
+
+    /// The marginal-gain rule's numbers, when [`crate::MarginalGain`] made the check.
+    pub fn marginal(&self) -> Option<&MarginalEvidence> {
+        self.evidence.marginal()
+    }
+}
+
+impl From<MarginalEvidence> for GainCheck {
+    /// The marginal rule's check: its rate, τ, scale and agreeing checks, with the whole
+    /// evidence kept.
+    fn from(m: MarginalEvidence) -> Self {
+        GainCheck {
+            step: m.step,
+            gain_rate_per_kwh: m.gain_rate_per_kwh,
+            tau_per_kwh: m.tau_per_kwh,
+            log_scale: m.log_scale,
+            consecutive: m.consecutive,
+            evidence: Evidence::MarginalGain(m),
+        }
     }
 }
 

@@ -83,8 +83,8 @@ pub use compat::{Compat, MinSteps, WithDirection};
 pub use divergence::Divergence;
 pub use error::PolicyError;
 pub use evidence::{
-    BudgetEvidence, BudgetLimit, DivergenceCause, DivergenceEvidence, Evidence, MarginalEvidence,
-    PatienceEvidence, SweepEvidence, TargetEvidence,
+    BudgetEvidence, BudgetLimit, DivergenceCause, DivergenceEvidence, Evidence, GainCheck,
+    MarginalEvidence, PatienceEvidence, SweepEvidence, TargetEvidence,
 };
 pub use marginal::{
     Check, Expectation, GainScale, Horizon, MarginalGain, MarginalGainConfig, Warmup,

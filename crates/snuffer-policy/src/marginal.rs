@@ -36,8 +36,8 @@
 use crate::history::History;
 use crate::sweep::SweepReferences;
 use crate::{
-    Decision, Evidence, MarginalEvidence, Observation, PolicyError, StopPolicy, StopReason,
-    SweepEvidence, Tau,
+    Decision, Evidence, GainCheck, MarginalEvidence, Observation, PolicyError, StopPolicy,
+    StopReason, SweepEvidence, Tau,
 };
 use snuffer_energy::{significant, JOULES_PER_KWH};
 use snuffer_forecast::{Direction, Forecast};
@@ -799,8 +799,8 @@ impl StopPolicy for MarginalGain {
         "marginal_gain"
     }
 
-    fn gain_check(&self) -> Option<MarginalEvidence> {
-        self.last_check.as_ref().map(|c| self.evidence(c))
+    fn gain_check(&self) -> Option<GainCheck> {
+        self.last_check.as_ref().map(|c| self.evidence(c).into())
     }
 
     fn reset(&mut self) {

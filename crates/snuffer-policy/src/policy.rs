@@ -1,7 +1,7 @@
 //! The stop-policy contract: what a policy sees ([`Observation`]) and what it answers
 //! ([`Decision`], with a [`StopReason`] for every stop).
 
-use crate::evidence::{Evidence, MarginalEvidence};
+use crate::evidence::{Evidence, GainCheck};
 use serde::{Deserialize, Serialize};
 use snuffer_energy::{Joules, Provenance, Watts};
 use snuffer_forecast::{Direction, Forecast};
@@ -141,9 +141,10 @@ pub trait StopPolicy: Send {
     }
 
     /// The latest gain-per-kWh check, for progress displays and eval lines: what the policy
-    /// compared with τ at its last full check (the evidence a stop would carry, see
-    /// [`Evidence::MarginalGain`]). Default: none (policies that do not weigh energy).
-    fn gain_check(&self) -> Option<MarginalEvidence> {
+    /// compared with τ at its last full check, with the evidence a stop would carry (for
+    /// [`crate::MarginalGain`], [`Evidence::MarginalGain`]). Default: none (policies that do
+    /// not weigh energy).
+    fn gain_check(&self) -> Option<GainCheck> {
         None
     }
 }
@@ -164,7 +165,7 @@ impl<P: StopPolicy + ?Sized> StopPolicy for Box<P> {
     fn note(&self) -> Option<String> {
         (**self).note()
     }
-    fn gain_check(&self) -> Option<MarginalEvidence> {
+    fn gain_check(&self) -> Option<GainCheck> {
         (**self).gain_check()
     }
 }
@@ -190,7 +191,7 @@ impl<P: StopPolicy> StopPolicy for Option<P> {
     fn note(&self) -> Option<String> {
         self.as_ref().and_then(|p| p.note())
     }
-    fn gain_check(&self) -> Option<MarginalEvidence> {
+    fn gain_check(&self) -> Option<GainCheck> {
         self.as_ref().and_then(|p| p.gain_check())
     }
 }
