@@ -181,7 +181,7 @@ fn validate(args: &Args) -> anyhow::Result<Settings> {
         level: args.level,
         method: args.method.into(),
         interval_scale: args.interval_scale,
-        tuning: crate::tuning_arg::parse(args.tuning.as_deref())?,
+        tuning: crate::tuning_arg::parse_forecast(args.tuning.as_deref())?,
     })
 }
 

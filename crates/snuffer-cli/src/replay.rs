@@ -10,7 +10,7 @@ use crate::pipeline;
 use anyhow::bail;
 use serde::Serialize;
 use snuffer_energy::{Joules, Watts};
-use snuffer_policy::{Never, StopPolicy, Tau};
+use snuffer_policy::{Never, RuleTuning, StopPolicy, Tau};
 use snuffer_replay::curves::CurveRun;
 use snuffer_replay::curves::{EnergyAssumptions, Grouping, RunGroup};
 use snuffer_replay::replay::{
@@ -65,8 +65,10 @@ pub struct Args {
     /// earlier runs of its task as far as they went (never beyond their stop).
     #[arg(long)]
     sweep: bool,
-    /// Override the forecaster's cold-start priors: KEY=VALUE pairs separated by commas
-    /// (the fields of `snuffer_forecast::Tuning`, e.g. `surprise=0.5`).
+    /// Override the forecaster's cold-start priors and the stop rule's constants: KEY=VALUE
+    /// pairs separated by commas (the fields of `snuffer_forecast::Tuning` and of
+    /// `snuffer_policy::RuleTuning`, e.g. `surprise=0.5,consecutive=3`; the rule's flags
+    /// below set the same constants and win over it).
     #[arg(long)]
     tuning: Option<String>,
     /// marginal: share of the plan over which a run that has not started learning loses
@@ -188,11 +190,13 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
             );
         }
     }
+    let tunings = crate::tuning_arg::parse_with(args.tuning.as_deref(), &rule_flags(&args))?;
+    let rule = &tunings.rule;
     // Validate the policy settings once for every τ, before any replay.
     for tau in &taus {
-        build_policy(&args, *tau, 1.0)?;
+        build_policy(&args, rule, *tau, 1.0)?;
     }
-    let forecast_tuning = crate::tuning_arg::parse(args.tuning.as_deref())?;
+    let forecast_tuning = tunings.forecast;
     let file = pipeline::scan(&args.curves, "replay")?;
     if file.runs().is_empty() {
         bail!("{} holds no runs (only a header?)", args.curves.display());
@@ -222,7 +226,7 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
             Grouping::Run
         },
         "replay",
-        |group| replay_group(&args, &configs, group),
+        |group| replay_group(&args, rule, &configs, group),
         |_, replays| {
             for (all, r) in per_tau.iter_mut().zip(replays?) {
                 // Energy that adds up past the largest number has no saving ("NaN %").
@@ -274,6 +278,7 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
 /// With `--sweep` the group is a task's runs, replayed in order as one sweep per τ.
 fn replay_group(
     args: &Args,
+    rule: &RuleTuning,
     configs: &[(Option<f64>, ReplayConfig)],
     group: &RunGroup,
 ) -> Vec<anyhow::Result<Vec<RunReplay>>> {
@@ -289,7 +294,7 @@ fn replay_group(
             .fold(1.0, f64::max);
         let mut per_run: Vec<Vec<RunReplay>> = vec![Vec::with_capacity(configs.len()); runs.len()];
         for (tau, config) in configs {
-            let mut policy = match build_policy(args, *tau, scale) {
+            let mut policy = match build_policy(args, rule, *tau, scale) {
                 Ok(p) => p,
                 Err(e) => {
                     let msg = format!("{e:#}");
@@ -312,7 +317,7 @@ fn replay_group(
             configs
                 .iter()
                 .map(|(tau, config)| {
-                    let mut policy = build_policy(args, *tau, step_scale(&run.steps))?;
+                    let mut policy = build_policy(args, rule, *tau, step_scale(&run.steps))?;
                     Ok(replay_run(run, policy.as_mut(), config))
                 })
                 .collect()
@@ -320,9 +325,30 @@ fn replay_group(
         .collect()
 }
 
+/// The rule's flags that set a [`RuleTuning`] constant, as `(key, value)` for `--tuning`.
+fn rule_flags(args: &Args) -> Vec<(&'static str, f64)> {
+    [
+        ("idle_decay", args.idle_decay),
+        ("min_references", args.min_references.map(|n| n as f64)),
+        ("best_loss_share", args.best_loss_share),
+        ("sweep_warmup_fraction", args.sweep_warmup_fraction),
+        ("warmup_fraction", args.warmup_fraction),
+        ("min_evaluations", args.min_evaluations.map(|n| n as f64)),
+        ("consecutive", args.consecutive.map(f64::from)),
+    ]
+    .into_iter()
+    .filter_map(|(k, v)| Some((k, v?)))
+    .collect()
+}
+
 /// The policy for one replay; `scale` turns the step settings (given in recorded steps)
 /// into the replay's integer steps ([`step_scale`]).
-fn build_policy(args: &Args, tau: Option<f64>, scale: f64) -> anyhow::Result<Box<dyn StopPolicy>> {
+fn build_policy(
+    args: &Args,
+    rule: &RuleTuning,
+    tau: Option<f64>,
+    scale: f64,
+) -> anyhow::Result<Box<dyn StopPolicy>> {
     Ok(match args.policy {
         PolicyName::Never => Box::new(Never),
         PolicyName::Marginal => {
@@ -333,19 +359,12 @@ fn build_policy(args: &Args, tau: Option<f64>, scale: f64) -> anyhow::Result<Box
                     bail!("--policy marginal needs --tau, --tau-sweep or --tau-relative")
                 }
             };
-            let tuning = crate::marginal::MarginalTuning {
-                idle_decay: args.idle_decay,
+            let choices = crate::marginal::RuleChoices {
                 expectation: args.expectation,
-                min_references: args.min_references,
-                best_loss_share: args.best_loss_share,
-                sweep_warmup_fraction: args.sweep_warmup_fraction,
-                warmup_fraction: args.warmup_fraction,
                 warmup_steps: args.warmup_steps,
-                min_evaluations: args.min_evaluations,
-                consecutive: args.consecutive,
                 horizon_steps: args.horizon_steps,
             };
-            crate::marginal::marginal_policy(t, &tuning)?
+            crate::marginal::marginal_policy(t, rule, &choices)?
         }
         PolicyName::Patience | PolicyName::Target => {
             let kind = if args.policy == PolicyName::Patience {

@@ -6,7 +6,7 @@
 //! construction, the same `replay_run`), and says where each run would have stopped, the
 //! energy that would have saved and what the best metric would have lost.
 
-use crate::marginal::{marginal_policy, MarginalTuning};
+use crate::marginal::{marginal_policy, RuleChoices};
 use anyhow::{bail, Context};
 use serde::Serialize;
 use snuffer_energy::{percent, significant, Joules, Watts};
@@ -202,7 +202,7 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
     }
     // The policy, built once here so that bad settings fail before any log is read.
     let mut policy: Box<dyn snuffer_policy::StopPolicy> = match args.policy {
-        PolicyName::Marginal => marginal_policy(tau, &MarginalTuning::default())?,
+        PolicyName::Marginal => marginal_policy(tau, &Default::default(), &RuleChoices::default())?,
         PolicyName::Patience => settings.policy(crate::early_stop::Kind::Patience)?,
         PolicyName::Target => settings.policy(crate::early_stop::Kind::Target)?,
         PolicyName::Never => Box::new(snuffer_policy::Never),

@@ -73,6 +73,7 @@ mod marginal;
 mod patience;
 mod policy;
 mod reference;
+mod rule_tuning;
 mod sweep;
 mod target;
 mod tau;
@@ -94,6 +95,7 @@ pub use marginal::{
 };
 pub use patience::{MinDelta, Patience, PatienceConfig};
 pub use policy::{Decision, Never, Observation, StopPolicy, StopReason, Warning};
+pub use rule_tuning::RuleTuning;
 pub use sweep::{Outlook, ReferenceRun, SweepReferences};
 pub use target::Target;
 pub use tau::Tau;

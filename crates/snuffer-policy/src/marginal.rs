@@ -1,13 +1,14 @@
 //! [`MarginalGain`]: stop when the rest of the run is not expected to buy τ metric units
 //! per kWh (or, in a sweep, to beat the sweep's best by enough to pay for its energy).
 //!
-//! At every evaluation after the warm-up the policy looks at several horizons between now
-//! and the end of the plan (1/8, 1/4, 1/2 and all of what is left, or of the configured
-//! horizon). For each it asks the forecast for the *expected* improvement of the value there
+//! At every evaluation after the warm-up (15 % of the planned energy and 5 evaluations) the
+//! policy looks at several horizons between now and the end of the plan (1/8, 1/4, 1/2 and
+//! all of what is left, or of the configured horizon). For each it asks the forecast for the *expected* improvement of the value there
 //! over the best so far — `E[(Y − best)⁺]`, under the forecast's calibrated distribution, and
 //! under the recent trend continued in a straight line; the larger counts — and weighs it
 //! against τ × the energy that horizon costs at the recently measured energy per step. If no
-//! horizon pays at `consecutive` checks in a row, it stops. Maximising the expectation of
+//! horizon pays at `consecutive` checks in a row (2; or two or more spanning 5 % of the
+//! planned energy), it stops. Maximising the expectation of
 //! `best − τ·energy` is what the user asked for; the safety margin is in the distribution
 //! itself, whose spreads come from the run's own backtests and whose good side carries an
 //! allowance for late surprises.
@@ -18,17 +19,22 @@
 //!   evidence about when learning starts. Early on that is normal (a warm-up, a pre-learning
 //!   phase that costs little), but the longer a run has sat there the less likely it is to
 //!   start: the forecast's surprise allowance is scaled by `exp(−share / idle_decay)`, with
-//!   `share` the share of the planned energy spent.
+//!   `share` the share of the planned energy spent (`idle_decay` 0.15). A run has started
+//!   learning once its best beats its first value by 4 noise levels and by 2 % of the room
+//!   it had.
 //! * **A known learning-rate schedule.** Horizons that cross a scheduled change
-//!   ([`MarginalGainConfig::with_schedule`]) add the largest gain the run made right after an
-//!   earlier change, or, before the first one, half of its gain so far: a plateau before a
-//!   planned decay is not a converged run.
+//!   ([`MarginalGainConfig::with_schedule`]) add the largest gain the run made within a tenth
+//!   of the plan after an earlier change, or, before the first one, half of its gain so far: a
+//!   plateau before a planned decay is not a converged run.
 //! * **The sweep.** With earlier runs of the same sweep in the observation
 //!   ([`Observation::sweep`]), a run is also stopped when its expected final best beats the
-//!   sweep's best by less than τ × the energy it has left (or than a small share of the
-//!   best run's improvement, whichever is less: the sweep's best must survive), the
-//!   expectation coming from the earlier runs whose curves looked most like this one
-//!   (see [`crate::SweepReferences`]). Without earlier runs the rule is the single-run rule.
+//!   sweep's best by less than τ × the energy it has left (or than 1 % of the best run's
+//!   improvement, whichever is less: the sweep's best must survive), the expectation coming
+//!   from the earlier runs whose curves looked most like this one (see
+//!   [`crate::SweepReferences`]; at least 3 of them, and not before 1/27 ≈ 3.7 % of the
+//!   planned energy). Without earlier runs the rule is the single-run rule.
+//!
+//! Every number above is a field of [`RuleTuning`], with what it was chosen on.
 //!
 //! Progress is judged by the estimated share of the planned energy spent (not by how many
 //! evaluations were seen): a pre-learning phase that costs little is not evidence.
@@ -36,8 +42,8 @@
 use crate::history::History;
 use crate::sweep::SweepReferences;
 use crate::{
-    Decision, Evidence, GainCheck, MarginalEvidence, Observation, PolicyError, StopPolicy,
-    StopReason, SweepEvidence, Tau,
+    Decision, Evidence, GainCheck, MarginalEvidence, Observation, PolicyError, RuleTuning,
+    StopPolicy, StopReason, SweepEvidence, Tau,
 };
 use snuffer_energy::{significant, JOULES_PER_KWH};
 use snuffer_forecast::{Direction, Forecast};
@@ -71,30 +77,15 @@ pub struct MarginalGainConfig {
     pub tau: Tau,
     /// How far ahead to look.
     pub horizon: Horizon,
-    /// No stop before this.
+    /// No stop before this (by default [`RuleTuning::warmup_fraction`] of the planned
+    /// energy).
     pub warmup: Warmup,
-    /// No stop before this many finite evaluations.
-    pub min_evaluations: usize,
-    /// How many consecutive checks must agree before stopping (≥ 1).
-    pub consecutive: u32,
-    /// Two or more agreeing checks in a row also suffice once they span this share of the
-    /// planned energy: with sparse evaluations (say every 10 % of the plan) waiting for
-    /// `consecutive` of them would cost more than the evidence is worth.
-    pub agree_span_fraction: f64,
-    /// Share of the planned energy over which a run that has not started learning loses
-    /// about two thirds of its allowance for a late start (see the module docs).
-    pub idle_decay: f64,
     /// Steps at which the learning rate is scheduled to change (a step decay, the end of a
     /// warm-up), if known.
     pub schedule: Vec<u64>,
-    /// Sweeps: fewest earlier runs, known as far as this one has gone, before the sweep rule
-    /// speaks.
-    pub min_references: usize,
-    /// Sweeps: the most the sweep's best may be expected to lose by one stop, as a share of
-    /// the improvement of the run that holds it.
-    pub best_loss_share: f64,
-    /// Sweeps: no stop by the sweep rule before this share of the planned energy.
-    pub sweep_warmup_fraction: f64,
+    /// The rule's constants: evaluations and agreeing checks before a stop, the idle
+    /// decay, the horizons, the sweep rule's settings (see [`RuleTuning`]).
+    pub tuning: RuleTuning,
     /// Which expectations of the gain ahead count (see [`Expectation`]).
     pub expectation: Expectation,
 }
@@ -113,57 +104,45 @@ pub enum Expectation {
     Ensemble,
 }
 
-/// Default warm-up: 15 % of the planned energy.
-pub const DEFAULT_WARMUP_FRACTION: f64 = 0.15;
-/// Default [`MarginalGainConfig::min_evaluations`].
-pub const DEFAULT_MIN_EVALUATIONS: usize = 5;
-/// Default [`MarginalGainConfig::agree_span_fraction`].
-pub const DEFAULT_AGREE_SPAN_FRACTION: f64 = 0.05;
-/// Default [`MarginalGainConfig::consecutive`].
-pub const DEFAULT_CONSECUTIVE: u32 = 2;
-/// Default [`MarginalGainConfig::idle_decay`].
-pub const DEFAULT_IDLE_DECAY: f64 = 0.15;
-/// Default [`MarginalGainConfig::min_references`].
-pub const DEFAULT_MIN_REFERENCES: usize = 3;
-/// Default [`MarginalGainConfig::best_loss_share`].
-pub const DEFAULT_BEST_LOSS_SHARE: f64 = 0.01;
-/// Default [`MarginalGainConfig::sweep_warmup_fraction`].
-pub const DEFAULT_SWEEP_WARMUP_FRACTION: f64 = 1.0 / 27.0;
-/// Noise levels the best must beat the first value by to count as learning.
-const LEARNING_NOISE_LEVELS: f64 = 4.0;
-/// Share of the distance to the bound (or of the first value's magnitude) the best must
-/// beat the first value by to count as learning: a quantised accuracy moving from 0.001 to
-/// 0.002 has not started learning.
-const LEARNING_SHARE: f64 = 0.02;
-/// Share of the gain so far a scheduled learning-rate change is assumed to bring before the
-/// run has shown one.
-const SCHEDULE_PRIOR_SHARE: f64 = 0.5;
-/// Share of the plan after a scheduled change within which the run's gain counts as that
-/// change's jump.
-const SCHEDULE_JUMP_WINDOW: f64 = 0.1;
-
-/// Shares of the remaining horizon that are checked.
-const HORIZON_SHARES: [f64; 4] = [0.125, 0.25, 0.5, 1.0];
+/// [`RuleTuning::warmup_fraction`]'s default: 15 % of the planned energy.
+pub const DEFAULT_WARMUP_FRACTION: f64 = RuleTuning::DEFAULT.warmup_fraction;
+/// [`RuleTuning::min_evaluations`]'s default.
+pub const DEFAULT_MIN_EVALUATIONS: usize = RuleTuning::DEFAULT.min_evaluations;
+/// [`RuleTuning::agree_span_fraction`]'s default.
+pub const DEFAULT_AGREE_SPAN_FRACTION: f64 = RuleTuning::DEFAULT.agree_span_fraction;
+/// [`RuleTuning::consecutive`]'s default.
+pub const DEFAULT_CONSECUTIVE: u32 = RuleTuning::DEFAULT.consecutive;
+/// [`RuleTuning::idle_decay`]'s default.
+pub const DEFAULT_IDLE_DECAY: f64 = RuleTuning::DEFAULT.idle_decay;
+/// [`RuleTuning::min_references`]'s default.
+pub const DEFAULT_MIN_REFERENCES: usize = RuleTuning::DEFAULT.min_references;
+/// [`RuleTuning::best_loss_share`]'s default.
+pub const DEFAULT_BEST_LOSS_SHARE: f64 = RuleTuning::DEFAULT.best_loss_share;
+/// [`RuleTuning::sweep_warmup_fraction`]'s default: 1/27 of the planned energy.
+pub const DEFAULT_SWEEP_WARMUP_FRACTION: f64 = RuleTuning::DEFAULT.sweep_warmup_fraction;
 
 impl MarginalGainConfig {
-    /// Defaults: horizon to the planned end, warm-up 15 % of the planned energy and 5
-    /// evaluations, 2 consecutive checks, idle decay 0.15 of the plan; in sweeps 3
-    /// references, 1 % of the best run's improvement, and a 10 % warm-up.
+    /// Defaults ([`RuleTuning::DEFAULT`]): horizon to the planned end, warm-up 15 % of the
+    /// planned energy and 5 evaluations, 2 consecutive checks, idle decay 0.15 of the plan;
+    /// in sweeps 3 references, 1 % of the best run's improvement, and a warm-up of 1/27
+    /// (≈ 3.7 %) of the planned energy.
     pub fn new(tau: Tau) -> Self {
         MarginalGainConfig {
             tau,
             horizon: Horizon::PlannedEnd,
-            warmup: Warmup::PlanFraction(DEFAULT_WARMUP_FRACTION),
-            min_evaluations: DEFAULT_MIN_EVALUATIONS,
-            consecutive: DEFAULT_CONSECUTIVE,
-            agree_span_fraction: DEFAULT_AGREE_SPAN_FRACTION,
-            idle_decay: DEFAULT_IDLE_DECAY,
+            warmup: Warmup::PlanFraction(RuleTuning::DEFAULT.warmup_fraction),
             schedule: Vec::new(),
-            min_references: DEFAULT_MIN_REFERENCES,
-            best_loss_share: DEFAULT_BEST_LOSS_SHARE,
-            sweep_warmup_fraction: DEFAULT_SWEEP_WARMUP_FRACTION,
+            tuning: RuleTuning::DEFAULT,
             expectation: Expectation::Continuation,
         }
+    }
+    /// Every constant of the rule at once, the warm-up included (it becomes
+    /// `tuning.warmup_fraction` of the planned energy; call [`Self::with_warmup_steps`]
+    /// after this for a warm-up in steps).
+    pub fn with_tuning(mut self, tuning: RuleTuning) -> Self {
+        self.warmup = Warmup::PlanFraction(tuning.warmup_fraction);
+        self.tuning = tuning;
+        self
     }
     /// Which expectations of the gain ahead count.
     pub fn with_expectation(mut self, expectation: Expectation) -> Self {
@@ -172,12 +151,12 @@ impl MarginalGainConfig {
     }
     /// Energy share over which two or more agreeing checks suffice.
     pub fn with_agree_span_fraction(mut self, fraction: f64) -> Self {
-        self.agree_span_fraction = fraction;
+        self.tuning.agree_span_fraction = fraction;
         self
     }
     /// Share of the plan over which an idle run's allowance for a late start decays.
     pub fn with_idle_decay(mut self, share: f64) -> Self {
-        self.idle_decay = share;
+        self.tuning.idle_decay = share;
         self
     }
     /// Steps at which the learning rate is scheduled to change.
@@ -205,32 +184,33 @@ impl MarginalGainConfig {
     /// No stop before this share of the planned energy is spent.
     pub fn with_warmup_fraction(mut self, fraction: f64) -> Self {
         self.warmup = Warmup::PlanFraction(fraction);
+        self.tuning.warmup_fraction = fraction;
         self
     }
     /// No stop before this many finite evaluations.
     pub fn with_min_evaluations(mut self, n: usize) -> Self {
-        self.min_evaluations = n;
+        self.tuning.min_evaluations = n;
         self
     }
     /// How many consecutive checks must agree.
     pub fn with_consecutive(mut self, k: u32) -> Self {
-        self.consecutive = k;
+        self.tuning.consecutive = k;
         self
     }
     /// Sweeps: fewest earlier runs the sweep rule needs.
     pub fn with_min_references(mut self, n: usize) -> Self {
-        self.min_references = n;
+        self.tuning.min_references = n;
         self
     }
     /// Sweeps: the most the sweep's best may be expected to lose by one stop, as a share of
     /// the best run's improvement.
     pub fn with_best_loss_share(mut self, share: f64) -> Self {
-        self.best_loss_share = share;
+        self.tuning.best_loss_share = share;
         self
     }
     /// Sweeps: no stop by the sweep rule before this share of the planned energy.
     pub fn with_sweep_warmup_fraction(mut self, fraction: f64) -> Self {
-        self.sweep_warmup_fraction = fraction;
+        self.tuning.sweep_warmup_fraction = fraction;
         self
     }
 }
@@ -327,7 +307,7 @@ impl MarginalGain {
     /// let policy = MarginalGain::new(
     ///     MarginalGainConfig::new(Tau::PerKwh(0.5)).with_warmup_fraction(0.2),
     /// )?;
-    /// assert_eq!(policy.config().consecutive, snuffer_policy::DEFAULT_CONSECUTIVE);
+    /// assert_eq!(policy.config().tuning.consecutive, snuffer_policy::DEFAULT_CONSECUTIVE);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn new(config: MarginalGainConfig) -> Result<Self, PolicyError> {
@@ -339,34 +319,16 @@ impl MarginalGain {
                 expected: expected.to_string(),
             })
         };
-        for (name, f) in [
-            ("agree_span_fraction", config.agree_span_fraction),
-            ("sweep_warmup_fraction", config.sweep_warmup_fraction),
-            ("best_loss_share", config.best_loss_share),
-            (
-                "warmup_fraction",
-                match config.warmup {
-                    Warmup::PlanFraction(f) => f,
-                    Warmup::Steps(_) => 0.0,
-                },
-            ),
-        ] {
-            if !(0.0..=1.0).contains(&f) {
-                return bad(name, f.to_string(), "a share in [0, 1]");
-            }
+        if let Some((name, value, expected)) = config.tuning.invalid() {
+            return bad(name, value.to_string(), expected);
         }
-        if !(config.idle_decay.is_finite() && config.idle_decay > 0.0) {
-            return bad(
-                "idle_decay",
-                config.idle_decay.to_string(),
-                "a positive share of the plan (e.g. 0.15)",
-            );
+        if let Warmup::PlanFraction(f) = config.warmup {
+            if !(0.0..=1.0).contains(&f) {
+                return bad("warmup_fraction", f.to_string(), "a share in [0, 1]");
+            }
         }
         if config.horizon == Horizon::Steps(0) {
             return bad("horizon_steps", "0".into(), "at least one step");
-        }
-        if config.consecutive == 0 {
-            return bad("consecutive", "0".into(), "at least 1 check");
         }
         Ok(MarginalGain {
             config,
@@ -420,7 +382,7 @@ impl MarginalGain {
     }
 
     fn warmed_up(&self, step: f64, energy_j: f64, planned: Option<f64>) -> bool {
-        if self.history.points.len() < self.config.min_evaluations {
+        if self.history.points.len() < self.config.tuning.min_evaluations {
             return false;
         }
         let share = self.energy_share(step, energy_j, planned);
@@ -434,25 +396,28 @@ impl MarginalGain {
     }
 
     /// Whether the run has started learning: its best beats its first value by more than
-    /// the noise and by a sliver of the room it had (see [`LEARNING_SHARE`]).
+    /// the noise and by a sliver of the room it had (see [`RuleTuning::learning_share`]).
     fn has_learned(&self, forecast: &Forecast) -> bool {
         let (Some(best), Some(first)) = (self.history.best, self.history.first()) else {
             return false;
         };
-        if !self.history.has_learned(LEARNING_NOISE_LEVELS) {
+        if !self
+            .history
+            .has_learned(self.config.tuning.learning_noise_levels)
+        {
             return false;
         }
         let room = forecast
             .good_side_bound()
             .map(|b| (forecast.direction().orient(b) - first).abs())
             .unwrap_or(first.abs());
-        best - first > LEARNING_SHARE * room
+        best - first > self.config.tuning.learning_share * room
     }
 
-    /// Largest gain (oriented) the run made within [`SCHEDULE_JUMP_WINDOW`] of the plan after
-    /// an earlier scheduled change, if one has passed.
+    /// Largest gain (oriented) the run made within [`RuleTuning::schedule_jump_window`] of
+    /// the plan after an earlier scheduled change, if one has passed.
     fn schedule_jump(&self, step: f64, planned: f64) -> Option<f64> {
-        let window = SCHEDULE_JUMP_WINDOW * planned;
+        let window = self.config.tuning.schedule_jump_window * planned;
         self.config
             .schedule
             .iter()
@@ -508,7 +473,7 @@ impl MarginalGain {
         let surprise_share = if self.has_learned(forecast) {
             1.0
         } else {
-            (-share.unwrap_or(0.0) / self.config.idle_decay).exp()
+            (-share.unwrap_or(0.0) / self.config.tuning.idle_decay).exp()
         };
         let scaled;
         let fc = if surprise_share < 1.0 {
@@ -519,9 +484,9 @@ impl MarginalGain {
         };
         let best_metric = direction.orient(best);
         // The next scheduled change, or the last one while its effect is still unfolding
-        // (within [`SCHEDULE_JUMP_WINDOW`] of the plan after it): either way the curve ahead
+        // (within `schedule_jump_window` of the plan after it): either way the curve ahead
         // is not the one the forecast extrapolates.
-        let window = planned.map_or(0.0, |p| SCHEDULE_JUMP_WINDOW * p);
+        let window = planned.map_or(0.0, |p| self.config.tuning.schedule_jump_window * p);
         let unfolding = self
             .config
             .schedule
@@ -541,7 +506,7 @@ impl MarginalGain {
         let change = next_change.map(|c| {
             let jump = planned
                 .and_then(|p| self.schedule_jump(step, p))
-                .unwrap_or(SCHEDULE_PRIOR_SHARE * (best - first).max(0.0));
+                .unwrap_or(self.config.tuning.schedule_prior_share * (best - first).max(0.0));
             (c, jump)
         });
         let gain_at = |h: f64| -> f64 {
@@ -558,7 +523,13 @@ impl MarginalGain {
             };
             scale.gain(best, best, g)
         };
-        let (best_rate, horizon_step, gain, kwh) = best_expected_rate(&gain_at, step, end, rate)?;
+        let (best_rate, horizon_step, gain, kwh) = best_expected_rate(
+            &gain_at,
+            step,
+            end,
+            rate,
+            &self.config.tuning.horizon_shares,
+        )?;
         Some(Check {
             step,
             best: best_metric,
@@ -605,7 +576,7 @@ impl MarginalGain {
         // Runs of a sweep are aligned by the share of their planned steps, which every run
         // knows from its start (at a steady power it is the share of the planned energy).
         let share = step / planned;
-        if share < self.config.sweep_warmup_fraction || share >= 1.0 {
+        if share < self.config.tuning.sweep_warmup_fraction || share >= 1.0 {
             return None;
         }
         let incumbent = refs.incumbent()?;
@@ -625,13 +596,13 @@ impl MarginalGain {
             &shares,
             &bests,
             self.history.noise_sd(),
-            self.config.min_references,
+            self.config.tuning.min_references,
         )?;
         let base = best.max(incumbent);
         let excess = outlook.expected_excess(base);
         let remaining_kwh = rate * (planned - step).max(0.0) / JOULES_PER_KWH;
         let worth = tau * remaining_kwh;
-        let tolerance = self.config.best_loss_share * refs.incumbent_improvement()?;
+        let tolerance = self.config.tuning.best_loss_share * refs.incumbent_improvement()?;
         let threshold = worth.min(tolerance);
         (excess < threshold).then_some(SweepEvidence {
             step,
@@ -658,10 +629,11 @@ pub(crate) fn best_expected_rate(
     step: f64,
     end: f64,
     joules_per_step: f64,
+    shares: &[f64],
 ) -> Option<(f64, f64, f64, f64)> {
     let mut running: f64 = 0.0;
     let mut top: Option<(f64, f64, f64, f64)> = None;
-    for share in HORIZON_SHARES {
+    for &share in shares {
         let h = step + share * (end - step);
         let g = gain(h);
         if !g.is_finite() {
@@ -745,8 +717,9 @@ impl StopPolicy for MarginalGain {
         check.agreeing = self.agreeing;
         self.last_check = Some(check);
         let spanned = self.agreeing >= 2
-            && check.energy_share - self.agree_start_share >= self.config.agree_span_fraction;
-        if self.agreeing < self.config.consecutive && !spanned {
+            && check.energy_share - self.agree_start_share
+                >= self.config.tuning.agree_span_fraction;
+        if self.agreeing < self.config.tuning.consecutive && !spanned {
             return Decision::Continue;
         }
         let c = check;
@@ -814,10 +787,10 @@ impl StopPolicy for MarginalGain {
 
     fn note(&self) -> Option<String> {
         let n = self.history.points.len();
-        if n < self.config.min_evaluations {
+        if n < self.config.tuning.min_evaluations {
             return Some(format!(
                 "never stopped early: {n} finite evaluation(s), fewer than the warm-up of {}",
-                self.config.min_evaluations
+                self.config.tuning.min_evaluations
             ));
         }
         if let (Warmup::Steps(s), Some(p)) = (self.config.warmup, self.planned_steps) {
@@ -888,7 +861,14 @@ mod tests {
                 .map(|t| t as f64)
                 .find(|&t| {
                     let gain = |h: f64| curve(h) - curve(t);
-                    let (rate, ..) = best_expected_rate(&gain, t, n, joules_per_step).unwrap();
+                    let (rate, ..) = best_expected_rate(
+                        &gain,
+                        t,
+                        n,
+                        joules_per_step,
+                        &RuleTuning::DEFAULT.horizon_shares,
+                    )
+                    .unwrap();
                     rate < tau
                 })
                 .expect("stops");
