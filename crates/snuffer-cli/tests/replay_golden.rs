@@ -106,3 +106,45 @@ fn replay_prints_exactly_the_golden_outputs() {
         differ.join("\n")
     );
 }
+
+/// `--tuning` reaches the stop rule: naming every constant at its default changes nothing,
+/// and a constant out of range is an error naming it, before any replay.
+#[test]
+fn tuning_the_rule_by_its_defaults_changes_nothing_and_a_bad_constant_is_named() {
+    let dir = golden_dir();
+    let curves = dir.join("curves.csv");
+    let defaults = "warmup_fraction=0.15,min_evaluations=5,consecutive=2,agree_span_fraction=0.05,\
+                    idle_decay=0.15,learning_noise_levels=4,learning_share=0.02,\
+                    schedule_prior_share=0.5,schedule_jump_window=0.1,\
+                    horizon_shares=0.125/0.25/0.5/1,min_references=3,best_loss_share=0.01,\
+                    sweep_warmup_fraction=0.037037037037037035";
+    let replay = |extra: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_snuffer"))
+            .arg("replay")
+            .arg("--curves")
+            .arg(&curves)
+            .args(["--policy", "marginal", "--tau", "500", "--sweep", "--json"])
+            .args(extra)
+            .env("RAYON_NUM_THREADS", "1")
+            .output()
+            .expect("run snuffer")
+    };
+    let out = replay(&["--tuning", defaults]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let want = std::fs::read(dir.join("sweep-500.json")).expect("read golden output");
+    assert!(
+        out.stdout == want,
+        "the defaults named in --tuning changed the replay"
+    );
+    let bad = replay(&["--tuning", "consecutive=0"]);
+    let err = String::from_utf8_lossy(&bad.stderr);
+    assert!(
+        !bad.status.success() && err.contains("consecutive"),
+        "{err}"
+    );
+    assert!(bad.stdout.is_empty(), "nothing replayed before the error");
+}

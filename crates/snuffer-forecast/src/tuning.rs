@@ -8,8 +8,10 @@ use serde::{Deserialize, Serialize};
 /// Every number here is a *prior*: what the forecaster assumes before the run has shown
 /// anything. The run's own rolling-origin backtests and its holdout replace the priors in
 /// proportion to the evidence (each prior counts as `*_weight` observations), so on a run
-/// with a long history the priors hardly matter. Where a default was chosen on recorded
-/// curves, its documentation says on which, and how (leave one source out).
+/// with a long history the priors hardly matter. Each field says what its default was
+/// chosen on: recorded curves, left one source out (`surprise`), or "engineering bound, not
+/// fitted". The stop rule's constants are `snuffer_policy::RuleTuning`'s (the CLI's
+/// `--tuning` takes both).
 ///
 /// ```
 /// use snuffer_forecast::{Direction, ForecastConfig, Tuning};
@@ -21,32 +23,54 @@ use serde::{Deserialize, Serialize};
 #[serde(default, deny_unknown_fields)]
 pub struct Tuning {
     /// Prior trust (0–1) in the ensemble's extrapolated gain: the share of the gain the
-    /// families predict beyond the current level that the point forecast keeps.
+    /// families predict beyond the current level that the point forecast keeps. Default 0.5.
+    /// Engineering bound, not fitted: set by hand with the self-calibrating forecaster (commit
+    /// 0ee96c3), never changed since; the holdout and the run's earlier forecasts replace it.
     pub extrapolation_trust_prior: f64,
-    /// Standard deviation of that prior; the holdout's estimate, with its own variance,
-    /// is combined with it by precision.
+    /// Standard deviation of that prior; the holdout's estimate, with its own variance, is
+    /// combined with it by precision. Default 0.3. Engineering bound, not fitted: set by hand
+    /// with the self-calibrating forecaster (commit 0ee96c3), never changed since; a weak
+    /// prior.
     pub extrapolation_trust_sd: f64,
-    /// Prior trust (0–1.5) in the linear continuation of the recent trend.
+    /// Prior trust (0–1.5) in the linear continuation of the recent trend. Default 1 (the trend
+    /// as it is). Engineering bound, not fitted: set by hand with the self-calibrating
+    /// forecaster (commit 0ee96c3), never changed since; the backtests replace it.
     pub trend_trust_prior: f64,
-    /// Standard deviation of that prior (combined with the backtests' estimate by
-    /// precision).
+    /// Standard deviation of that prior (combined with the backtests' estimate by precision).
+    /// Default 0.3. Engineering bound, not fitted: set by hand with the self-calibrating
+    /// forecaster (commit 0ee96c3), never changed since; a weak prior.
     pub trend_trust_sd: f64,
     /// Prior factor on the local continuation's own standard deviation (noise and slope
-    /// uncertainty): 1 trusts it as it is.
+    /// uncertainty): 1 trusts it as it is. Default 1.5. Engineering bound, not fitted: set by
+    /// hand with the self-calibrating forecaster (commit 0ee96c3), never changed since; the
+    /// backtests' misses replace it.
     pub spread_prior: f64,
-    /// Weight of [`Tuning::spread_prior`] in backtest residuals.
+    /// Weight of [`Tuning::spread_prior`] in backtest residuals. Default 8. Engineering bound,
+    /// not fitted: set by hand with the self-calibrating forecaster (commit 0ee96c3), never
+    /// changed since; it counts as 8 misses.
     pub spread_weight: f64,
-    /// Prior standard deviation per unit of extrapolated gain (how wrong a predicted gain
-    /// may be); the holdout's relative misses replace it in proportion to their count.
+    /// Prior standard deviation per unit of extrapolated gain (how wrong a predicted gain may
+    /// be); the holdout's relative misses replace it in proportion to their count. Default 0.3.
+    /// Engineering bound, not fitted: set by hand with the self-calibrating forecaster (commit
+    /// 0ee96c3), never changed since; a weak prior.
     pub gain_sd: f64,
-    /// Weight of [`Tuning::gain_sd`] in held-back points.
+    /// Weight of [`Tuning::gain_sd`] in held-back points. Default 4. Engineering bound, not
+    /// fitted: set by hand with the self-calibrating forecaster (commit 0ee96c3), never changed
+    /// since; it counts as 4 held-back points.
     pub gain_sd_weight: f64,
-    /// Allowance for a late surprise on the good side (a learning-rate decay, a late start):
-    /// a standard deviation of this share of the distance between the current level and
-    /// the metric's known good-side bound, reached as the horizon grows by
-    /// [`Tuning::surprise_efolds`] e-folds of steps. Zero without a known bound.
+    /// Allowance for a late surprise on the good side (a learning-rate decay, a late start): a
+    /// standard deviation of this share of the distance between the current level and the
+    /// metric's known good-side bound, reached as the horizon grows by
+    /// [`Tuning::surprise_efolds`] e-folds of steps. Zero without a known bound. Default 1.5.
+    /// Chosen leave one source out with `tools/loso.py` on `../shared/data/curves` (MLPerf
+    /// v1.0, OPDA, Pythia; for each source the value scoring best on the other two), scored by
+    /// the stop rule's captured utility (`../shared/tools/policy_eval.py --mode single`, τ_n
+    /// 0.1 and 0.3), with the rule's `idle_decay` (commit 2d3c306; it was 0.15, then 1.0 in
+    /// 54e28bf). `data/curves/candle_cpu.csv` took no part.
     pub surprise: f64,
-    /// Log-step horizon over which the surprise allowance builds up (e-folds).
+    /// Log-step horizon over which the surprise allowance builds up (e-folds). Default 1.
+    /// Engineering bound, not fitted: set by hand with the self-calibrating forecaster (commit
+    /// 0ee96c3), never changed since.
     pub surprise_efolds: f64,
 }
 

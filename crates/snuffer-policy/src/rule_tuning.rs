@@ -31,14 +31,15 @@ use serde::{Deserialize, Serialize};
 pub struct RuleTuning {
     /// No stop before this share (0–1) of the planned energy is spent (the warm-up when none
     /// is given in steps). Default 0.15. Engineering bound, not fitted: set by hand with the
-    /// first run tracker (commit 8c6fae0), never changed since.
+    /// first run tracker (commit 8c6fae0, from 0.1), never changed since.
     pub warmup_fraction: f64,
     /// No stop before this many finite evaluations. Default 5. Engineering bound, not
     /// fitted: set by hand in the first policy (commit b9d9bab), never changed since.
     pub min_evaluations: usize,
     /// Consecutive checks that must agree (rate below τ) before a stop (≥ 1). Default 2.
-    /// Engineering bound, not fitted (commit b9d9bab): one noisy evaluation alone never
-    /// stops a run.
+    /// Engineering bound, not fitted: set by hand (2 in b9d9bab, 3 in 8c6fae0, 2 again with
+    /// the expected-gain rule in 680f262), so that one noisy evaluation alone never stops a
+    /// run.
     pub consecutive: u32,
     /// Two or more agreeing checks in a row also suffice once they span this share (0–1) of
     /// the planned energy: with sparse evaluations waiting for `consecutive` of them would
@@ -47,9 +48,9 @@ pub struct RuleTuning {
     pub agree_span_fraction: f64,
     /// Share of the planned energy over which a run that has not started learning loses
     /// about two thirds of its allowance for a late start (`exp(−share / idle_decay)`;
-    /// positive). Default 0.15. Chosen leave one source out with `tools/loso.py` from 0.1, 0.15
-    /// and 0.2 on the shared curves (MLPerf v1.0, OPDA, Pythia), scored by
-    /// `policy_eval.py --mode single` at τ_n 0.1 and 0.3 (commit 2d3c306).
+    /// positive). Default 0.15. Chosen leave one source out with `tools/loso.py` on the
+    /// shared curves (MLPerf v1.0, OPDA, Pythia), scored by `policy_eval.py --mode single`
+    /// at τ_n 0.1 and 0.3 (commit 2d3c306, with the forecaster's `surprise`).
     pub idle_decay: f64,
     /// Noise levels (the run's robust noise estimate) the best must beat the first value by
     /// to count as learning (≥ 0). Default 4. Engineering bound, not fitted (commit
@@ -300,6 +301,54 @@ mod tests {
         for (t, name) in cases {
             assert_eq!(t.invalid().map(|c| c.0), Some(name), "{t:?}");
         }
+    }
+
+    /// The rule's module documentation states the defaults: change a constant and this
+    /// fails until the prose follows.
+    #[test]
+    fn the_marginal_rule_docs_state_these_defaults() {
+        let doc: String = include_str!("marginal.rs")
+            .lines()
+            .filter_map(|l| l.strip_prefix("//!"))
+            .collect::<Vec<_>>()
+            .join(" ")
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
+        let d = RuleTuning::DEFAULT;
+        let pct = |x: f64| format!("{} %", x * 100.0);
+        let expected = [
+            format!("({} of the planned energy", pct(d.warmup_fraction)),
+            format!("and {} evaluations)", d.min_evaluations),
+            format!("checks in a row ({};", d.consecutive),
+            format!(
+                "spanning {} of the planned energy",
+                pct(d.agree_span_fraction)
+            ),
+            format!("(`idle_decay` {})", d.idle_decay),
+            format!("by {} noise levels", d.learning_noise_levels),
+            format!("by {} of the room", pct(d.learning_share)),
+            "within a tenth of the plan after".to_string(),
+            "half of its gain so far".to_string(),
+            "(1/8, 1/4, 1/2 and all of what is left".to_string(),
+            format!("at least {} of them", d.min_references),
+            format!(
+                "than {} of the best run's improvement",
+                pct(d.best_loss_share)
+            ),
+            "not before 1/27 ≈ 3.7 % of the planned energy".to_string(),
+        ];
+        for e in expected {
+            assert!(doc.contains(&e), "marginal.rs's module docs lack {e:?}");
+        }
+        assert_eq!(d.schedule_jump_window, 0.1, "the docs say a tenth");
+        assert_eq!(d.schedule_prior_share, 0.5, "the docs say half");
+        assert_eq!(
+            d.horizon_shares,
+            [0.125, 0.25, 0.5, 1.0],
+            "the docs say 1/8 … all"
+        );
+        assert_eq!(d.sweep_warmup_fraction, 1.0 / 27.0, "the docs say 1/27");
     }
 
     proptest! {
