@@ -117,6 +117,7 @@ fn tuning_the_rule_by_its_defaults_changes_nothing_and_a_bad_constant_is_named()
                     idle_decay=0.15,learning_noise_levels=4,learning_share=0.02,\
                     schedule_prior_share=0.5,schedule_jump_window=0.1,\
                     horizon_shares=0.125/0.25/0.5/1,min_references=3,best_loss_share=0.01,\
+                    prefix_shares=1/0.75/0.5/0.25,\
                     sweep_warmup_fraction=0.037037037037037035";
     let replay = |extra: &[&str]| {
         Command::new(env!("CARGO_BIN_EXE_snuffer"))

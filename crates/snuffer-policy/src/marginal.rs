@@ -592,11 +592,12 @@ impl MarginalGain {
             })
             .unzip();
         let best = *bests.last()?;
-        let outlook = refs.outlook(
+        let outlook = refs.outlook_compared_at(
             &shares,
             &bests,
             self.history.noise_sd(),
             self.config.tuning.min_references,
+            &self.config.tuning.prefix_shares,
         )?;
         let base = best.max(incumbent);
         let excess = outlook.expected_excess(base);

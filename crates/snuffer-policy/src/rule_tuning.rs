@@ -5,7 +5,8 @@ use serde::{Deserialize, Serialize};
 
 /// The constants of [`crate::MarginalGain`]: its warm-up, how many checks must agree, the
 /// allowance for runs that have not started learning, learning-rate schedules, the horizons
-/// it looks at and the sweep rule.
+/// it looks at and the sweep rule (with how [`crate::SweepReferences`] finds a run's nearest
+/// references).
 ///
 /// Each field says what it was chosen on. Two were chosen on recorded curves, leave one
 /// source out: `tools/loso.py` (a grid of settings; for each shared source, the setting that
@@ -78,6 +79,11 @@ pub struct RuleTuning {
     /// references the outlook is a Student-t with `K − 1` degrees of freedom, whose mean is
     /// finite from 3 references on.
     pub min_references: usize,
+    /// Sweeps: the shares of the current share of the plan at which this run's best-so-far
+    /// is compared with an earlier run's to find its nearest references (each in (0, 1];
+    /// the CLI writes them `a/b/c/d`). Default 1, 3/4, 1/2, 1/4. Engineering bound, not
+    /// fitted (commit 680f262): the whole prefix, sampled evenly.
+    pub prefix_shares: [f64; 4],
     /// Sweeps: the most (0–1) the sweep's best may be expected to lose by one stop, as a
     /// share of the improvement of the run that holds it. Default 0.01. Engineering bound,
     /// not fitted (commit 680f262). For scale: `policy_eval.py --mode sweep`'s goal lets a
@@ -104,6 +110,7 @@ impl RuleTuning {
         schedule_jump_window: 0.1,
         horizon_shares: [0.125, 0.25, 0.5, 1.0],
         min_references: 3,
+        prefix_shares: [1.0, 0.75, 0.5, 0.25],
         best_loss_share: 0.01,
         sweep_warmup_fraction: 1.0 / 27.0,
     };
@@ -188,6 +195,17 @@ impl RuleTuning {
                 ));
             }
             previous = s;
+        }
+        if let Some(&s) = self
+            .prefix_shares
+            .iter()
+            .find(|s| !(s.is_finite() && **s > 0.0 && **s <= 1.0))
+        {
+            return Some((
+                "prefix_shares",
+                s,
+                "shares of the current share, each in (0, 1]",
+            ));
         }
         None
     }
@@ -296,6 +314,13 @@ mod tests {
                     ..d
                 },
                 "horizon_shares",
+            ),
+            (
+                RuleTuning {
+                    prefix_shares: [1.0, 0.5, 0.0, 0.25],
+                    ..d
+                },
+                "prefix_shares",
             ),
         ];
         for (t, name) in cases {

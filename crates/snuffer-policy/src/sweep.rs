@@ -36,11 +36,8 @@
 //! # Ok::<(), snuffer_policy::PolicyError>(())
 //! ```
 
-use crate::PolicyError;
+use crate::{PolicyError, RuleTuning};
 use statrs::distribution::{Continuous, ContinuousCDF, StudentsT};
-
-/// Shares of the current share at which two best-so-far curves are compared.
-const PREFIX_SHARES: [f64; 4] = [1.0, 0.75, 0.5, 0.25];
 
 /// One earlier run of a sweep, as far as it was recorded: its best-so-far (oriented so that
 /// higher is better) at each share of its planned energy (or steps).
@@ -171,7 +168,7 @@ impl Outlook {
             return (mu - threshold).max(0.0);
         }
         // Fewer than 3 references would leave an infinite mean; 1.5 degrees of freedom at
-        // least keeps the tail fat but finite.
+        // least keeps the tail fat but finite (an engineering bound, not fitted).
         let nu = (self.references as f64 - 1.0).max(1.5);
         let Ok(t) = StudentsT::new(0.0, 1.0, nu) else {
             return (mu - threshold).max(0.0);
@@ -236,13 +233,35 @@ impl SweepReferences {
     /// The outlook of a run whose best-so-far is `best[i]` at plan share `shares[i]` (the
     /// last entry is now), from its `k` nearest references among the earlier runs known at
     /// least as far as it has gone; `noise` is the run's own observation noise. `None` with
-    /// fewer than `min_references` such runs.
+    /// fewer than `min_references` such runs. Curves are compared at the default
+    /// [`RuleTuning::prefix_shares`] of the current share.
     pub fn outlook(
         &self,
         shares: &[f64],
         best: &[f64],
         noise: f64,
         min_references: usize,
+    ) -> Option<Outlook> {
+        self.outlook_compared_at(
+            shares,
+            best,
+            noise,
+            min_references,
+            &RuleTuning::DEFAULT.prefix_shares,
+        )
+    }
+
+    /// [`Self::outlook`] with the curves compared at `prefix_shares` of the current share
+    /// (the root mean square of the differences of the best-so-far there): the `k` nearest
+    /// are the `⌈√n⌉` closest of the `n` candidates, at least `min_references` (and at
+    /// least 2, so a spread can be estimated).
+    pub fn outlook_compared_at(
+        &self,
+        shares: &[f64],
+        best: &[f64],
+        noise: f64,
+        min_references: usize,
+        prefix_shares: &[f64],
     ) -> Option<Outlook> {
         let (&now, &b_now) = (shares.last()?, best.last()?);
         if !(now.is_finite() && b_now.is_finite()) {
@@ -258,11 +277,11 @@ impl SweepReferences {
             .filter_map(|r| {
                 let at_now = r.best_at(now)?;
                 let mut d2 = 0.0;
-                for q in PREFIX_SHARES {
+                for &q in prefix_shares {
                     let theirs = r.best_at(q * now)?;
                     d2 += (theirs - own_at(q * now)).powi(2);
                 }
-                let dist = (d2 / PREFIX_SHARES.len() as f64).sqrt();
+                let dist = (d2 / prefix_shares.len() as f64).sqrt();
                 let gain = r.final_best() - at_now;
                 (dist.is_finite() && gain.is_finite()).then_some((dist, gain))
             })
