@@ -31,9 +31,11 @@ __all__ = ["SnufferCallback", "optimizer_change_points"]
 
 def optimizer_change_points(optimizer: Any) -> List[int]:
     """Optimizer steps at which a ``PiecewiseConstantDecay`` learning rate changes."""
-    lr = getattr(optimizer, "_learning_rate", None) or getattr(optimizer, "learning_rate", None)
+    lr = getattr(optimizer, "_learning_rate", None)
+    if lr is None:
+        lr = getattr(optimizer, "learning_rate", None)
     boundaries = getattr(lr, "boundaries", None)
-    if not boundaries:
+    if boundaries is None or len(boundaries) == 0:
         return []
     return sorted({int(b) for b in boundaries if int(b) > 0})
 
