@@ -53,6 +53,12 @@ fn to_py<'py, T: serde::Serialize>(py: Python<'py>, value: &T) -> PyResult<Bound
     py.import("json")?.call_method1("loads", (text,))
 }
 
+/// A domain as Python sees it: `(name, provenance label, model or None, uncertainty)`.
+type DomainSpec = (String, String, Option<String>, f64);
+
+/// A source not used: `(source, reason)`.
+type Skip = (String, String);
+
 /// A meter that renames its domains (`rank1@node-a:cpu-estimate`), so the ranks of one job
 /// stay apart in the run directory.
 struct Prefixed {
@@ -98,7 +104,7 @@ impl Meter for SharedMeter {
 fn local_meters(
     power_w: Option<f64>,
     per_process_only: bool,
-) -> PyResult<(Vec<Box<dyn Meter>>, Vec<(String, String)>)> {
+) -> PyResult<(Vec<Box<dyn Meter>>, Vec<Skip>)> {
     if let Some(w) = power_w {
         let m = ConstantMeter::new("power", Watts(w)).map_err(value_err)?;
         return Ok((vec![Box::new(m)], Vec::new()));
@@ -111,7 +117,7 @@ fn local_meters(
         gpu: !per_process_only,
         ..AutoConfig::default()
     });
-    let mut skipped: Vec<(String, String)> = sel
+    let mut skipped: Vec<Skip> = sel
         .skipped
         .iter()
         .map(|s| (s.source.clone(), s.reason.clone()))
@@ -153,7 +159,7 @@ fn provenance_of(label: &str, model: Option<String>) -> PyResult<Provenance> {
     })
 }
 
-fn describe(d: &DomainEnergy) -> (String, String, Option<String>, f64) {
+fn describe(d: &DomainEnergy) -> DomainSpec {
     let model = match &d.provenance {
         Provenance::Estimated { model } => Some(model.clone()),
         _ => None,
@@ -178,7 +184,7 @@ fn describe(d: &DomainEnergy) -> (String, String, Option<String>, f64) {
 struct NodeMeter {
     meters: Vec<Box<dyn Meter>>,
     skipped: Vec<(String, String)>,
-    domains: Vec<(String, String, Option<String>, f64)>,
+    domains: Vec<DomainSpec>,
 }
 
 #[pymethods]
@@ -211,7 +217,7 @@ impl NodeMeter {
 
     /// The domains, in reading order: `(name, provenance, model or None, uncertainty)`;
     /// provenance is `"counter"`, `"integrated_power"` or `"estimated"`.
-    fn domains(&self) -> Vec<(String, String, Option<String>, f64)> {
+    fn domains(&self) -> Vec<DomainSpec> {
         self.domains.clone()
     }
 
@@ -272,6 +278,7 @@ impl Decision {
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 fn build_policy(
     policies: &[String],
     tau: Option<f64>,
@@ -384,7 +391,7 @@ impl Run {
     #[new]
     #[pyo3(signature = (
         name, *, out_dir = None, sweep = None, planned_steps = None, metric = "metric".to_string(),
-        mode = "max".to_string(), bounds = None, policy = vec!["marginal".to_string()], tau = None,
+        mode = "max".to_string(), bounds = None, policy = None, tau = None,
         tau_relative = None, schedule = None, warmup_fraction = None, min_evaluations = None,
         consecutive = None, patience = None, min_delta = 0.0, target = None, max_kwh = None,
         power_w = None, progress = "quiet".to_string(), project = None, log_every = None,
@@ -400,7 +407,7 @@ impl Run {
         metric: String,
         mode: String,
         bounds: Option<(Option<f64>, Option<f64>)>,
-        policy: Vec<String>,
+        policy: Option<&Bound<'_, PyAny>>,
         tau: Option<f64>,
         tau_relative: Option<f64>,
         schedule: Option<Vec<u64>>,
@@ -419,7 +426,7 @@ impl Run {
         emissions: bool,
         meter_prefix: String,
         per_process_only: bool,
-        peers: Vec<Vec<(String, String, Option<String>, f64)>>,
+        peers: Vec<Vec<DomainSpec>>,
     ) -> PyResult<Self> {
         let direction = match mode.as_str() {
             "max" => Direction::HigherIsBetter,
@@ -440,6 +447,18 @@ impl Run {
                     "progress {other:?}: expected \"auto\", \"bar\", \"plain\" or \"quiet\""
                 )))
             }
+        };
+        // One name or a list of names.
+        let policy: Vec<String> = match policy {
+            None => vec!["marginal".to_string()],
+            Some(p) => match p.extract::<String>() {
+                Ok(one) => vec![one],
+                Err(_) => p.extract::<Vec<String>>().map_err(|_| {
+                    PyValueError::new_err(
+                        "policy: expected a name (\"marginal\", \"patience\", \"target\", \"budget\", \"none\") or a list of them",
+                    )
+                })?,
+            },
         };
         let (stop_policy, description) = build_policy(
             &policy,
