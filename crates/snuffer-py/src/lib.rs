@@ -56,6 +56,9 @@ fn to_py<'py, T: serde::Serialize>(py: Python<'py>, value: &T) -> PyResult<Bound
 /// A domain as Python sees it: `(name, provenance label, model or None, uncertainty)`.
 type DomainSpec = (String, String, Option<String>, f64);
 
+/// Meters to poll.
+type Meters = Vec<Box<dyn Meter>>;
+
 /// A source not used: `(source, reason)`.
 type Skip = (String, String);
 
@@ -104,7 +107,7 @@ impl Meter for SharedMeter {
 fn local_meters(
     power_w: Option<f64>,
     per_process_only: bool,
-) -> PyResult<(Vec<Box<dyn Meter>>, Vec<Skip>)> {
+) -> PyResult<(Meters, Vec<Skip>)> {
     if let Some(w) = power_w {
         let m = ConstantMeter::new("power", Watts(w)).map_err(value_err)?;
         return Ok((vec![Box::new(m)], Vec::new()));
