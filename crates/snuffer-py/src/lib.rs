@@ -104,10 +104,7 @@ impl Meter for SharedMeter {
 /// This process's meters: the facade's automatic choice (RAPL, NVML, else the labelled
 /// estimate over this Python process and its children, e.g. DataLoader workers), or a
 /// user-given constant power.
-fn local_meters(
-    power_w: Option<f64>,
-    per_process_only: bool,
-) -> PyResult<(Meters, Vec<Skip>)> {
+fn local_meters(power_w: Option<f64>, per_process_only: bool) -> PyResult<(Meters, Vec<Skip>)> {
     if let Some(w) = power_w {
         let m = ConstantMeter::new("power", Watts(w)).map_err(value_err)?;
         return Ok((vec![Box::new(m)], Vec::new()));
