@@ -43,7 +43,7 @@ def main(out: str) -> None:
     x, y = noisy_parity(4000, 1 + rank)  # each rank its own shard
     xv, yv = noisy_parity(256, 100 + rank)
     run = snuffer.make_run("two-ranks", out_dir=os.path.join(out, "run"), planned_steps=MAX_STEPS,
-                           metric="val_acc", tau_relative=0.5)
+                           metric="val_acc", tau_relative=0.5, sample_interval_s=0.05)
     assert isinstance(run, snuffer.DistributedRun)
     stopped = None
     g = torch.Generator().manual_seed(rank)

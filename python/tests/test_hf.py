@@ -19,6 +19,8 @@ WARMUP = 10
 # "Stop when one more energy-so-far would buy less than half the gain so far": the
 # default 0.3 sits at the edge on a plateau this short (the gain rate hovers at 0.9-1.0 τ).
 TAU_RELATIVE = 0.5
+# A run counts as measured after three sampler intervals; these runs last a second or two.
+SAMPLE_S = 0.05
 
 
 class Pairs(torch.utils.data.Dataset):
@@ -57,6 +59,7 @@ def fine_tune(tmp_path, tag, decay_at=None, **callback_kwargs):
         seed=0, dataloader_num_workers=0, **sched,
     )
     callback_kwargs.setdefault("tau_relative", TAU_RELATIVE)
+    callback_kwargs.setdefault("sample_interval_s", SAMPLE_S)
     cb = SnufferCallback(metric="accuracy", **callback_kwargs)
     trainer = Trainer(
         model=model, args=args, train_dataset=Pairs(2000, 1), eval_dataset=Pairs(512, 2),

@@ -48,7 +48,8 @@ def model_and_data(decay_at=None):
 
 def fit(tmp_path, tag, decay_at=None):
     model, (x, y), val = model_and_data(decay_at)
-    cb = SnufferCallback("val_accuracy", out_dir=str(tmp_path / tag), tau_relative=TAU_RELATIVE)
+    cb = SnufferCallback("val_accuracy", out_dir=str(tmp_path / tag), tau_relative=TAU_RELATIVE,
+                         sample_interval_s=0.05)  # see test_hf.py
     hist = model.fit(x, y, batch_size=16, epochs=EPOCHS, steps_per_epoch=STEPS_PER_EPOCH,
                      validation_data=val, callbacks=[cb], verbose=0)
     return hist, cb

@@ -13,6 +13,7 @@ from conftest import assert_run_dir, noisy_parity, render_report  # noqa: E402
 
 MAX_STEPS = 400
 TAU_RELATIVE = 0.5  # see test_hf.py
+SAMPLE_S = 0.05  # see test_hf.py
 
 
 class Classifier(pl.LightningModule):
@@ -58,7 +59,7 @@ def loaders():
 def fit(tmp_path, tag, milestones=None):
     pl.seed_everything(0, verbose=False)
     model = Classifier(milestones)
-    cb = SnufferCallback("val_acc", tau_relative=TAU_RELATIVE)
+    cb = SnufferCallback("val_acc", tau_relative=TAU_RELATIVE, sample_interval_s=SAMPLE_S)
     trainer = pl.Trainer(
         max_steps=MAX_STEPS, val_check_interval=10, check_val_every_n_epoch=None, callbacks=[cb],
         accelerator="cpu", devices=1, logger=False, enable_checkpointing=False,

@@ -28,6 +28,9 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+/// The meters' polling interval of a run started from Python, in seconds.
+const DEFAULT_SAMPLE_INTERVAL_S: f64 = 0.5;
+
 create_exception!(
     _native,
     SnufferError,
@@ -526,14 +529,16 @@ impl Run {
         if let Some(n) = log_every {
             b = b.log_every(n);
         }
-        if let Some(s) = sample_interval_s {
-            if !(s.is_finite() && s > 0.0) {
-                return Err(PyValueError::new_err(format!(
-                    "sample_interval_s = {s}: expected a positive number of seconds (0.1 is a good default)"
-                )));
-            }
-            b = b.sample_interval(Duration::from_secs_f64(s));
+        // 0.5 s by default (the Rust side's is 0.1 s): the estimate over the process tree
+        // reads /proc for every process at each poll (about 2 % of a core at 0.1 s with 100
+        // processes, 0.4 % at 0.5 s); evaluations take a fresh reading anyway.
+        let s = sample_interval_s.unwrap_or(DEFAULT_SAMPLE_INTERVAL_S);
+        if !(s.is_finite() && s > 0.0) {
+            return Err(PyValueError::new_err(format!(
+                "sample_interval_s = {s}: expected a positive number of seconds (0.5 is the default)"
+            )));
         }
+        b = b.sample_interval(Duration::from_secs_f64(s));
         let run = b.build().map_err(py_err)?;
         Ok(Run {
             dir: run.dir().to_path_buf(),
