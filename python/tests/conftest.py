@@ -52,6 +52,13 @@ def render_report(run_dir: str, out: Path) -> str:
     return html
 
 
+def run_cli(*args: str) -> str:
+    """`snuffer ARGS…`; returns its standard output (fails the test on a non-zero status)."""
+    res = subprocess.run([snuffer_bin(), *args], capture_output=True, text=True, timeout=120)
+    assert res.returncode == 0, f"snuffer {' '.join(args)} failed:\n{res.stdout}\n{res.stderr}"
+    return res.stdout
+
+
 def read_steps(run_dir: str) -> list:
     with open(os.path.join(run_dir, "steps.jsonl")) as f:
         return [json.loads(line) for line in f if line.strip()]

@@ -12,7 +12,7 @@ from transformers import BertConfig, BertForSequenceClassification, Trainer, Tra
 
 from snuffer.hf import SnufferCallback, schedule_change_points  # noqa: E402
 
-from conftest import assert_run_dir, noisy_parity, read_steps, render_report  # noqa: E402
+from conftest import assert_run_dir, noisy_parity, read_steps, render_report, run_cli  # noqa: E402
 
 MAX_STEPS = 400
 WARMUP = 10
@@ -87,6 +87,11 @@ def test_stops_on_plateau_and_writes_a_run_dir_that_report_renders(tmp_path):
     assert len(evals) == cb.stopped_at // 10
     html = render_report(cb.run_dir, tmp_path / "report")
     assert "eval_accuracy" in html
+    # compare and whatif read it as a Snuffer run directory, like a Rust run's.
+    table = run_cli("compare", cb.run_dir)
+    assert "hf-trainer" in table and f"stopped early by marginal_gain at step {cb.stopped_at}" in table
+    whatif = run_cli("whatif", cb.run_dir)
+    assert "snuffer_run" in whatif and f"up to step {cb.stopped_at}" in whatif
     print(f"HF plateau: stopped at step {cb.stopped_at} of {MAX_STEPS}: {cb.decision.reason}")
 
 
