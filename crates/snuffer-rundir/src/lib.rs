@@ -52,6 +52,7 @@
 pub mod emissions;
 mod error;
 mod records;
+mod meta;
 mod status;
 mod steps;
 mod summary;
@@ -60,8 +61,9 @@ mod sweep;
 pub use error::RunDirError;
 pub use records::{
     Action, DecisionRecord, DomainRecord, DomainTotal, EnergyRecord, ForecastRecord, RecordKind,
-    StartMeta, StepRecord, WarningRecord,
+    StepRecord, WarningRecord,
 };
+pub use meta::{BoundsRecord, EndMeta, StartMeta, SummaryExtra, SweepExtra};
 pub use status::{this_host, LogFacts, RunState, RunStatus, Writer};
 pub use steps::{
     parse_steps, read_lines, read_steps, read_steps_with, DomainView, EnergyView, ReadEnd,
