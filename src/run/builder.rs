@@ -23,7 +23,6 @@ pub struct RunBuilder {
     pub(crate) forecast: Option<ForecastConfig>,
     pub(crate) policy: Option<Box<dyn StopPolicy>>,
     pub(crate) policy_name: Option<String>,
-    pub(crate) tau: Option<f64>,
     pub(crate) meters: Option<Vec<Box<dyn Meter>>>,
     pub(crate) sample_interval: Duration,
     pub(crate) refit: Refit,
@@ -74,7 +73,6 @@ impl RunBuilder {
             forecast: None,
             policy: None,
             policy_name: None,
-            tau: None,
             meters: None,
             sample_interval: snuffer_energy::DEFAULT_INTERVAL,
             refit: Refit::default(),
@@ -178,13 +176,6 @@ impl RunBuilder {
     ) -> RunBuilder {
         self.policy = Some(Box::new(policy));
         self.policy_name = Some(description.into());
-        self
-    }
-
-    /// The threshold τ (metric units per kWh) the policy uses, when you want
-    /// it shown in the progress display and recorded in the logs.
-    pub fn tau(mut self, tau: f64) -> RunBuilder {
-        self.tau = Some(tau);
         self
     }
 
@@ -350,15 +341,6 @@ impl RunBuilder {
                     "bounds",
                     format!("{l}, {u}"),
                     "the lower bound must be below the upper bound",
-                );
-            }
-        }
-        if let Some(t) = self.tau {
-            if !t.is_finite() || t < 0.0 {
-                return bad(
-                    "tau",
-                    t.to_string(),
-                    "a finite, non-negative number of metric units per kWh",
                 );
             }
         }

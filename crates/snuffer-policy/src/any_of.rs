@@ -102,9 +102,8 @@ mod tests {
 
     #[test]
     fn tau_is_the_first_member_s_that_weighs_energy() -> Result<(), crate::PolicyError> {
-        let marginal = crate::MarginalGain::new(crate::MarginalGainConfig::new(
-            crate::Tau::Relative(0.1),
-        ))?;
+        let marginal =
+            crate::MarginalGain::new(crate::MarginalGainConfig::new(crate::Tau::Relative(0.1)))?;
         let any = AnyOf::new().with(Target::new(0.9)?).with(marginal);
         assert_eq!(any.tau(), Some(crate::Tau::Relative(0.1)));
         assert_eq!(AnyOf::new().with(Target::new(0.9)?).tau(), None);

@@ -4,24 +4,29 @@
 use anyhow::Context;
 use snuffer::energy::{ConstantMeter, Meter, Provenance, Watts};
 use snuffer::forecast::Direction;
-use snuffer::policy::{Decision, Observation, StopPolicy, StopReason};
+use snuffer::policy::{Decision, Observation, StopPolicy, StopReason, Tau};
 use snuffer::{Progress, Run};
 use snuffer_report::Report;
 use std::path::Path;
 
-/// Stops once the metric reaches a target.
-struct Reach(f64);
+/// Stops once the metric reaches a target (never without one); states τ = 10⁶ per kWh,
+/// which the tracker records on the start line.
+struct Reach(Option<f64>);
 
 impl StopPolicy for Reach {
     fn observe(&mut self, obs: &Observation<'_>) -> Decision {
-        match obs.metric {
-            Some(m) if m >= self.0 => Decision::Stop(StopReason::other(
+        match (obs.metric, self.0) {
+            (Some(m), Some(t)) if m >= t => Decision::Stop(StopReason::other(
                 "target",
-                format!("val_acc {m:.3} reached {:.2}", self.0),
+                format!("val_acc {m:.3} reached {t:.2}"),
                 &[("metric", m)],
             )),
             _ => Decision::Continue,
         }
+    }
+
+    fn tau(&self) -> Option<Tau> {
+        Some(Tau::PerKwh(1e6))
     }
 }
 
@@ -41,13 +46,9 @@ fn train(dir: &Path, target: Option<f64>) -> anyhow::Result<()> {
         .metric("val_acc", Direction::HigherIsBetter)
         .bounds(Some(0.0), Some(1.0))
         .meters(vec![gpu, cpu])
-        .tau(1e6)
         .log_every(5)
         .progress(Progress::Quiet);
-    let mut run = match target {
-        Some(t) => builder.policy(Reach(t)).build()?,
-        None => builder.build()?,
-    };
+    let mut run = builder.policy(Reach(target)).build()?;
     for step in 1..=400u64 {
         run.step();
         // Let the wall clock (and so the constant meters) move a little.

@@ -51,19 +51,19 @@
 
 pub mod emissions;
 mod error;
-mod records;
 mod meta;
+mod records;
 mod status;
 mod steps;
 mod summary;
 mod sweep;
 
 pub use error::RunDirError;
+pub use meta::{BoundsRecord, EndMeta, StartMeta, SummaryExtra, SweepExtra};
 pub use records::{
     Action, DecisionRecord, DomainRecord, DomainTotal, EnergyRecord, ForecastRecord, RecordKind,
     StepRecord, WarningRecord,
 };
-pub use meta::{BoundsRecord, EndMeta, StartMeta, SummaryExtra, SweepExtra};
 pub use status::{this_host, LogFacts, RunState, RunStatus, Writer};
 pub use steps::{
     parse_steps, read_lines, read_steps, read_steps_with, DomainView, EnergyView, ReadEnd,

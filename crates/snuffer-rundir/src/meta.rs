@@ -296,10 +296,16 @@ mod tests {
             "metric": "loss", "direction": "lower_is_better", "tau_per_kwh": 0.5, "pid": "x"
         }));
         assert_eq!(m.metric_name.as_deref(), Some("loss"));
-        assert_eq!((m.higher_is_better, m.tau_per_kwh, m.pid), (Some(false), Some(0.5), None));
+        assert_eq!(
+            (m.higher_is_better, m.tau_per_kwh, m.pid),
+            (Some(false), Some(0.5), None)
+        );
         let back = StartMeta::from_value(&m.to_value());
         assert_eq!(back, m);
         assert!(m.to_value().get("tau").is_some(), "written as tau");
-        assert_eq!(StartMeta::from_value(&serde_json::json!([1])), StartMeta::default());
+        assert_eq!(
+            StartMeta::from_value(&serde_json::json!([1])),
+            StartMeta::default()
+        );
     }
 }

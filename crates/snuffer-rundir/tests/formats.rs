@@ -23,26 +23,50 @@ fn untyped_format_2_records_read_typed_and_write_back_the_same() -> anyhow::Resu
     let meta = log.meta().expect("a start line").clone();
     let start = StartMeta::from_value(&meta);
     assert_eq!(start.run_name.as_deref(), Some("quickstart-snuffer"));
-    assert_eq!((start.planned_steps, start.higher_is_better), (Some(6000), Some(true)));
-    assert_eq!(start.bounds.map(|b| (b.lower, b.upper)), Some((Some(0.0), Some(1.0))));
+    assert_eq!(
+        (start.planned_steps, start.higher_is_better),
+        (Some(6000), Some(true))
+    );
+    assert_eq!(
+        start.bounds.map(|b| (b.lower, b.upper)),
+        Some((Some(0.0), Some(1.0)))
+    );
     assert_eq!(start.skipped.len(), 2);
     assert_eq!(start.to_value(), meta, "every key and value, back");
 
-    let end = log.records.last().and_then(|r| r.meta.clone()).expect("an end meta");
+    let end = log
+        .records
+        .last()
+        .and_then(|r| r.meta.clone())
+        .expect("an end meta");
     let typed: EndMeta = serde_json::from_value(end.clone())?;
-    assert_eq!(typed, EndMeta { finished: true, stop_step: Some(1100) });
+    assert_eq!(
+        typed,
+        EndMeta {
+            finished: true,
+            stop_step: Some(1100)
+        }
+    );
     assert_eq!(typed.to_value(), end);
 
     let raw: serde_json::Value =
         serde_json::from_slice(&std::fs::read(Path::new(V2_UNTYPED).join("summary.json"))?)?;
     let summary = read_summary(V2_UNTYPED)?.expect("a summary");
     let extra: SummaryExtra = summary.extra.clone().expect("an extra block");
-    assert!(extra.other.is_empty(), "no key left untyped: {:?}", extra.other);
+    assert!(
+        extra.other.is_empty(),
+        "no key left untyped: {:?}",
+        extra.other
+    );
     assert_eq!((extra.stop_step, extra.evaluations), (Some(1100), Some(11)));
     assert_eq!(summary.stop_step(), Some(1100));
     assert!(extra.tau.is_some_and(|t| t > 0.0) && extra.tau_basis.is_some());
     assert_eq!(serde_json::to_value(&extra)?, raw["extra"]);
-    assert_eq!(serde_json::to_value(&summary)?, raw, "the whole summary, back");
+    assert_eq!(
+        serde_json::to_value(&summary)?,
+        raw,
+        "the whole summary, back"
+    );
     Ok(())
 }
 
