@@ -13,6 +13,9 @@ use snuffer_rundir::{BoundsRecord, EnergyRecord, RecordKind, StartMeta, StepReco
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+/// The run's sinks, in the order they hear events.
+type Sinks = Vec<Box<dyn Sink>>;
+
 /// Stamps waiting for their step lines; a full buffer is written out.
 const PENDING_STAMPS: usize = 256;
 
@@ -124,10 +127,10 @@ fn open_sinks(
     b: &RunBuilder,
     dir: &Path,
     in_sweep: bool,
-) -> Result<(Vec<Box<dyn Sink>>, Option<std::net::SocketAddr>), Error> {
+) -> Result<(Sinks, Option<std::net::SocketAddr>), Error> {
     let log = crate::sink::LogSink::create(dir)?.with_sync(in_sweep);
     #[cfg_attr(not(feature = "prometheus"), allow(unused_mut))]
-    let mut sinks: Vec<Box<dyn Sink>> = vec![Box::new(log)];
+    let mut sinks: Sinks = vec![Box::new(log)];
     #[cfg_attr(not(feature = "prometheus"), allow(unused_mut))]
     let mut addr = None;
     #[cfg(feature = "prometheus")]
@@ -146,7 +149,7 @@ fn open_sinks(
 }
 
 /// The progress display and `emissions.csv` when asked for, then the user's sinks.
-fn add_display_sinks(b: &mut RunBuilder, sinks: &mut Vec<Box<dyn Sink>>) {
+fn add_display_sinks(b: &mut RunBuilder, sinks: &mut Sinks) {
     if b.progress != crate::Progress::Quiet {
         sinks.push(Box::new(crate::progress::ProgressSink::new(
             b.progress,
@@ -208,7 +211,7 @@ fn write_start(
     b: &RunBuilder,
     dir: &Path,
     meta: &StartMeta,
-    sinks: &mut Vec<Box<dyn Sink>>,
+    sinks: &mut Sinks,
 ) -> Result<(), Error> {
     sinks.start(&Start {
         name: &b.name,
@@ -233,7 +236,7 @@ fn sweep_state(
     b: &RunBuilder,
     dir: &Path,
     reads_sweep: bool,
-    sinks: &mut Vec<Box<dyn Sink>>,
+    sinks: &mut Sinks,
 ) -> SweepState {
     match (&b.sweep, b.planned_steps) {
         (Some(s), Some(_)) if reads_sweep => SweepState::Watching(Box::new(SweepWatch::new(
