@@ -232,12 +232,7 @@ fn write_start(
 
 /// The sweep joined: watched when the policy can use it (a plan), else why not (said
 /// once). Only a policy uses the other runs: a run without one does not read them.
-fn sweep_state(
-    b: &RunBuilder,
-    dir: &Path,
-    reads_sweep: bool,
-    sinks: &mut Sinks,
-) -> SweepState {
+fn sweep_state(b: &RunBuilder, dir: &Path, reads_sweep: bool, sinks: &mut Sinks) -> SweepState {
     match (&b.sweep, b.planned_steps) {
         (Some(s), Some(_)) if reads_sweep => SweepState::Watching(Box::new(SweepWatch::new(
             s,

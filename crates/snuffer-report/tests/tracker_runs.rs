@@ -144,3 +144,27 @@ fn the_forecast_ends_on_the_chart_where_the_table_says() -> anyhow::Result<()> {
     assert!((at_stop - stop.at.energy_j).abs() <= 1e-9 * full);
     Ok(())
 }
+
+/// A run directory written before the tracker's records were typed (the quickstart's
+/// early-stopped run, shared with snuffer-rundir's format tests) still reports: its
+/// settings from the start line, τ from the typed evidence of its decisions (a relative τ
+/// is not on the start line), the stop and the summary's bookkeeping.
+#[test]
+fn a_run_written_by_the_untyped_tracker_reports() -> anyhow::Result<()> {
+    let dir =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../snuffer-rundir/tests/data/v2-untyped-run");
+    let report = Report::from_dir(&dir)?;
+    let run = report.run();
+    assert_eq!(run.run_name, "quickstart-snuffer");
+    assert_eq!(run.metric_name.as_deref(), Some("val_acc"));
+    assert_eq!(run.planned_steps, Some(6000));
+    // The τ the fixture's first evaluation resolved (a relative τ changes at each check).
+    let tau = run.tau_per_kwh.context("τ from the evidence")?;
+    assert!((tau - 67_530.744).abs() < 1e-3, "{tau}");
+    let stop = run.stop.as_ref().context("the stop")?;
+    assert_eq!(stop.decision.policy.as_deref(), Some("marginal_gain"));
+    let summary = run.summary.as_ref().context("summary")?;
+    assert_eq!(summary.stop_step(), Some(1100));
+    assert!(report.html().contains("quickstart-snuffer"));
+    Ok(())
+}

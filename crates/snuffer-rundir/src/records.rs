@@ -159,6 +159,21 @@ impl DecisionRecord {
             .filter(|v| v.is_finite())
     }
 
+    /// The evidence read as a typed record `T` (format 2: the policy's typed evidence,
+    /// `snuffer_policy::Evidence`); `None` when it does not read as one.
+    ///
+    /// ```
+    /// use snuffer_rundir::DecisionRecord;
+    /// #[derive(serde::Deserialize)]
+    /// struct Wait { wait: u32 }
+    /// let d: DecisionRecord = serde_json::from_str(r#"{"action":"stop","evidence":{"kind":"patience","wait":3}}"#)?;
+    /// assert_eq!(d.evidence_as::<Wait>().map(|w| w.wait), Some(3));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn evidence_as<T: serde::de::DeserializeOwned>(&self) -> Option<T> {
+        T::deserialize(serde_json::Value::Object(self.evidence.clone())).ok()
+    }
+
     /// The evidence as `(name, value)` text pairs for display, nested objects flattened as
     /// `limit.energy.used_j`; the `kind` tag is left out. Numbers go through the one
     /// formatter (four significant digits); counts stay whole.
