@@ -61,8 +61,9 @@
 //!
 //! * `candle` (default): the [`candle`] module (optimizer wrapper,
 //!   trainer, best weights).
-//! * `prometheus`: `RunBuilder::prometheus` and the `prometheus` module (brings
-//!   `tiny_http`).
+//! * `prometheus`: `RunBuilder::prometheus` and the `prometheus` module (the
+//!   `PrometheusSink` over the `snuffer-prometheus` exporter; brings `prometheus-client`
+//!   and `tiny_http`).
 #![deny(missing_docs)]
 
 #[cfg(feature = "candle")]
