@@ -7,8 +7,9 @@
 //!   the energy sampler (`snuffer_energy::auto()` unless meters are given) and
 //!   writes the first line of `steps.jsonl`, a `start` record whose `meta`
 //!   holds the run name, metric name and direction, planned steps, policy
-//!   description, τ (the policy's, [`StopPolicy::tau`], when it is fixed), the meters
-//!   chosen and the sources skipped with their reasons, and the logging settings.
+//!   description, τ (the policy's, [`StopPolicy::tau`](snuffer_policy::StopPolicy::tau),
+//!   when it is fixed), the meters chosen and the sources skipped with their reasons, and
+//!   the logging settings.
 //! * [`Run::step`] after every optimizer step: the hot path. It increments a
 //!   counter and, every `log_every` steps, reads the monotonic clock and copies
 //!   a stamp into a buffer allocated at build time. No system call besides the
