@@ -36,7 +36,7 @@
 //!
 //! The start line's `meta`, the end line's and `summary.json`'s `extra` are typed records
 //! of `snuffer-rundir` ([`StartMeta`](snuffer_rundir::StartMeta),
-//! [`EndMeta`](snuffer_rundir::EndMeta), [`SummaryExtra`](snuffer_rundir::SummaryExtra)).
+//! [`EndMeta`], [`SummaryExtra`](snuffer_rundir::SummaryExtra)).
 //!
 //! * Start line `meta`: `format_version`, `run_name`, `started_at`,
 //!   `metric_name`, `direction`, `higher_is_better`, `bounds {lower, upper}`,

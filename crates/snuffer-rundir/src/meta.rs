@@ -33,9 +33,9 @@ pub struct BoundsRecord {
 
 /// The settings a run records on its start line (`meta` of the `start` record).
 ///
-/// Read leniently (see the [module docs](self)); `name` and `metric` are accepted for
-/// `run_name` and `metric_name`, `tau_per_kwh` for `tau`, and `higher_is_better` falls
-/// back on `direction` ([`StartMeta::from_value`]).
+/// Read leniently (every field optional, a field of the wrong type read as missing);
+/// `name` and `metric` are accepted for `run_name` and `metric_name`, `tau_per_kwh` for
+/// `tau`, and `higher_is_better` falls back on `direction` ([`StartMeta::from_value`]).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct StartMeta {
     /// The metric's bounds the forecaster was given (or `{null, null}`: inferred later).

@@ -48,7 +48,7 @@ impl EnergyRecord {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RecordKind {
-    /// The first line: run metadata in `meta` (see [`StartMeta`]).
+    /// The first line: run metadata in `meta` (see [`StartMeta`](crate::StartMeta)).
     Start,
     /// A training step (logged at a cadence, not necessarily every step).
     Step,
@@ -248,7 +248,7 @@ pub struct StepRecord {
     /// Decision, on eval lines (and the stop on the end line).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub decision: Option<DecisionRecord>,
-    /// Metadata: on the start line the run's settings ([`StartMeta`] reads them), on the
+    /// Metadata: on the start line the run's settings ([`StartMeta`](crate::StartMeta) reads them), on the
     /// end line `finished` and `stop_step`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub meta: Option<serde_json::Value>,
