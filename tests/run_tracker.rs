@@ -1128,3 +1128,48 @@ fn a_run_too_short_to_measure_is_not_stopped_on_energy_and_says_so() -> Result<(
     ensure!(extra.too_short_to_measure == Some(true));
     Ok(())
 }
+
+/// τ is asked of the policy: a fixed τ (per kWh, or a price) is on the start line and in
+/// the summary as "set per kWh", inside an `AnyOf` too; a policy without one leaves both
+/// empty.
+#[test]
+fn tau_is_the_policy_s_on_the_start_line_and_in_the_summary() -> Result<()> {
+    let price = Tau::Price {
+        eur_per_kwh: 0.3,
+        eur_per_metric_unit: 60.0,
+    };
+    for (tau, expected) in [
+        (Some(Tau::PerKwh(0.5)), Some(0.5)),
+        (Some(price), Some(0.005)),
+        (None, None),
+    ] {
+        let tmp = tempfile::tempdir()?;
+        let mut policy = AnyOf::new().with(Target::new(0.99)?);
+        if let Some(t) = tau {
+            policy = policy.with(MarginalGain::new(MarginalGainConfig::new(t))?);
+        }
+        let mut run = builder(tmp.path(), 50.0)?
+            .planned_steps(200)
+            .metric("val_acc", Direction::HigherIsBetter)
+            .policy(policy)
+            .build()?;
+        for step in 1..=100u64 {
+            run.step();
+            if step % 20 == 0 {
+                run.eval(acc(step))?;
+            }
+        }
+        let summary = run.finish()?;
+        let log = read_steps(tmp.path().join(STEPS_FILE))?;
+        let start = snuffer::rundir::StartMeta::from_value(log.meta().context("start meta")?);
+        ensure!(
+            start.tau_per_kwh == expected,
+            "{tau:?}: start line {start:?}"
+        );
+        let extra = summary.extra.context("extra")?;
+        ensure!(extra.tau == expected, "{tau:?}: summary {extra:?}");
+        let basis = extra.tau_basis.as_deref();
+        ensure!(basis == expected.map(|_| "set per kWh"), "{basis:?}");
+    }
+    Ok(())
+}
