@@ -170,6 +170,9 @@ impl<P: StopPolicy> StopPolicy for MinSteps<P> {
     fn gain_check(&self) -> Option<MarginalEvidence> {
         self.inner.gain_check()
     }
+    fn tau(&self) -> Option<crate::Tau> {
+        self.inner.tau()
+    }
 }
 
 /// Shows `inner` every observation with the metric's direction set to `direction` (Keras's
@@ -207,6 +210,9 @@ impl<P: StopPolicy> StopPolicy for WithDirection<P> {
     }
     fn gain_check(&self) -> Option<MarginalEvidence> {
         self.inner.gain_check()
+    }
+    fn tau(&self) -> Option<crate::Tau> {
+        self.inner.tau()
     }
 }
 

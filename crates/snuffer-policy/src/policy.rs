@@ -146,6 +146,13 @@ pub trait StopPolicy: Send {
     fn gain_check(&self) -> Option<MarginalEvidence> {
         None
     }
+
+    /// The threshold τ this policy weighs gains against, for logs and displays (the run
+    /// tracker records it on the start line and in the summary). Default: none (policies
+    /// that do not weigh energy).
+    fn tau(&self) -> Option<crate::Tau> {
+        None
+    }
 }
 
 impl<P: StopPolicy + ?Sized> StopPolicy for Box<P> {
@@ -166,6 +173,9 @@ impl<P: StopPolicy + ?Sized> StopPolicy for Box<P> {
     }
     fn gain_check(&self) -> Option<MarginalEvidence> {
         (**self).gain_check()
+    }
+    fn tau(&self) -> Option<crate::Tau> {
+        (**self).tau()
     }
 }
 
@@ -192,6 +202,9 @@ impl<P: StopPolicy> StopPolicy for Option<P> {
     }
     fn gain_check(&self) -> Option<MarginalEvidence> {
         self.as_ref().and_then(|p| p.gain_check())
+    }
+    fn tau(&self) -> Option<crate::Tau> {
+        self.as_ref().and_then(|p| p.tau())
     }
 }
 
