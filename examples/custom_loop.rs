@@ -53,7 +53,7 @@ fn main() -> anyhow::Result<()> {
             &ty.narrow(0, start, 32)?,
         )?;
         opt.backward_step(&loss)?;
-        run.step(); // the hot path: a clock read, nothing else
+        run.step(); // the hot path: a counter, nothing else
         if step % 50 == 0 {
             run.record_loss(loss.to_scalar::<f32>()?.into());
             let action = run.eval(accuracy()?)?;

@@ -28,7 +28,7 @@
 //!
 //! for step in 1..=1_000u32 {
 //!     // … forward, backward, optimizer …
-//!     run.step(); // hot path: a clock read, no allocation, no lock
+//!     run.step(); // hot path: a counter, no allocation, no lock
 //!     if step % 100 == 0 {
 //!         let acc = 1.0 - 0.5 / f64::from(step).sqrt();
 //!         let action = run.eval(acc)?; // logs, forecasts, asks the policy
@@ -61,8 +61,9 @@
 //!
 //! * `candle` (default): the [`candle`] module (optimizer wrapper,
 //!   trainer, best weights).
-//! * `prometheus`: `RunBuilder::prometheus` and the `prometheus` module (brings
-//!   `tiny_http`).
+//! * `prometheus`: `RunBuilder::prometheus` and the `prometheus` module (the
+//!   `PrometheusSink` over the `snuffer-prometheus` exporter; brings `prometheus-client`
+//!   and `tiny_http`).
 #![deny(missing_docs)]
 
 #[cfg(feature = "candle")]

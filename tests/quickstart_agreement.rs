@@ -109,7 +109,7 @@ fn table_stop_line_summary_and_report_agree() -> Result<()> {
     let at_stop = s
         .extra
         .as_ref()
-        .and_then(|e| e["energy_at_stop_j"].as_f64())
+        .and_then(|e| e.energy_at_stop_j)
         .context("energy at the stop")?;
     ensure!(
         stop_line.contains(&format!("; {} used by then;", Joules(at_stop))),

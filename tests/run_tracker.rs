@@ -315,13 +315,12 @@ fn marginal_gain_stops_a_saturated_run_and_logs_gain_against_tau() -> Result<()>
         // Issue 19: a relative τ is recorded as the τ per kWh it resolved to, not `null`.
         let extra = summary.extra.clone().unwrap_or_default();
         ensure!(
-            extra["tau"]
-                .as_f64()
-                .is_some_and(|t| t.is_finite() && t > 0.0)
-                && extra["tau_basis"]
-                    .as_str()
+            extra.tau.is_some_and(|t| t.is_finite() && t > 0.0)
+                && extra
+                    .tau_basis
+                    .as_deref()
                     .is_some_and(|b| b.contains("relative")),
-            "summary.json's tau: {extra}"
+            "summary.json's tau: {extra:?}"
         );
         let log = read_steps(tmp.path().join(STEPS_FILE))?;
         ensure!(
@@ -518,7 +517,6 @@ fn plain_and_bar_progress_run_without_disturbing_the_logs() -> Result<()> {
             .planned_steps(500)
             .metric("val_acc", Direction::HigherIsBetter)
             .policy(Target::new(0.6)?)
-            .tau(0.5)
             .progress(progress)
             .build()?;
         for step in 1..=500u64 {
@@ -793,9 +791,9 @@ fn a_run_sees_the_earlier_runs_of_its_sweep() -> Result<()> {
     );
     let summary = read_summary(&dir)?;
     let extra = summary.extra.context("extra")?;
-    let block = &extra["sweep"];
-    ensure!(block["references"] == 1, "{block}");
-    let reads = block["reads"].as_u64().context("reads")?;
+    let block = extra.sweep.context("a sweep block")?;
+    ensure!(block.references == 1, "{block:?}");
+    let reads = block.reads;
     // The first evaluation and then the refit cadence (every 4th evaluation): never every
     // evaluation.
     ensure!(
@@ -894,12 +892,10 @@ fn a_damaged_sibling_is_skipped_and_said_once() -> Result<()> {
         notes.len() == 1 && notes[0].contains("damaged"),
         "said once: {notes:?}"
     );
-    let block = &read_summary(&dir)?.extra.context("extra")?["sweep"];
-    ensure!(block["reads"].as_u64().is_some_and(|r| r > 1), "{block}");
-    ensure!(
-        block["notes"].as_array().is_some_and(|n| n.len() == 1),
-        "{block}"
-    );
+    let extra = read_summary(&dir)?.extra.context("extra")?;
+    let block = extra.sweep.context("a sweep block")?;
+    ensure!(block.reads > 1, "{block:?}");
+    ensure!(block.notes.len() == 1, "{block:?}");
     Ok(())
 }
 
@@ -1129,6 +1125,51 @@ fn a_run_too_short_to_measure_is_not_stopped_on_energy_and_says_so() -> Result<(
         said.matching("")
     );
     let extra = summary.extra.context("extra")?;
-    ensure!(extra["too_short_to_measure"] == serde_json::json!(true));
+    ensure!(extra.too_short_to_measure == Some(true));
+    Ok(())
+}
+
+/// τ is asked of the policy: a fixed τ (per kWh, or a price) is on the start line and in
+/// the summary as "set per kWh", inside an `AnyOf` too; a policy without one leaves both
+/// empty.
+#[test]
+fn tau_is_the_policy_s_on_the_start_line_and_in_the_summary() -> Result<()> {
+    let price = Tau::Price {
+        eur_per_kwh: 0.3,
+        eur_per_metric_unit: 60.0,
+    };
+    for (tau, expected) in [
+        (Some(Tau::PerKwh(0.5)), Some(0.5)),
+        (Some(price), Some(0.005)),
+        (None, None),
+    ] {
+        let tmp = tempfile::tempdir()?;
+        let mut policy = AnyOf::new().with(Target::new(0.99)?);
+        if let Some(t) = tau {
+            policy = policy.with(MarginalGain::new(MarginalGainConfig::new(t))?);
+        }
+        let mut run = builder(tmp.path(), 50.0)?
+            .planned_steps(200)
+            .metric("val_acc", Direction::HigherIsBetter)
+            .policy(policy)
+            .build()?;
+        for step in 1..=100u64 {
+            run.step();
+            if step % 20 == 0 {
+                run.eval(acc(step))?;
+            }
+        }
+        let summary = run.finish()?;
+        let log = read_steps(tmp.path().join(STEPS_FILE))?;
+        let start = snuffer::rundir::StartMeta::from_value(log.meta().context("start meta")?);
+        ensure!(
+            start.tau_per_kwh == expected,
+            "{tau:?}: start line {start:?}"
+        );
+        let extra = summary.extra.context("extra")?;
+        ensure!(extra.tau == expected, "{tau:?}: summary {extra:?}");
+        let basis = extra.tau_basis.as_deref();
+        ensure!(basis == expected.map(|_| "set per kWh"), "{basis:?}");
+    }
     Ok(())
 }

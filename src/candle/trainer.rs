@@ -120,13 +120,6 @@ impl<'a, O: Optimizer> Trainer<'a, O> {
             .or_else(|| opt.run().planned_steps())
             .ok_or(Error::NoStepCount)?;
         let best_path = best_weights_path(opt.run().dir());
-        let candle_err = |phase, step| {
-            move |source| Error::Candle {
-                phase,
-                step,
-                source,
-            }
-        };
 
         let mut saved_best = false;
         let mut stop = None;
@@ -145,10 +138,7 @@ impl<'a, O: Optimizer> Trainer<'a, O> {
             if diverged || step % eval_every == 0 || step == steps {
                 let metric = eval().map_err(candle_err("evaluation", step))?;
                 let action = opt.run_mut().eval(metric)?;
-                if action.is_new_best() {
-                    save_weights(varmap, &best_path)?;
-                    saved_best = true;
-                }
+                saved_best |= keep_best(&action, varmap, &best_path)?;
                 if action.should_stop() {
                     stop = action.reason().cloned();
                     break;
@@ -170,6 +160,27 @@ impl<'a, O: Optimizer> Trainer<'a, O> {
             dir,
         })
     }
+}
+
+/// Wraps a candle error with the phase and step it happened at.
+fn candle_err(phase: &'static str, step: u64) -> impl FnOnce(candle_core::Error) -> Error {
+    move |source| Error::Candle {
+        phase,
+        step,
+        source,
+    }
+}
+
+/// Saves the weights when `action` is a new best (returns whether it saved them).
+fn keep_best(
+    action: &crate::Action,
+    varmap: &VarMap,
+    path: &std::path::Path,
+) -> Result<bool, Error> {
+    if action.is_new_best() {
+        save_weights(varmap, path)?;
+    }
+    Ok(action.is_new_best())
 }
 
 /// The mean of a loss tensor as `f64` (a scalar loss is its own mean).

@@ -23,7 +23,6 @@ pub struct RunBuilder {
     pub(crate) forecast: Option<ForecastConfig>,
     pub(crate) policy: Option<Box<dyn StopPolicy>>,
     pub(crate) policy_name: Option<String>,
-    pub(crate) tau: Option<f64>,
     pub(crate) meters: Option<Vec<Box<dyn Meter>>>,
     pub(crate) sample_interval: Duration,
     pub(crate) refit: Refit,
@@ -74,7 +73,6 @@ impl RunBuilder {
             forecast: None,
             policy: None,
             policy_name: None,
-            tau: None,
             meters: None,
             sample_interval: snuffer_energy::DEFAULT_INTERVAL,
             refit: Refit::default(),
@@ -181,13 +179,6 @@ impl RunBuilder {
         self
     }
 
-    /// The threshold τ (metric units per kWh) the policy uses, when you want
-    /// it shown in the progress display and recorded in the logs.
-    pub fn tau(mut self, tau: f64) -> RunBuilder {
-        self.tau = Some(tau);
-        self
-    }
-
     /// Energy meters to poll (default: [`snuffer_energy::auto()`], the best
     /// sources of this machine, with a labelled estimate where nothing is
     /// readable).
@@ -287,13 +278,12 @@ impl RunBuilder {
     }
 
     fn validate(&self) -> Result<(), Error> {
-        let bad = |name, value: String, expected: &str| {
-            Err(Error::InvalidSetting {
-                name,
-                value,
-                expected: expected.to_string(),
-            })
-        };
+        self.validate_names()?;
+        self.validate_cadence()?;
+        self.validate_bounds()
+    }
+
+    fn validate_names(&self) -> Result<(), Error> {
         if self.name.trim().is_empty() {
             return bad(
                 "builder",
@@ -308,6 +298,10 @@ impl RunBuilder {
                 "the metric name must not be empty",
             );
         }
+        Ok(())
+    }
+
+    fn validate_cadence(&self) -> Result<(), Error> {
         if self.planned_steps == Some(0) {
             return bad(
                 "planned_steps",
@@ -326,16 +320,17 @@ impl RunBuilder {
             );
         }
         match self.refit {
-            Refit::Every(0) => return bad("refit_every", "0".into(), "at least 1 evaluation"),
-            Refit::Geometric(r) if !(r.is_finite() && r > 1.0) => {
-                return bad(
-                    "refit",
-                    format!("Geometric({r})"),
-                    "a growth factor above 1, e.g. 1.2",
-                )
-            }
-            _ => {}
+            Refit::Every(0) => bad("refit_every", "0".into(), "at least 1 evaluation"),
+            Refit::Geometric(r) if !(r.is_finite() && r > 1.0) => bad(
+                "refit",
+                format!("Geometric({r})"),
+                "a growth factor above 1, e.g. 1.2",
+            ),
+            _ => Ok(()),
         }
+    }
+
+    fn validate_bounds(&self) -> Result<(), Error> {
         let Bounds { lower, upper } = self.bounds;
         if lower.is_some_and(|v| !v.is_finite()) || upper.is_some_and(|v| !v.is_finite()) {
             return bad(
@@ -344,24 +339,22 @@ impl RunBuilder {
                 "finite numbers or None",
             );
         }
-        if let (Some(l), Some(u)) = (lower, upper) {
-            if l >= u {
-                return bad(
-                    "bounds",
-                    format!("{l}, {u}"),
-                    "the lower bound must be below the upper bound",
-                );
-            }
+        match (lower, upper) {
+            (Some(l), Some(u)) if l >= u => bad(
+                "bounds",
+                format!("{l}, {u}"),
+                "the lower bound must be below the upper bound",
+            ),
+            _ => Ok(()),
         }
-        if let Some(t) = self.tau {
-            if !t.is_finite() || t < 0.0 {
-                return bad(
-                    "tau",
-                    t.to_string(),
-                    "a finite, non-negative number of metric units per kWh",
-                );
-            }
-        }
-        Ok(())
     }
+}
+
+/// The error for a setting `name` with `value`, saying what was `expected`.
+fn bad(name: &'static str, value: String, expected: &str) -> Result<(), Error> {
+    Err(Error::InvalidSetting {
+        name,
+        value,
+        expected: expected.to_string(),
+    })
 }

@@ -10,7 +10,9 @@ use snuffer_rundir::Summary;
 impl Run {
     /// Where forecasts are evaluated: the planned end, else twice the steps done.
     pub(super) fn forecast_target(&self, step: u64) -> f64 {
-        self.planned.map_or((2 * step.max(1)) as f64, |p| p as f64)
+        self.info
+            .planned
+            .map_or((2 * step.max(1)) as f64, |p| p as f64)
     }
 
     /// Recent energy per step (J): [`StepEnergy::per_step_at`](snuffer_energy::StepEnergy)
@@ -22,29 +24,22 @@ impl Run {
     /// The policy's gain-per-kWh check at this step, if it made one (a
     /// `MarginalGain`, alone or inside an `AnyOf`).
     pub(super) fn policy_gauge(&self, step: u64) -> Option<MarginalEvidence> {
-        let check = self.policy.as_ref()?.gain_check()?;
+        let check = self.stop.policy.as_ref()?.gain_check()?;
         (check.step == step as f64).then_some(*check.marginal()?)
-    }
-
-    /// The latest marginal-gain numbers: this step's check, else the stop's.
-    pub(super) fn latest_marginal(&self) -> Option<&MarginalEvidence> {
-        self.gauge
-            .as_ref()
-            .or_else(|| self.last_evidence.as_ref()?.marginal())
     }
 
     /// The expected gain per kWh for display: the policy's own figure when
     /// it reports one, else the forecast's expected gain over the best so far by
     /// the planned end, over the energy the rest of the run will cost.
     pub(super) fn display_gain_per_kwh(&self, step: u64, energy_j: f64) -> Option<f64> {
-        if let Some(g) = self.latest_marginal().map(|m| m.gain_rate_per_kwh) {
+        if let Some(g) = self.stop.latest_marginal().map(|m| m.gain_rate_per_kwh) {
             return Some(g);
         }
         let f = self.curve.latest()?;
-        let planned = self.planned?;
+        let planned = self.info.planned?;
         let remaining = planned.checked_sub(step).filter(|r| *r > 0)?;
         let kwh = remaining as f64 * self.energy_per_step(step, energy_j)? / JOULES_PER_KWH;
-        let gain = match self.best {
+        let gain = match self.best.best {
             Some((_, best)) => f.expected_excess(planned as f64, best),
             None => f.gain(step as f64, planned as f64, curve::LEVEL).expected,
         };
@@ -57,8 +52,12 @@ impl Run {
     /// (the same figures as `summary.json`'s `forecast_saved_j`).
     /// `None` while no policy has said stop.
     pub fn stop_sentence(&self) -> Option<String> {
-        let stop = self.stop.as_ref()?;
-        let of = self.planned.map(|p| format!(" of {p}")).unwrap_or_default();
+        let stop = self.stop.stop.as_ref()?;
+        let of = self
+            .info
+            .planned
+            .map(|p| format!(" of {p}"))
+            .unwrap_or_default();
         let mut s = format!(
             "stopped at step {}{of} by {}: {}",
             stop.step,
@@ -83,7 +82,7 @@ impl Run {
     /// the estimate behind the policy's share of the planned energy spent, so the two add
     /// up to the whole).
     pub(super) fn savings(&self, step: u64, energy_j: f64) -> Option<(f64, f64)> {
-        let planned = self.planned?;
+        let planned = self.info.planned?;
         let full = self.evals.full_run(step as f64, energy_j, planned as f64)?;
         Some((full.full_j(), full.remaining_j))
     }
@@ -110,17 +109,17 @@ impl Run {
         let best = match (s.best_step, s.best_metric) {
             (Some(st), Some(m)) => format!(
                 ", best {} {} at step {st}",
-                self.metric_name,
+                self.info.metric_name,
                 significant(m, crate::progress::METRIC_DIGITS)
             ),
             _ => String::new(),
         };
-        let how = match (&self.stop, finished) {
+        let how = match (&self.stop.stop, finished) {
             (_, false) => "dropped without finish()",
             (Some(_), true) => "stopped early",
             (None, true) => "finished",
         };
-        let short = if self.unmeasured_said {
+        let short = if self.stop.unmeasured_said {
             " (too short to measure at first: stops that weigh energy were not acted on until \
              it had run three sampler intervals)"
         } else {
@@ -130,14 +129,14 @@ impl Run {
             "{how} after {} steps: {} in total{est}{short}{best}; summary in {}",
             s.steps,
             Joules(s.energy_j),
-            self.dir.join(snuffer_rundir::SUMMARY_FILE).display()
+            self.info.dir.join(snuffer_rundir::SUMMARY_FILE).display()
         )
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::super::StopAt;
+    use super::super::state::StopAt;
     use super::*;
     use snuffer_energy::{ConstantMeter, Meter, Watts};
     use snuffer_policy::StopReason;
@@ -197,7 +196,7 @@ mod tests {
         let (_tmp, mut r) = run(Some(1000));
         assert_eq!(r.stop_sentence(), None);
         r.evals.push(100.0, 0.0);
-        r.stop = Some(StopAt {
+        r.stop.stop = Some(StopAt {
             step: 250,
             reason: StopReason::other(
                 "marginal_gain",

@@ -161,7 +161,7 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
     let exporter = args
         .prometheus
         .as_deref()
-        .map(snuffer::prometheus::Exporter::serve)
+        .map(snuffer_prometheus::Exporter::serve)
         .transpose()
         .context("starting the Prometheus exporter (--prometheus)")?;
     let t0 = Instant::now();
@@ -300,13 +300,13 @@ fn print_text(out: &MeasureOut) {
 /// Runs `wait` while a scoped thread feeds the exporter (if any) from the
 /// sampler once a second; the last snapshot is published before returning.
 fn with_exporter<T>(
-    exporter: Option<&snuffer::prometheus::Exporter>,
+    exporter: Option<&snuffer_prometheus::Exporter>,
     sampler: &Sampler,
     command: &[String],
     t0: Instant,
     wait: impl FnOnce() -> T,
 ) -> T {
-    use snuffer::prometheus::{DomainSnapshot, MetricsSnapshot};
+    use snuffer_prometheus::{DomainSnapshot, MetricsSnapshot};
     let Some(exporter) = exporter else {
         return wait();
     };

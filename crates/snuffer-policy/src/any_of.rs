@@ -77,6 +77,11 @@ impl StopPolicy for AnyOf {
         self.members.iter().find_map(|m| m.note())
     }
 
+    /// The first member's τ that has one.
+    fn tau(&self) -> Option<crate::Tau> {
+        self.members.iter().find_map(|m| m.tau())
+    }
+
     /// The most recent check among the members (the first member's on a tie).
     fn gain_check(&self) -> Option<GainCheck> {
         self.members.iter().filter_map(|m| m.gain_check()).fold(
@@ -94,6 +99,16 @@ mod tests {
     use super::*;
     use crate::policy::test_support::stop_index;
     use crate::{Divergence, Patience, PatienceConfig, Target};
+
+    #[test]
+    fn tau_is_the_first_member_s_that_weighs_energy() -> Result<(), crate::PolicyError> {
+        let marginal =
+            crate::MarginalGain::new(crate::MarginalGainConfig::new(crate::Tau::Relative(0.1)))?;
+        let any = AnyOf::new().with(Target::new(0.9)?).with(marginal);
+        assert_eq!(any.tau(), Some(crate::Tau::Relative(0.1)));
+        assert_eq!(AnyOf::new().with(Target::new(0.9)?).tau(), None);
+        Ok(())
+    }
     use snuffer_forecast::Direction::HigherIsBetter as Up;
 
     #[test]

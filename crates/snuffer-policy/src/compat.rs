@@ -168,6 +168,9 @@ impl<P: StopPolicy> StopPolicy for MinSteps<P> {
     fn gain_check(&self) -> Option<GainCheck> {
         self.inner.gain_check()
     }
+    fn tau(&self) -> Option<crate::Tau> {
+        self.inner.tau()
+    }
 }
 
 /// Shows `inner` every observation with the metric's direction set to `direction` (Keras's
@@ -205,6 +208,9 @@ impl<P: StopPolicy> StopPolicy for WithDirection<P> {
     }
     fn gain_check(&self) -> Option<GainCheck> {
         self.inner.gain_check()
+    }
+    fn tau(&self) -> Option<crate::Tau> {
+        self.inner.tau()
     }
 }
 

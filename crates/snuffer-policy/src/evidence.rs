@@ -59,6 +59,17 @@ impl Evidence {
         }
     }
 
+    /// τ per kWh the decision weighed, when it weighed energy (marginal gain, sweep) and
+    /// τ is finite.
+    pub fn tau_per_kwh(&self) -> Option<f64> {
+        match self {
+            Evidence::MarginalGain(m) => Some(m.tau_per_kwh),
+            Evidence::Sweep(s) => Some(s.tau_per_kwh),
+            _ => None,
+        }
+        .filter(|t| t.is_finite())
+    }
+
     /// Evidence from `(name, value)` pairs, for policies outside this crate.
     pub fn other(numbers: &[(&str, f64)]) -> Self {
         Evidence::Other(

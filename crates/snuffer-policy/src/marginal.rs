@@ -777,6 +777,10 @@ impl StopPolicy for MarginalGain {
         self.last_check.as_ref().map(|c| self.evidence(c).into())
     }
 
+    fn tau(&self) -> Option<Tau> {
+        Some(self.config.tau)
+    }
+
     fn reset(&mut self) {
         self.history.clear();
         self.forecast = None;

@@ -147,6 +147,13 @@ pub trait StopPolicy: Send {
     fn gain_check(&self) -> Option<GainCheck> {
         None
     }
+
+    /// The threshold τ this policy weighs gains against, for logs and displays (the run
+    /// tracker records it on the start line and in the summary). Default: none (policies
+    /// that do not weigh energy).
+    fn tau(&self) -> Option<crate::Tau> {
+        None
+    }
 }
 
 impl<P: StopPolicy + ?Sized> StopPolicy for Box<P> {
@@ -167,6 +174,9 @@ impl<P: StopPolicy + ?Sized> StopPolicy for Box<P> {
     }
     fn gain_check(&self) -> Option<GainCheck> {
         (**self).gain_check()
+    }
+    fn tau(&self) -> Option<crate::Tau> {
+        (**self).tau()
     }
 }
 
@@ -193,6 +203,9 @@ impl<P: StopPolicy> StopPolicy for Option<P> {
     }
     fn gain_check(&self) -> Option<GainCheck> {
         self.as_ref().and_then(|p| p.gain_check())
+    }
+    fn tau(&self) -> Option<crate::Tau> {
+        self.as_ref().and_then(|p| p.tau())
     }
 }
 

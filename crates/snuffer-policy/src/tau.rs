@@ -64,6 +64,22 @@ impl Tau {
         }
     }
 
+    /// τ in metric units per kWh when it does not depend on the run (`PerKwh`, `Price`);
+    /// `None` for `Relative`, which resolves at each check.
+    ///
+    /// ```
+    /// use snuffer_policy::Tau;
+    /// assert_eq!(Tau::PerKwh(0.5).fixed_per_kwh(), Some(0.5));
+    /// assert_eq!(Tau::Price { eur_per_kwh: 0.3, eur_per_metric_unit: 60.0 }.fixed_per_kwh(), Some(0.005));
+    /// assert_eq!(Tau::Relative(0.1).fixed_per_kwh(), None);
+    /// ```
+    pub fn fixed_per_kwh(&self) -> Option<f64> {
+        match self {
+            Tau::Relative(_) => None,
+            fixed => Some(fixed.per_kwh(0.0, 1.0)),
+        }
+    }
+
     /// τ in metric units per kWh, given the gain and energy so far (used by `Relative` only).
     ///
     /// ```

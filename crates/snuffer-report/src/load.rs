@@ -326,10 +326,7 @@ impl RunData {
         // Runs whose start line lacks τ may still state it in the evidence
         // of their decisions (the marginal-gain policy does).
         if self.tau_per_kwh.is_none() {
-            self.tau_per_kwh = rec
-                .decision
-                .as_ref()
-                .and_then(|d| d.number("tau_per_kwh").or_else(|| d.number("tau")));
+            self.tau_per_kwh = rec.decision.as_ref().and_then(decision_tau);
         }
         let at = |metric: f64| EvalPoint {
             step: rec.step,
@@ -555,6 +552,16 @@ impl OracleScan {
             utility: top.utility,
             utility_at_end: top.utility_at_end,
         })
+    }
+}
+
+/// τ per kWh a decision weighed: read from its typed evidence (format 2,
+/// [`snuffer_policy::Evidence`]); format 1 kept the numbers by name, without a `kind`.
+fn decision_tau(d: &DecisionRecord) -> Option<f64> {
+    if d.evidence.contains_key("kind") {
+        d.evidence_as::<snuffer_policy::Evidence>()?.tau_per_kwh()
+    } else {
+        d.number("tau_per_kwh").or_else(|| d.number("tau"))
     }
 }
 

@@ -4,24 +4,29 @@
 use anyhow::Context;
 use snuffer::energy::{ConstantMeter, Meter, Provenance, Watts};
 use snuffer::forecast::Direction;
-use snuffer::policy::{Decision, Observation, StopPolicy, StopReason};
+use snuffer::policy::{Decision, Observation, StopPolicy, StopReason, Tau};
 use snuffer::{Progress, Run};
 use snuffer_report::Report;
 use std::path::Path;
 
-/// Stops once the metric reaches a target.
-struct Reach(f64);
+/// Stops once the metric reaches a target (never without one); states τ = 10⁶ per kWh,
+/// which the tracker records on the start line.
+struct Reach(Option<f64>);
 
 impl StopPolicy for Reach {
     fn observe(&mut self, obs: &Observation<'_>) -> Decision {
-        match obs.metric {
-            Some(m) if m >= self.0 => Decision::Stop(StopReason::other(
+        match (obs.metric, self.0) {
+            (Some(m), Some(t)) if m >= t => Decision::Stop(StopReason::other(
                 "target",
-                format!("val_acc {m:.3} reached {:.2}", self.0),
+                format!("val_acc {m:.3} reached {t:.2}"),
                 &[("metric", m)],
             )),
             _ => Decision::Continue,
         }
+    }
+
+    fn tau(&self) -> Option<Tau> {
+        Some(Tau::PerKwh(1e6))
     }
 }
 
@@ -41,13 +46,9 @@ fn train(dir: &Path, target: Option<f64>) -> anyhow::Result<()> {
         .metric("val_acc", Direction::HigherIsBetter)
         .bounds(Some(0.0), Some(1.0))
         .meters(vec![gpu, cpu])
-        .tau(1e6)
         .log_every(5)
         .progress(Progress::Quiet);
-    let mut run = match target {
-        Some(t) => builder.policy(Reach(t)).build()?,
-        None => builder.build()?,
-    };
+    let mut run = builder.policy(Reach(target)).build()?;
     for step in 1..=400u64 {
         run.step();
         // Let the wall clock (and so the constant meters) move a little.
@@ -141,5 +142,29 @@ fn the_forecast_ends_on_the_chart_where_the_table_says() -> anyhow::Result<()> {
         .forecast_energy_at(stop.at.step as f64)
         .context("energy")?;
     assert!((at_stop - stop.at.energy_j).abs() <= 1e-9 * full);
+    Ok(())
+}
+
+/// A run directory written before the tracker's records were typed (the quickstart's
+/// early-stopped run, shared with snuffer-rundir's format tests) still reports: its
+/// settings from the start line, τ from the typed evidence of its decisions (a relative τ
+/// is not on the start line), the stop and the summary's bookkeeping.
+#[test]
+fn a_run_written_by_the_untyped_tracker_reports() -> anyhow::Result<()> {
+    let dir =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../snuffer-rundir/tests/data/v2-untyped-run");
+    let report = Report::from_dir(&dir)?;
+    let run = report.run();
+    assert_eq!(run.run_name, "quickstart-snuffer");
+    assert_eq!(run.metric_name.as_deref(), Some("val_acc"));
+    assert_eq!(run.planned_steps, Some(6000));
+    // The τ the fixture's first evaluation resolved (a relative τ changes at each check).
+    let tau = run.tau_per_kwh.context("τ from the evidence")?;
+    assert!((tau - 67_530.744).abs() < 1e-3, "{tau}");
+    let stop = run.stop.as_ref().context("the stop")?;
+    assert_eq!(stop.decision.policy.as_deref(), Some("marginal_gain"));
+    let summary = run.summary.as_ref().context("summary")?;
+    assert_eq!(summary.stop_step(), Some(1100));
+    assert!(report.html().contains("quickstart-snuffer"));
     Ok(())
 }

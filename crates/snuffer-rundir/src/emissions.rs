@@ -256,14 +256,11 @@ impl EmissionsContext {
 fn project_of(summary: &Summary) -> String {
     let extra = summary.extra.as_ref();
     let set = extra
-        .and_then(|e| e.get("project"))
-        .and_then(serde_json::Value::as_str)
+        .and_then(|e| e.project.as_deref())
         .filter(|p| !p.trim().is_empty());
     let sweep = extra
-        .and_then(|e| e.get("sweep"))
-        .and_then(|s| s.get("dir"))
-        .and_then(serde_json::Value::as_str)
-        .and_then(|d| Path::new(d).file_name())
+        .and_then(|e| e.sweep.as_ref())
+        .and_then(|s| s.dir.file_name())
         .map(|n| n.to_string_lossy().into_owned());
     set.map(str::to_string)
         .or(sweep)
@@ -597,9 +594,15 @@ mod tests {
         assert_eq!(at(&s, "project_name"), DEFAULT_PROJECT);
         assert_eq!(at(&s, "run_id"), "mnist-2");
         assert_eq!(at(&s, "experiment_id"), "\"mnist, small\"");
-        s.extra = Some(serde_json::json!({"sweep": {"dir": "runs/lr-search", "reads": 3}}));
+        s.extra = serde_json::from_value(
+            serde_json::json!({"sweep": {"dir": "runs/lr-search", "reads": 3}}),
+        )
+        .ok();
         assert_eq!(at(&s, "project_name"), "lr-search");
-        s.extra = Some(serde_json::json!({"project": "digits", "sweep": {"dir": "runs/lr"}}));
+        s.extra = serde_json::from_value(
+            serde_json::json!({"project": "digits", "sweep": {"dir": "runs/lr"}}),
+        )
+        .ok();
         assert_eq!(at(&s, "project_name"), "digits");
         let fp = snuffer_footprint::run_footprint(
             &snuffer_footprint::FootprintConfig::default(),

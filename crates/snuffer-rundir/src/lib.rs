@@ -51,6 +51,7 @@
 
 pub mod emissions;
 mod error;
+mod meta;
 mod records;
 mod status;
 mod steps;
@@ -58,9 +59,10 @@ mod summary;
 mod sweep;
 
 pub use error::RunDirError;
+pub use meta::{BoundsRecord, EndMeta, StartMeta, SummaryExtra, SweepExtra};
 pub use records::{
     Action, DecisionRecord, DomainRecord, DomainTotal, EnergyRecord, ForecastRecord, RecordKind,
-    StartMeta, StepRecord, WarningRecord,
+    StepRecord, WarningRecord,
 };
 pub use status::{this_host, LogFacts, RunState, RunStatus, Writer};
 pub use steps::{

@@ -48,7 +48,7 @@ impl EnergyRecord {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RecordKind {
-    /// The first line: run metadata in `meta` (see [`StartMeta`]).
+    /// The first line: run metadata in `meta` (see [`StartMeta`](crate::StartMeta)).
     Start,
     /// A training step (logged at a cadence, not necessarily every step).
     Step,
@@ -159,6 +159,21 @@ impl DecisionRecord {
             .filter(|v| v.is_finite())
     }
 
+    /// The evidence read as a typed record `T` (format 2: the policy's typed evidence,
+    /// `snuffer_policy::Evidence`); `None` when it does not read as one.
+    ///
+    /// ```
+    /// use snuffer_rundir::DecisionRecord;
+    /// #[derive(serde::Deserialize)]
+    /// struct Wait { wait: u32 }
+    /// let d: DecisionRecord = serde_json::from_str(r#"{"action":"stop","evidence":{"kind":"patience","wait":3}}"#)?;
+    /// assert_eq!(d.evidence_as::<Wait>().map(|w| w.wait), Some(3));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn evidence_as<T: serde::de::DeserializeOwned>(&self) -> Option<T> {
+        T::deserialize(serde_json::Value::Object(self.evidence.clone())).ok()
+    }
+
     /// The evidence as `(name, value)` text pairs for display, nested objects flattened as
     /// `limit.energy.used_j`; the `kind` tag is left out. Numbers go through the one
     /// formatter (four significant digits); counts stay whole.
@@ -233,78 +248,8 @@ pub struct StepRecord {
     /// Decision, on eval lines (and the stop on the end line).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub decision: Option<DecisionRecord>,
-    /// Metadata: on the start line the run's settings ([`StartMeta`] reads them), on the
+    /// Metadata: on the start line the run's settings ([`StartMeta`](crate::StartMeta) reads them), on the
     /// end line `finished` and `stop_step`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub meta: Option<serde_json::Value>,
-}
-
-/// The settings a run records on its start line, read leniently: every field is optional
-/// and a field of the wrong type is ignored, so older and hand-written logs read too
-/// (`name` and `metric` are accepted for `run_name` and `metric_name`, `tau_per_kwh` for
-/// `tau`).
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct StartMeta {
-    /// Format version of the run directory.
-    pub format_version: Option<u32>,
-    /// Run name.
-    pub run_name: Option<String>,
-    /// RFC 3339 start time.
-    pub started_at: Option<String>,
-    /// Name of the monitored metric.
-    pub metric_name: Option<String>,
-    /// Whether higher values are better (`higher_is_better`, else `direction`).
-    pub higher_is_better: Option<bool>,
-    /// Planned steps.
-    pub planned_steps: Option<u64>,
-    /// τ in metric units per kWh, when the run stated it.
-    pub tau_per_kwh: Option<f64>,
-    /// The writing process's id (format 2).
-    pub pid: Option<u32>,
-    /// The writing machine's host name (format 2).
-    pub host: Option<String>,
-}
-
-impl StartMeta {
-    /// Reads the settings out of a start line's `meta` (see the type's docs).
-    ///
-    /// ```
-    /// use snuffer_rundir::StartMeta;
-    /// let meta = serde_json::json!({"name": "r", "direction": "lower_is_better", "planned_steps": 10});
-    /// let m = StartMeta::from_value(&meta);
-    /// assert_eq!((m.run_name.as_deref(), m.higher_is_better, m.planned_steps), (Some("r"), Some(false), Some(10)));
-    /// ```
-    pub fn from_value(meta: &serde_json::Value) -> StartMeta {
-        let get = |keys: &[&str]| keys.iter().find_map(|k| meta.get(*k));
-        let text = |keys: &[&str]| get(keys).and_then(|v| v.as_str()).map(str::to_string);
-        StartMeta {
-            format_version: get(&["format_version"])
-                .and_then(|v| v.as_u64())
-                .and_then(|v| u32::try_from(v).ok()),
-            run_name: text(&["run_name", "name"]),
-            started_at: text(&["started_at"]),
-            metric_name: text(&["metric_name", "metric"]),
-            higher_is_better: get(&["higher_is_better"])
-                .and_then(|v| v.as_bool())
-                .or_else(|| {
-                    get(&["direction"])
-                        .and_then(|v| v.as_str())
-                        .map(|d| !d.to_ascii_lowercase().starts_with("lower"))
-                }),
-            planned_steps: get(&["planned_steps"]).and_then(|v| v.as_u64()),
-            tau_per_kwh: get(&["tau_per_kwh", "tau"])
-                .and_then(|v| v.as_f64())
-                .filter(|t| t.is_finite()),
-            pid: get(&["pid"])
-                .and_then(|v| v.as_u64())
-                .and_then(|v| u32::try_from(v).ok()),
-            host: text(&["host"]),
-        }
-    }
-
-    /// The start time, parsed (`None` when missing or not RFC 3339).
-    pub fn started(&self) -> Option<chrono::DateTime<chrono::Utc>> {
-        let t = chrono::DateTime::parse_from_rfc3339(self.started_at.as_deref()?).ok()?;
-        Some(t.with_timezone(&chrono::Utc))
-    }
 }

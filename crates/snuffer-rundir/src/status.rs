@@ -6,7 +6,8 @@
 //! without a summary is still running or crashed: when its start line names a process on
 //! this machine that no longer exists, it crashed.
 
-use crate::records::{RecordKind, StartMeta};
+use crate::meta::StartMeta;
+use crate::records::RecordKind;
 use crate::steps::StepView;
 use crate::summary::Summary;
 use crate::{BEST_WEIGHTS_TMP_FILE, EMISSIONS_FILE, SUMMARY_FILE};

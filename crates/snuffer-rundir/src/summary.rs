@@ -1,6 +1,7 @@
 //! `summary.json`: the run's totals, written once (temp file + rename) when it ends.
 
 use crate::error::RunDirError;
+use crate::meta::SummaryExtra;
 use crate::records::{DecisionRecord, DomainTotal, ForecastRecord};
 use crate::{FORMAT_VERSION, SUMMARY_FILE};
 use serde::{Deserialize, Deserializer, Serialize};
@@ -70,9 +71,14 @@ pub struct Summary {
         deserialize_with = "lenient_footprint"
     )]
     pub footprint: Option<RunFootprint>,
-    /// Free-form extras (see the run tracker's docs).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub extra: Option<serde_json::Value>,
+    /// The run tracker's bookkeeping ([`SummaryExtra`]); an `extra` that is not an object
+    /// reads as `None`.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "lenient_extra"
+    )]
+    pub extra: Option<SummaryExtra>,
 }
 
 impl Summary {
@@ -90,11 +96,15 @@ impl Summary {
         Some(
             self.extra
                 .as_ref()
-                .and_then(|e| e.get("stop_step"))
-                .and_then(serde_json::Value::as_u64)
+                .and_then(|e| e.stop_step)
                 .unwrap_or(self.steps),
         )
     }
+}
+
+fn lenient_extra<'de, D: Deserializer<'de>>(d: D) -> Result<Option<SummaryExtra>, D::Error> {
+    let v = Option::<serde_json::Value>::deserialize(d)?;
+    Ok(v.and_then(|v| serde_json::from_value(v).ok()))
 }
 
 fn lenient_footprint<'de, D: Deserializer<'de>>(d: D) -> Result<Option<RunFootprint>, D::Error> {

@@ -17,7 +17,8 @@
 //! synced them ([`crate::StepsWriter::sync`]).
 
 use crate::error::RunDirError;
-use crate::records::{RecordKind, StartMeta};
+use crate::meta::StartMeta;
+use crate::records::RecordKind;
 use crate::status::{LogFacts, RunState, RunStatus};
 use crate::steps::{read_steps_with, StepView};
 use crate::summary::{read_summary, Summary};

@@ -9,6 +9,66 @@ use snuffer_rundir::{
 use std::path::Path;
 
 const V1: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/v1-run");
+/// Written by the tracker before its records were typed (`json!` maps; commit 2fc05d4, the
+/// quickstart's early-stopped run, cut to its start line, two step lines, the last two
+/// evaluations and the end line).
+const V2_UNTYPED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/v2-untyped-run");
+
+/// The typed start meta, end meta and summary extra read every key the untyped tracker
+/// wrote, and write them back with the same keys and values.
+#[test]
+fn untyped_format_2_records_read_typed_and_write_back_the_same() -> anyhow::Result<()> {
+    use snuffer_rundir::{EndMeta, StartMeta, SummaryExtra};
+    let log = read_steps(Path::new(V2_UNTYPED).join("steps.jsonl"))?;
+    let meta = log.meta().expect("a start line").clone();
+    let start = StartMeta::from_value(&meta);
+    assert_eq!(start.run_name.as_deref(), Some("quickstart-snuffer"));
+    assert_eq!(
+        (start.planned_steps, start.higher_is_better),
+        (Some(6000), Some(true))
+    );
+    assert_eq!(
+        start.bounds.map(|b| (b.lower, b.upper)),
+        Some((Some(0.0), Some(1.0)))
+    );
+    assert_eq!(start.skipped.len(), 2);
+    assert_eq!(start.to_value(), meta, "every key and value, back");
+
+    let end = log
+        .records
+        .last()
+        .and_then(|r| r.meta.clone())
+        .expect("an end meta");
+    let typed: EndMeta = serde_json::from_value(end.clone())?;
+    assert_eq!(
+        typed,
+        EndMeta {
+            finished: true,
+            stop_step: Some(1100)
+        }
+    );
+    assert_eq!(typed.to_value(), end);
+
+    let raw: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(Path::new(V2_UNTYPED).join("summary.json"))?)?;
+    let summary = read_summary(V2_UNTYPED)?.expect("a summary");
+    let extra: SummaryExtra = summary.extra.clone().expect("an extra block");
+    assert!(
+        extra.other.is_empty(),
+        "no key left untyped: {:?}",
+        extra.other
+    );
+    assert_eq!((extra.stop_step, extra.evaluations), (Some(1100), Some(11)));
+    assert_eq!(summary.stop_step(), Some(1100));
+    assert!(extra.tau.is_some_and(|t| t > 0.0) && extra.tau_basis.is_some());
+    assert_eq!(serde_json::to_value(&extra)?, raw["extra"]);
+    assert_eq!(
+        serde_json::to_value(&summary)?,
+        raw,
+        "the whole summary, back"
+    );
+    Ok(())
+}
 
 /// A run directory written by the format-1 tracker (commit 2e35c4f: a patience stop, a
 /// footprint for FR, a constant 50 W meter).
@@ -127,7 +187,10 @@ fn summary_strategy() -> impl Strategy<Value = Summary> {
             forecast_full_energy_j: saved.map(|s| s + energy),
             forecast_saved_j: saved,
             footprint: None,
-            extra: Some(serde_json::json!({"stop_step": steps})),
+            extra: Some(snuffer_rundir::SummaryExtra {
+                stop_step: Some(steps),
+                ..Default::default()
+            }),
         })
 }
 
