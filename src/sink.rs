@@ -8,7 +8,7 @@
 //! | [`LogSink`] | `steps.jsonl`, then `summary.json` | always |
 //! | [`ProgressSink`](crate::progress::ProgressSink) | the bar or plain lines on stderr | [`Progress::Auto`](crate::Progress::Auto) |
 //! | [`EmissionsSink`] | `emissions.csv` (CodeCarbon columns) | yes ([`RunBuilder::emissions`](crate::RunBuilder::emissions)) |
-//! | `PrometheusSink` | `GET /metrics` (feature `prometheus`) | with [`RunBuilder::prometheus`](crate::RunBuilder::prometheus) |
+//! | `PrometheusSink` | `GET /metrics` (feature `prometheus`) | with `RunBuilder::prometheus` |
 //!
 //! Add your own with [`RunBuilder::sink`](crate::RunBuilder::sink): every hook has a no-op
 //! default, and `Option<S>`, `Box<S>` and `Vec<S>` are sinks too, so an optional sink is
