@@ -10,6 +10,8 @@
 //! (RAPL counters where readable, else a CPU-time estimate — the run's report says which),
 //! and the held-out NLL at every evaluation. Writes `OUT/prior.safetensors` and
 //! `OUT/training.json` (settings, loss curve, NLL on 1 000 fresh prior curves, wall time).
+//! A checkpoint (`checkpoint.safetensors`, `checkpoint.json`) is written at every
+//! evaluation and removed at the end.
 //! Options: `--steps N` (default 6000), `--batch B` (32), `--seed S` (23), `--lr LR` (1e-3),
 //! `--eval-every E` (200), `--threads T` (candle's CPU threads, default all), `--out DIR`.
 
@@ -172,10 +174,20 @@ fn main() -> Result<()> {
             curve.push(
                 serde_json::json!({ "step": step, "train_nll": tr, "val_nll": v, "seconds": secs }),
             );
+            // A checkpoint at every evaluation: a job cut short keeps its latest weights.
+            varmap.save(args.out.join("checkpoint.safetensors"))?;
+            std::fs::write(
+                args.out.join("checkpoint.json"),
+                serde_json::to_string_pretty(
+                    &serde_json::json!({ "step": step, "loss_curve": curve }),
+                )?,
+            )?;
         }
     }
     let wall = start.elapsed().as_secs_f64();
     varmap.save(args.out.join("prior.safetensors"))?;
+    let _ = std::fs::remove_file(args.out.join("checkpoint.safetensors"));
+    let _ = std::fs::remove_file(args.out.join("checkpoint.json"));
     let summary = opt.finish()?;
     let fresh = nll_on_fresh(
         &model,
