@@ -101,7 +101,7 @@ impl PriorModel {
     /// A model whose weights come from `vb` (a `VarMap` when training, a safetensors file
     /// when predicting).
     pub fn new(vb: VarBuilder, config: ModelConfig) -> Result<PriorModel> {
-        if config.heads == 0 || config.width % config.heads != 0 {
+        if config.heads == 0 || !config.width.is_multiple_of(config.heads) {
             return Err(candle_core::Error::Msg(format!(
                 "model width {} is not a multiple of heads {}",
                 config.width, config.heads
