@@ -47,7 +47,20 @@ pub struct MarginalTuning {
 
 /// The policy: `AnyOf(Divergence::non_finite(), MarginalGain(τ, tuning))`.
 pub fn marginal_policy(tau: Tau, tuning: &MarginalTuning) -> anyhow::Result<Box<dyn StopPolicy>> {
+    marginal_policy_with(tau, tuning, None)
+}
+
+/// [`marginal_policy`] deciding on `predictor`'s distribution when given one
+/// (`--method prior`, see [`crate::prior_method`]).
+pub fn marginal_policy_with(
+    tau: Tau,
+    tuning: &MarginalTuning,
+    predictor: Option<std::sync::Arc<dyn snuffer_forecast::CurvePredictor>>,
+) -> anyhow::Result<Box<dyn StopPolicy>> {
     let mut c = MarginalGainConfig::new(tau);
+    if let Some(p) = predictor {
+        c = c.with_predictor(p);
+    }
     if let Some(d) = tuning.idle_decay {
         c = c.with_idle_decay(d);
     }

@@ -101,6 +101,9 @@ pub struct Args {
     /// marginal: look this many steps ahead instead of to the planned end.
     #[arg(long)]
     horizon_steps: Option<u64>,
+    /// marginal: decide on the run's fitted forecast (default) or on the learned prior.
+    #[arg(long, value_enum, default_value_t)]
+    method: crate::prior_method::RuleMethod,
     /// The early-stopping settings of `--policy patience` and `--policy target`.
     #[command(flatten)]
     early: crate::early_stop::EarlyStopArgs,
@@ -345,7 +348,7 @@ fn build_policy(args: &Args, tau: Option<f64>, scale: f64) -> anyhow::Result<Box
                 consecutive: args.consecutive,
                 horizon_steps: args.horizon_steps,
             };
-            crate::marginal::marginal_policy(t, &tuning)?
+            crate::marginal::marginal_policy_with(t, &tuning, args.method.predictor()?)?
         }
         PolicyName::Patience | PolicyName::Target => {
             let kind = if args.policy == PolicyName::Patience {

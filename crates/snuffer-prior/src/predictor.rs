@@ -37,7 +37,36 @@ pub struct LearnedPrior {
 /// Sub-points per bin in the atoms handed to the stop rule.
 const ATOMS_PER_BIN: usize = 4;
 
+/// The shipped weights (`model/prior.safetensors`, trained by the `train_prior` example;
+/// see `model/MODEL_CARD.md`), compiled into the crate: nothing is downloaded.
+pub const SHIPPED_WEIGHTS: &[u8] = include_bytes!("../model/prior.safetensors");
+
 impl LearnedPrior {
+    /// The shipped model, loaded once per process and shared.
+    ///
+    /// ```
+    /// let prior = snuffer_prior::LearnedPrior::shipped()?;
+    /// assert_eq!(prior.model().config(), snuffer_prior::model::ModelConfig::default());
+    /// # Ok::<(), snuffer_prior::PriorError>(())
+    /// ```
+    pub fn shipped() -> Result<Arc<LearnedPrior>, PriorError> {
+        static SHIPPED: std::sync::OnceLock<Arc<LearnedPrior>> = std::sync::OnceLock::new();
+        if let Some(p) = SHIPPED.get() {
+            return Ok(p.clone());
+        }
+        let p = Arc::new(LearnedPrior::from_bytes(
+            SHIPPED_WEIGHTS,
+            ModelConfig::default(),
+            "the shipped model/prior.safetensors",
+        )?);
+        Ok(SHIPPED.get_or_init(|| p).clone())
+    }
+
+    /// The model.
+    pub fn model(&self) -> &PriorModel {
+        &self.model
+    }
+
     /// From safetensors bytes (e.g. `include_bytes!`).
     pub fn from_bytes(
         bytes: &[u8],
