@@ -546,11 +546,12 @@ impl MarginalGain {
         };
         let best_metric = direction.orient(best);
         if let Some(learned) = self.predicted_gains(forecast, step, end, planned) {
+            // `Predicted::expected_excess` takes the oriented best (a loss's best negated).
             let gain_at = |h: f64| -> f64 {
                 let g = learned
                     .iter()
                     .find(|(s, _)| *s == h)
-                    .map_or(f64::NAN, |(_, p)| p.expected_excess(direction, best_metric));
+                    .map_or(f64::NAN, |(_, p)| p.expected_excess(direction, best));
                 scale.gain(best, best, g)
             };
             let (best_rate, horizon_step, gain, kwh) =
@@ -1079,6 +1080,53 @@ mod tests {
             )
             .unwrap();
             run(&mut p, &flat, 0.01, true)
+        };
+        assert!(stop_with(0.0).is_some_and(|s| s < 40));
+        assert_eq!(stop_with(0.5), None);
+    }
+
+    /// The same for a loss (lower is better): the predictor's atoms are losses, the best is
+    /// compared in the good direction.
+    #[test]
+    fn the_predictor_decides_a_loss_plateau() {
+        #[derive(Debug)]
+        struct Drop(f64);
+        impl CurvePredictor for Drop {
+            fn name(&self) -> &str {
+                "drop"
+            }
+            fn predict(&self, q: &PredictorQuery<'_>) -> Option<Vec<snuffer_forecast::Predicted>> {
+                let last = *q.values.last()?;
+                q.horizons
+                    .iter()
+                    .map(|_| {
+                        snuffer_forecast::Predicted::new(vec![last, last - self.0], vec![0.5, 0.5])
+                    })
+                    .collect()
+            }
+        }
+        let loss: Vec<f64> = (0..100)
+            .map(|t| 1.0 - 0.001 * f64::from(t).min(10.0))
+            .collect();
+        let stop_with = |drop: f64| {
+            let mut p = MarginalGain::new(
+                MarginalGainConfig::new(Tau::PerKwh(0.5)).with_predictor(Arc::new(Drop(drop))),
+            )
+            .unwrap();
+            let mut f = Forecaster::new(ForecastConfig::new(Direction::LowerIsBetter));
+            let steps: Vec<f64> = (1..=loss.len()).map(|s| s as f64).collect();
+            (0..loss.len()).find(|&i| {
+                let fc = f.fit(&steps[..=i], &loss[..=i]).ok();
+                let mut o = obs(
+                    i as u64 + 1,
+                    loss[i],
+                    0.01 * (i + 1) as f64,
+                    100,
+                    Direction::LowerIsBetter,
+                );
+                o.forecast = fc.as_ref();
+                p.observe(&o).is_stop()
+            })
         };
         assert!(stop_with(0.0).is_some_and(|s| s < 40));
         assert_eq!(stop_with(0.5), None);
