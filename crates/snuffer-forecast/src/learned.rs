@@ -2,16 +2,6 @@
 //! population prior (e.g. `snuffer-prior`'s transformer) implements, and the
 //! [`Predicted`] distribution it answers with. The trait keeps this crate, and the policy
 //! crate that asks it, free of any neural-network dependency.
-//!
-//! ```
-//! use snuffer_forecast::{Direction, Predicted};
-//! // Three equally likely accuracies at one horizon.
-//! let p = Predicted::new(vec![0.7, 0.8, 0.9], vec![1.0, 1.0, 1.0]).unwrap();
-//! assert!((p.mean() - 0.8).abs() < 1e-12);
-//! // E[(Y − 0.75)⁺] = (0.05 + 0.15) / 3.
-//! let e = p.expected_excess(Direction::HigherIsBetter, 0.75);
-//! assert!((e - 0.2 / 3.0).abs() < 1e-12);
-//! ```
 
 use crate::{Bounds, Direction};
 
@@ -37,6 +27,16 @@ pub struct PredictorQuery<'a> {
 
 /// A predictive distribution of the metric at one step: weighted atoms in the metric's own
 /// units, sorted ascending.
+///
+/// ```
+/// use snuffer_forecast::{Direction, Predicted};
+/// // Three equally likely accuracies at one horizon.
+/// let p = Predicted::new(vec![0.7, 0.8, 0.9], vec![1.0, 1.0, 1.0]).unwrap();
+/// assert!((p.mean() - 0.8).abs() < 1e-12);
+/// // E[(Y − 0.75)⁺] = (0.05 + 0.15) / 3.
+/// let e = p.expected_excess(Direction::HigherIsBetter, 0.75);
+/// assert!((e - 0.2 / 3.0).abs() < 1e-12);
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct Predicted {
     values: Vec<f64>,
