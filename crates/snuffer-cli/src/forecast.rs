@@ -31,6 +31,8 @@ pub enum MethodArg {
     Last,
     /// The best observed value.
     Best,
+    /// The learned prior (`snuffer-prior`), with the run's last step as its plan.
+    Prior,
 }
 
 impl From<MethodArg> for Method {
@@ -40,6 +42,8 @@ impl From<MethodArg> for Method {
             MethodArg::Pow3 => Method::Pow3,
             MethodArg::Last => Method::LastValue,
             MethodArg::Best => Method::BestSoFar,
+            // The prior is no fitted method: the ensemble stands in where a config needs one.
+            MethodArg::Prior => Method::Ensemble,
         }
     }
 }
@@ -86,6 +90,8 @@ struct Settings {
     method: Method,
     interval_scale: f64,
     tuning: snuffer_forecast::Tuning,
+    /// `--method prior`: the learned prior.
+    prior: Option<std::sync::Arc<dyn snuffer_forecast::CurvePredictor>>,
 }
 
 /// One run's result, as printed with `--json`.
@@ -182,6 +188,11 @@ fn validate(args: &Args) -> anyhow::Result<Settings> {
         method: args.method.into(),
         interval_scale: args.interval_scale,
         tuning: crate::tuning_arg::parse_forecast(args.tuning.as_deref())?,
+        prior: if args.method == MethodArg::Prior {
+            Some(crate::prior_method::shipped_prior()?)
+        } else {
+            None
+        },
     })
 }
 
@@ -228,6 +239,19 @@ fn forecast_run(run: &CurveRun, s: &Settings) -> RunResult {
 fn fit_prefix(run: &CurveRun, k: usize, s: &Settings) -> anyhow::Result<(f64, f64, f64)> {
     let (steps, values) = prepare(&run.steps[..k], &run.metrics[..k], run.direction())?;
     let last_step = *run.steps.last().context("the run has no points")?;
+    if let Some(prior) = &s.prior {
+        let bounds = Bounds::infer(&run.metric_name, run.direction(), &values);
+        return crate::prior_method::prior_interval(
+            prior.as_ref(),
+            &steps,
+            &values,
+            run.direction(),
+            bounds,
+            last_step,
+            s.level,
+        )
+        .context("the prior could not answer for this run");
+    }
     let config = ForecastConfig::new(run.direction())
         .with_method(s.method)
         .with_interval_scale(s.interval_scale)

@@ -41,6 +41,7 @@ mod measure;
 mod numbers;
 mod pipeline;
 mod plan;
+mod prior_method;
 mod probe;
 mod replay;
 mod report;

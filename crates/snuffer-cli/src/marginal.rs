@@ -39,7 +39,21 @@ pub fn marginal_policy(
     tuning: &RuleTuning,
     choices: &RuleChoices,
 ) -> anyhow::Result<Box<dyn StopPolicy>> {
+    marginal_policy_with(tau, tuning, choices, None)
+}
+
+/// [`marginal_policy`] deciding on `predictor`'s distribution when given one
+/// (`--method prior`, see [`crate::prior_method`]).
+pub fn marginal_policy_with(
+    tau: Tau,
+    tuning: &RuleTuning,
+    choices: &RuleChoices,
+    predictor: Option<std::sync::Arc<dyn snuffer_forecast::CurvePredictor>>,
+) -> anyhow::Result<Box<dyn StopPolicy>> {
     let mut c = MarginalGainConfig::new(tau).with_tuning(*tuning);
+    if let Some(p) = predictor {
+        c = c.with_predictor(p);
+    }
     if let Some(e) = choices.expectation {
         c = c.with_expectation(match e {
             ExpectationArg::Larger => Expectation::Larger,

@@ -103,6 +103,9 @@ pub struct Args {
     /// marginal: look this many steps ahead instead of to the planned end.
     #[arg(long)]
     horizon_steps: Option<u64>,
+    /// marginal: decide on the run's fitted forecast (default) or on the learned prior.
+    #[arg(long, value_enum, default_value_t)]
+    method: crate::prior_method::RuleMethod,
     /// The early-stopping settings of `--policy patience` and `--policy target`.
     #[command(flatten)]
     early: crate::early_stop::EarlyStopArgs,
@@ -364,7 +367,7 @@ fn build_policy(
                 warmup_steps: args.warmup_steps,
                 horizon_steps: args.horizon_steps,
             };
-            crate::marginal::marginal_policy(t, rule, &choices)?
+            crate::marginal::marginal_policy_with(t, rule, &choices, args.method.predictor()?)?
         }
         PolicyName::Patience | PolicyName::Target => {
             let kind = if args.policy == PolicyName::Patience {

@@ -286,3 +286,77 @@ fn a_huge_interval_scale_is_rejected_naming_it() -> anyhow::Result<()> {
     assert!(err.contains("up to 100, got 1e308"), "{err}");
     Ok(())
 }
+
+/// `--method prior`: the learned prior forecasts every run it can, inside its interval, and
+/// `replay --method prior` decides on it (the default stays the fitted forecast).
+#[test]
+fn the_learned_prior_forecasts_and_decides() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let curves = write_curves(dir.path());
+    let c = curves.to_str().unwrap_or_default();
+    let out = snuffer(&[
+        "forecast",
+        "--curves",
+        c,
+        "--observed",
+        "0.3",
+        "--method",
+        "prior",
+        "--json",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout)?;
+    for id in ["a", "b", "r1"] {
+        let r = run_by_id(&v, id)?;
+        let (p, lo, hi) = (
+            r["predicted"].as_f64().unwrap_or(f64::NAN),
+            r["lo"].as_f64().unwrap_or(f64::NAN),
+            r["hi"].as_f64().unwrap_or(f64::NAN),
+        );
+        assert!(lo <= p && p <= hi, "{id}: {lo} {p} {hi}");
+    }
+    let prior = snuffer(&[
+        "replay",
+        "--curves",
+        c,
+        "--policy",
+        "marginal",
+        "--tau-relative",
+        "0.3",
+        "--method",
+        "prior",
+        "--json",
+    ]);
+    let fitted = snuffer(&[
+        "replay",
+        "--curves",
+        c,
+        "--policy",
+        "marginal",
+        "--tau-relative",
+        "0.3",
+        "--json",
+    ]);
+    assert!(
+        prior.status.success(),
+        "{}",
+        String::from_utf8_lossy(&prior.stderr)
+    );
+    assert!(fitted.status.success());
+    let p: serde_json::Value = serde_json::from_slice(&prior.stdout)?;
+    let f: serde_json::Value = serde_json::from_slice(&fitted.stdout)?;
+    assert_eq!(
+        p["runs"].as_array().map(Vec::len),
+        f["runs"].as_array().map(Vec::len)
+    );
+    let bad = snuffer(&[
+        "replay", "--curves", c, "--policy", "marginal", "--tau", "1", "--method", "oracle",
+    ]);
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("fitted"));
+    Ok(())
+}

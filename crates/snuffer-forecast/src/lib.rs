@@ -77,6 +77,7 @@ mod families;
 mod fit;
 mod forecast;
 mod forecaster;
+mod learned;
 mod local;
 mod predictive;
 mod scale;
@@ -87,6 +88,7 @@ pub use error::ForecastError;
 pub use families::{Family, ALL_FAMILIES};
 pub use forecast::{Forecast, Gain};
 pub use forecaster::Forecaster;
+pub use learned::{CurvePredictor, Predicted, PredictorQuery};
 pub use tuning::{Calibration, Tuning};
 
 use serde::{Deserialize, Serialize};

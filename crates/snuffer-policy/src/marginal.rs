@@ -36,6 +36,13 @@
 //!
 //! Every number above is a field of [`RuleTuning`], with what it was chosen on.
 //!
+//! **A learned prior (an option).** With [`MarginalGainConfig::with_predictor`] the
+//! expectations come from a [`CurvePredictor`]'s distribution of the metric at each horizon
+//! (e.g. `snuffer-prior`'s transformer, conditioned on the run's points, its plan and its
+//! known schedule) instead of the fitted forecast; the idle allowance and the schedule jump
+//! are then left to the predictor, which sees both. Without a plan, or when the predictor
+//! cannot answer, the fitted forecast decides as before.
+//!
 //! Progress is judged by the estimated share of the planned energy spent (not by how many
 //! evaluations were seen): a pre-learning phase that costs little is not evidence.
 
@@ -46,7 +53,8 @@ use crate::{
     StopPolicy, StopReason, SweepEvidence, Tau,
 };
 use snuffer_energy::{significant, JOULES_PER_KWH};
-use snuffer_forecast::{Direction, Forecast};
+use snuffer_forecast::{Bounds, CurvePredictor, Direction, Forecast, PredictorQuery};
+use std::sync::Arc;
 
 /// How far ahead the policy looks.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -88,6 +96,19 @@ pub struct MarginalGainConfig {
     pub tuning: RuleTuning,
     /// Which expectations of the gain ahead count (see [`Expectation`]).
     pub expectation: Expectation,
+    /// A learned predictor to take the expectations from instead (see the module docs);
+    /// `None`, the default, keeps the fitted forecast.
+    pub predictor: Option<SharedPredictor>,
+}
+
+/// A [`CurvePredictor`] shared between policies (equal when it is the same one).
+#[derive(Debug, Clone)]
+pub struct SharedPredictor(pub Arc<dyn CurvePredictor>);
+
+impl PartialEq for SharedPredictor {
+    fn eq(&self, other: &Self) -> bool {
+        std::ptr::addr_eq(Arc::as_ptr(&self.0), Arc::as_ptr(&other.0))
+    }
 }
 
 /// Which of the forecast's expectations of the gain ahead the rule weighs.
@@ -134,6 +155,7 @@ impl MarginalGainConfig {
             schedule: Vec::new(),
             tuning: RuleTuning::DEFAULT,
             expectation: Expectation::Continuation,
+            predictor: None,
         }
     }
     /// Every constant of the rule at once, the warm-up included (it becomes
@@ -142,6 +164,11 @@ impl MarginalGainConfig {
     pub fn with_tuning(mut self, tuning: RuleTuning) -> Self {
         self.warmup = Warmup::PlanFraction(tuning.warmup_fraction);
         self.tuning = tuning;
+        self
+    }
+    /// Decide on a learned predictor's distribution (see the module docs).
+    pub fn with_predictor(mut self, predictor: Arc<dyn CurvePredictor>) -> Self {
+        self.predictor = Some(SharedPredictor(predictor));
         self
     }
     /// Which expectations of the gain ahead count.
@@ -483,6 +510,36 @@ impl MarginalGain {
             forecast
         };
         let best_metric = direction.orient(best);
+        if let Some(learned) = self.predicted_gains(forecast, step, end, planned) {
+            // `Predicted::expected_excess` takes the oriented best (a loss's best negated).
+            let gain_at = |h: f64| -> f64 {
+                let g = learned
+                    .iter()
+                    .find(|(s, _)| *s == h)
+                    .map_or(f64::NAN, |(_, p)| p.expected_excess(direction, best));
+                scale.gain(best, best, g)
+            };
+            let (best_rate, horizon_step, gain, kwh) = best_expected_rate(
+                &gain_at,
+                step,
+                end,
+                rate,
+                &self.config.tuning.horizon_shares,
+            )?;
+            return Some(Check {
+                step,
+                best: best_metric,
+                tau_per_kwh: tau,
+                best_rate_per_kwh: best_rate,
+                horizon_step,
+                expected_gain: gain,
+                horizon_kwh: kwh,
+                energy_share: share.unwrap_or(f64::NAN),
+                surprise_share: 1.0,
+                agreeing: self.agreeing,
+                log_scale: scale == GainScale::Log,
+            });
+        }
         // The next scheduled change, or the last one while its effect is still unfolding
         // (within `schedule_jump_window` of the plan after it): either way the curve ahead
         // is not the one the forecast extrapolates.
@@ -543,6 +600,55 @@ impl MarginalGain {
             agreeing: self.agreeing,
             log_scale: scale == GainScale::Log,
         })
+    }
+
+    /// The learned predictor's distributions at the checked horizons between `step` and
+    /// `end`, when one is configured, the plan is known and it answers.
+    fn predicted_gains(
+        &self,
+        forecast: &Forecast,
+        step: f64,
+        end: f64,
+        planned: Option<f64>,
+    ) -> Option<Vec<(f64, snuffer_forecast::Predicted)>> {
+        let predictor = &self.config.predictor.as_ref()?.0;
+        let planned = planned.filter(|&p| p > 0.0)?;
+        let direction = forecast.direction();
+        let (steps, values): (Vec<f64>, Vec<f64>) = self
+            .history
+            .points
+            .iter()
+            .map(|p| (p.step, direction.orient(p.value)))
+            .unzip();
+        let horizons: Vec<f64> = self
+            .config
+            .tuning
+            .horizon_shares
+            .iter()
+            .map(|s| step + s * (end - step))
+            .collect();
+        let good = forecast.good_side_bound();
+        let bounds = match direction {
+            Direction::HigherIsBetter => Bounds {
+                lower: None,
+                upper: good,
+            },
+            Direction::LowerIsBetter => Bounds {
+                lower: good,
+                upper: None,
+            },
+        };
+        let schedule: Vec<f64> = self.config.schedule.iter().map(|&c| c as f64).collect();
+        let predicted = predictor.predict(&PredictorQuery {
+            steps: &steps,
+            values: &values,
+            direction,
+            bounds,
+            planned_steps: planned,
+            schedule: &schedule,
+            horizons: &horizons,
+        })?;
+        (predicted.len() == horizons.len()).then(|| horizons.into_iter().zip(predicted).collect())
     }
 
     /// The scale gains are judged on (see [`GainScale`]): logarithmic for a lower-is-better
@@ -883,6 +989,140 @@ mod tests {
                 "k={k}: first agreeing check {first}, t* = {t_star}"
             );
         }
+    }
+
+    /// A predictor that knows the curve: a point mass at its value at each horizon.
+    #[derive(Debug)]
+    struct KnownCurve {
+        m_inf: f64,
+        k: f64,
+    }
+
+    impl CurvePredictor for KnownCurve {
+        fn name(&self) -> &str {
+            "known"
+        }
+        fn predict(&self, q: &PredictorQuery<'_>) -> Option<Vec<snuffer_forecast::Predicted>> {
+            q.horizons
+                .iter()
+                .map(|h| {
+                    snuffer_forecast::Predicted::new(
+                        vec![self.m_inf * (1.0 - (-h / self.k).exp())],
+                        vec![1.0],
+                    )
+                })
+                .collect()
+        }
+    }
+
+    /// The same known answer through a predictor: the rule decides on its distribution
+    /// (not the fitted forecast) and stops within 5 % of the plan before the optimum.
+    #[test]
+    fn a_predictor_that_knows_the_curve_stops_at_the_analytic_optimum() {
+        let (m_inf, n, c) = (0.9, 200usize, 0.01);
+        for (k, t_star) in [(20.0f64, 60.0f64), (10.0, 40.0), (30.0, 75.0)] {
+            let tau = m_inf / (k * c) * (-t_star / k).exp();
+            let metrics: Vec<f64> = (1..=n)
+                .map(|t| m_inf * (1.0 - (-(t as f64) / k).exp()))
+                .collect();
+            let mut p = MarginalGain::new(
+                MarginalGainConfig::new(Tau::PerKwh(tau))
+                    .with_warmup_fraction(0.0)
+                    .with_min_evaluations(3)
+                    .with_consecutive(1)
+                    .with_predictor(Arc::new(KnownCurve { m_inf, k })),
+            )
+            .unwrap();
+            let stop = run(&mut p, &metrics, c, true).expect("stops") as f64 + 1.0;
+            let off = (stop - t_star) / n as f64;
+            assert!(
+                (-0.05..=0.0).contains(&off),
+                "k={k}: stop {stop}, t* = {t_star}"
+            );
+            // The check came from the predictor (no idle scaling of a forecast).
+            assert!(p.last_check().is_some_and(|c| c.surprise_share == 1.0));
+        }
+    }
+
+    /// A predictor that expects nothing more stops the run early; one that expects a late
+    /// jump keeps it going through the same flat stretch.
+    #[test]
+    fn the_predictor_decides_the_plateau() {
+        #[derive(Debug)]
+        struct Jump(f64);
+        impl CurvePredictor for Jump {
+            fn name(&self) -> &str {
+                "jump"
+            }
+            fn predict(&self, q: &PredictorQuery<'_>) -> Option<Vec<snuffer_forecast::Predicted>> {
+                let last = *q.values.last()?;
+                q.horizons
+                    .iter()
+                    .map(|_| {
+                        snuffer_forecast::Predicted::new(vec![last, last + self.0], vec![0.5, 0.5])
+                    })
+                    .collect()
+            }
+        }
+        let flat: Vec<f64> = (0..100)
+            .map(|t| 0.5 + 0.001 * f64::from(t).min(10.0))
+            .collect();
+        let stop_with = |jump: f64| {
+            let mut p = MarginalGain::new(
+                MarginalGainConfig::new(Tau::PerKwh(0.5)).with_predictor(Arc::new(Jump(jump))),
+            )
+            .unwrap();
+            run(&mut p, &flat, 0.01, true)
+        };
+        assert!(stop_with(0.0).is_some_and(|s| s < 40));
+        assert_eq!(stop_with(0.5), None);
+    }
+
+    /// The same for a loss (lower is better): the predictor's atoms are losses, the best is
+    /// compared in the good direction.
+    #[test]
+    fn the_predictor_decides_a_loss_plateau() {
+        #[derive(Debug)]
+        struct Drop(f64);
+        impl CurvePredictor for Drop {
+            fn name(&self) -> &str {
+                "drop"
+            }
+            fn predict(&self, q: &PredictorQuery<'_>) -> Option<Vec<snuffer_forecast::Predicted>> {
+                let last = *q.values.last()?;
+                q.horizons
+                    .iter()
+                    .map(|_| {
+                        snuffer_forecast::Predicted::new(vec![last, last - self.0], vec![0.5, 0.5])
+                    })
+                    .collect()
+            }
+        }
+        let loss: Vec<f64> = (0..100)
+            .map(|t| 1.0 - 0.001 * f64::from(t).min(10.0))
+            .collect();
+        let stop_with = |drop: f64| {
+            let mut p = MarginalGain::new(
+                MarginalGainConfig::new(Tau::PerKwh(0.5)).with_predictor(Arc::new(Drop(drop))),
+            )
+            .unwrap();
+            let mut f = Forecaster::new(ForecastConfig::new(Direction::LowerIsBetter));
+            let steps: Vec<f64> = (1..=loss.len()).map(|s| s as f64).collect();
+            (0..loss.len()).find(|&i| {
+                let fc = f.fit(&steps[..=i], &loss[..=i]).ok();
+                let mut o = obs(
+                    i as u64 + 1,
+                    loss[i],
+                    0.01 * (i + 1) as f64,
+                    100,
+                    Direction::LowerIsBetter,
+                );
+                o.forecast = fc.as_ref();
+                p.observe(&o).is_stop()
+            })
+        };
+        assert!(stop_with(0.0).is_some_and(|s| s < 40));
+        assert_eq!(stop_with(0.5), None);
     }
 
     #[test]

@@ -1,0 +1,60 @@
+//! `--method fitted|prior` of `snuffer replay` (and `prior` among `snuffer forecast`'s
+//! methods): whether the marginal rule decides on the run's fitted forecast (the default)
+//! or on the learned prior shipped in `snuffer-prior` (an option; its figures per source are
+//! in `crates/snuffer-prior/model/MODEL_CARD.md`).
+
+use snuffer_forecast::CurvePredictor;
+use std::sync::Arc;
+
+/// What the marginal rule's expectations come from (`--method`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum RuleMethod {
+    /// The run's own calibrated forecast (default).
+    #[default]
+    Fitted,
+    /// The learned prior: a small transformer trained on synthetic curves, conditioned on
+    /// the run's points and plan.
+    Prior,
+}
+
+impl RuleMethod {
+    /// The predictor the rule decides on, `None` for the fitted forecast.
+    pub fn predictor(self) -> anyhow::Result<Option<Arc<dyn CurvePredictor>>> {
+        Ok(match self {
+            RuleMethod::Fitted => None,
+            RuleMethod::Prior => Some(shipped_prior()?),
+        })
+    }
+}
+
+/// The shipped learned prior.
+pub fn shipped_prior() -> anyhow::Result<Arc<dyn CurvePredictor>> {
+    let p: Arc<dyn CurvePredictor> = snuffer_prior::LearnedPrior::shipped()?;
+    Ok(p)
+}
+
+/// Median and central `level` interval of the prior's prediction at `horizon` for a run seen
+/// up to `steps` (its plan ending at `planned`); `None` when the prior cannot answer.
+pub fn prior_interval(
+    prior: &dyn CurvePredictor,
+    steps: &[f64],
+    values: &[f64],
+    direction: snuffer_forecast::Direction,
+    bounds: snuffer_forecast::Bounds,
+    planned: f64,
+    level: f64,
+) -> Option<(f64, f64, f64)> {
+    let p = prior
+        .predict(&snuffer_forecast::PredictorQuery {
+            steps,
+            values,
+            direction,
+            bounds,
+            planned_steps: planned,
+            schedule: &[],
+            horizons: &[planned],
+        })?
+        .pop()?;
+    let tail = (1.0 - level) / 2.0;
+    Some((p.quantile(0.5), p.quantile(tail), p.quantile(1.0 - tail)))
+}
