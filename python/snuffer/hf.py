@@ -29,8 +29,7 @@ from typing import Any, Iterable, List, Optional
 
 from transformers import TrainerCallback
 
-from ._common import mode_for, run_kwargs
-from .distributed import make_run
+from ._common import Tracking, mode_for, run_kwargs
 
 __all__ = ["SnufferCallback", "schedule_change_points"]
 
@@ -97,7 +96,7 @@ def schedule_change_points(args: Any, max_steps: int, lr_scheduler: Any = None) 
     return sorted({p for p in points if 0 < p < max_steps})
 
 
-class SnufferCallback(TrainerCallback):
+class SnufferCallback(TrainerCallback, Tracking):
     """Stops a ``transformers.Trainer`` run once the rest of it is not expected to pay for
     its energy (Snuffer's marginal-gain rule; any :class:`snuffer.Run` policy).
 
@@ -132,17 +131,7 @@ class SnufferCallback(TrainerCallback):
     ) -> None:
         self.metric = metric
         self.mode = mode
-        self.name = name
-        self.out_dir = out_dir
-        self.policy = policy
-        self.extra_schedule = list(schedule or [])
-        self.run_kwargs = run_kwargs
-        self.run: Any = None
-        self.run_dir: Optional[str] = None
-        self.decision: Any = None
-        self.summary: Optional[dict] = None
-        self.schedule: List[int] = []
-        self.stopped_at: Optional[int] = None
+        self._init_tracking(name, out_dir, policy, schedule, run_kwargs)
 
     def _metric_and_mode(self, args: Any) -> tuple:
         metric = self.metric or getattr(args, "metric_for_best_model", None) or "eval_loss"
@@ -169,8 +158,7 @@ class SnufferCallback(TrainerCallback):
         out_dir = self.out_dir or os.path.join(args.output_dir, "snuffer")
         kw = run_kwargs(metric, mode, max_steps or None, self.schedule, self.policy, self.run_kwargs)
         kw.setdefault("out_dir", out_dir)
-        self.run = make_run(name, **kw)
-        self.run_dir = str(self.run.dir)
+        self._open(name, kw)
 
     def on_step_end(self, args, state, control, **kwargs):
         if self.run is not None:
@@ -191,12 +179,8 @@ class SnufferCallback(TrainerCallback):
                 f"snuffer: the evaluation metrics have no {self.metric!r} (they have "
                 f"{sorted(metrics)}); pass SnufferCallback(metric=...) or set metric_for_best_model"
             )
-        self.decision = self.run.eval(float(metrics[self.metric]))
-        if self.decision.should_stop:
-            if self.stopped_at is None:
-                self.stopped_at = int(state.global_step)
+        if self._decide(float(metrics[self.metric]), state.global_step):
             control.should_training_stop = True
 
     def on_train_end(self, args, state, control, **kwargs):
-        if self.run is not None and self.summary is None:
-            self.summary = self.run.finish()
+        self._finish()

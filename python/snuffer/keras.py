@@ -23,8 +23,7 @@ from typing import Any, Iterable, List, Optional
 
 import keras
 
-from ._common import mode_for, run_kwargs
-from .distributed import make_run
+from ._common import Tracking, mode_for, run_kwargs
 
 __all__ = ["SnufferCallback", "optimizer_change_points"]
 
@@ -40,7 +39,7 @@ def optimizer_change_points(optimizer: Any) -> List[int]:
     return sorted({int(b) for b in boundaries if int(b) > 0})
 
 
-class SnufferCallback(keras.callbacks.Callback):
+class SnufferCallback(keras.callbacks.Callback, Tracking):
     """Stops ``model.fit`` once the rest of the run is not expected to pay for its energy.
 
     Args:
@@ -68,17 +67,7 @@ class SnufferCallback(keras.callbacks.Callback):
         super().__init__()
         self.monitor = monitor
         self.mode = mode_for(monitor, mode)
-        self.name = name
-        self.out_dir = out_dir
-        self.policy = policy
-        self.extra_schedule = list(schedule or [])
-        self.run_kwargs = run_kwargs
-        self.run: Any = None
-        self.run_dir: Optional[str] = None
-        self.decision: Any = None
-        self.summary: Optional[dict] = None
-        self.schedule: List[int] = []
-        self.stopped_at: Optional[int] = None
+        self._init_tracking(name, out_dir, policy, schedule, run_kwargs)
         self._steps = 0
 
     def on_train_begin(self, logs: Any = None) -> None:
@@ -92,8 +81,7 @@ class SnufferCallback(keras.callbacks.Callback):
         kw = run_kwargs(self.monitor, self.mode, planned, self.schedule, self.policy, self.run_kwargs)
         if self.out_dir is not None:
             kw.setdefault("out_dir", self.out_dir)
-        self.run = make_run(self.name, **kw)
-        self.run_dir = str(self.run.dir)
+        self._open(self.name, kw)
 
     def on_train_batch_end(self, batch: int, logs: Any = None) -> None:
         if self.run is not None:
@@ -109,12 +97,8 @@ class SnufferCallback(keras.callbacks.Callback):
                 f"snuffer: the epoch's logs have no {self.monitor!r} (they have {sorted(logs)}); "
                 "pass validation_data to fit, or SnufferCallback(monitor=...)"
             )
-        self.decision = self.run.eval(float(logs[self.monitor]))
-        if self.decision.should_stop:
-            if self.stopped_at is None:
-                self.stopped_at = self._steps
+        if self._decide(float(logs[self.monitor]), self._steps):
             self.model.stop_training = True
 
     def on_train_end(self, logs: Any = None) -> None:
-        if self.run is not None and self.summary is None:
-            self.summary = self.run.finish()
+        self._finish()

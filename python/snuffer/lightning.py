@@ -30,8 +30,7 @@ try:
 except ImportError:  # the older package name
     import pytorch_lightning as pl  # type: ignore[no-redef]
 
-from ._common import mode_for, run_kwargs
-from .distributed import make_run
+from ._common import Tracking, mode_for, run_kwargs
 
 __all__ = ["SnufferCallback", "scheduler_change_points"]
 
@@ -59,7 +58,7 @@ def scheduler_change_points(trainer: Any) -> List[int]:
     return sorted({p for p in points if p > 0 and (not planned or p < planned)})
 
 
-class SnufferCallback(pl.Callback):
+class SnufferCallback(pl.Callback, Tracking):
     """Stops a Lightning run once the rest of it is not expected to pay for its energy.
 
     Args:
@@ -87,17 +86,7 @@ class SnufferCallback(pl.Callback):
         super().__init__()
         self.monitor = monitor
         self.mode = mode_for(monitor, mode)
-        self.name = name
-        self.out_dir = out_dir
-        self.policy = policy
-        self.extra_schedule = list(schedule or [])
-        self.run_kwargs = run_kwargs
-        self.run: Any = None
-        self.run_dir: Optional[str] = None
-        self.decision: Any = None
-        self.summary: Optional[dict] = None
-        self.schedule: List[int] = []
-        self.stopped_at: Optional[int] = None
+        self._init_tracking(name, out_dir, policy, schedule, run_kwargs)
         self._seen = 0
 
     def on_fit_start(self, trainer: Any, pl_module: Any) -> None:
@@ -108,8 +97,7 @@ class SnufferCallback(pl.Callback):
         self.schedule = sorted(set(scheduler_change_points(trainer) + self.extra_schedule))
         kw = run_kwargs(self.monitor, self.mode, planned, self.schedule, self.policy, self.run_kwargs)
         kw.setdefault("out_dir", self.out_dir or os.path.join(trainer.default_root_dir, "snuffer"))
-        self.run = make_run(self.name, **kw)
-        self.run_dir = str(self.run.dir)
+        self._open(self.name, kw)
         self._seen = trainer.global_step
 
     def on_train_batch_end(self, trainer: Any, pl_module: Any, outputs: Any, batch: Any, batch_idx: int) -> None:
@@ -128,12 +116,8 @@ class SnufferCallback(pl.Callback):
                 f"snuffer: no logged metric {self.monitor!r} after validation (logged: "
                 f"{sorted(trainer.callback_metrics)}); pass SnufferCallback(monitor=...)"
             )
-        self.decision = self.run.eval(float(value))
-        if self.decision.should_stop:
-            if self.stopped_at is None:
-                self.stopped_at = int(trainer.global_step)
+        if self._decide(float(value), trainer.global_step):
             trainer.should_stop = True
 
     def on_fit_end(self, trainer: Any, pl_module: Any) -> None:
-        if self.run is not None and self.summary is None:
-            self.summary = self.run.finish()
+        self._finish()

@@ -104,6 +104,21 @@ impl Meter for SharedMeter {
     }
 }
 
+/// `meters` with every domain named `prefix` + its own name (a rank's or a node's energy
+/// kept apart in one run directory).
+fn prefixed(meters: Meters, prefix: &str) -> Meters {
+    meters
+        .into_iter()
+        .map(|m| {
+            Box::new(Prefixed {
+                name: m.name().to_string(),
+                prefix: prefix.to_string(),
+                inner: m,
+            }) as Box<dyn Meter>
+        })
+        .collect()
+}
+
 /// This process's meters: the facade's automatic choice (RAPL, NVML, else the labelled
 /// estimate over this Python process and its children, e.g. DataLoader workers), or a
 /// user-given constant power.
@@ -196,16 +211,7 @@ impl NodeMeter {
     #[pyo3(signature = (*, per_process_only = false, power_w = None, prefix = String::new()))]
     fn new(per_process_only: bool, power_w: Option<f64>, prefix: String) -> PyResult<Self> {
         let (meters, skipped) = local_meters(power_w, per_process_only)?;
-        let mut meters: Vec<Box<dyn Meter>> = meters
-            .into_iter()
-            .map(|m| {
-                Box::new(Prefixed {
-                    name: m.name().to_string(),
-                    prefix: prefix.clone(),
-                    inner: m,
-                }) as Box<dyn Meter>
-            })
-            .collect();
+        let mut meters = prefixed(meters, &prefix);
         let mut domains = Vec::new();
         for m in &mut meters {
             let read = m.read().map_err(|e| SnufferError::new_err(e.to_string()))?;
@@ -477,16 +483,7 @@ impl Run {
             max_kwh,
         )?;
         let (own, skipped) = local_meters(power_w, per_process_only)?;
-        let mut meters: Vec<Box<dyn Meter>> = own
-            .into_iter()
-            .map(|m| {
-                Box::new(Prefixed {
-                    name: m.name().to_string(),
-                    prefix: meter_prefix.clone(),
-                    inner: m,
-                }) as Box<dyn Meter>
-            })
-            .collect();
+        let mut meters = prefixed(own, &meter_prefix);
         let mut shared = Vec::new();
         for (i, domains) in peers.into_iter().enumerate() {
             let mut start = Vec::new();
