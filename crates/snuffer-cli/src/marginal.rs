@@ -48,11 +48,14 @@ pub fn marginal_policy_with(
     tau: Tau,
     tuning: &RuleTuning,
     choices: &RuleChoices,
-    predictor: Option<std::sync::Arc<dyn snuffer_forecast::CurvePredictor>>,
+    predictor: Option<(
+        std::sync::Arc<dyn snuffer_forecast::CurvePredictor>,
+        snuffer_policy::PredictorRole,
+    )>,
 ) -> anyhow::Result<Box<dyn StopPolicy>> {
     let mut c = MarginalGainConfig::new(tau).with_tuning(*tuning);
-    if let Some(p) = predictor {
-        c = c.with_predictor(p);
+    if let Some((p, role)) = predictor {
+        c = c.with_predictor(p).with_predictor_role(role);
     }
     if let Some(e) = choices.expectation {
         c = c.with_expectation(match e {

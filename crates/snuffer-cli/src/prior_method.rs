@@ -1,9 +1,10 @@
-//! `--method fitted|prior` of `snuffer replay` (and `prior` among `snuffer forecast`'s
-//! methods): whether the marginal rule decides on the run's fitted forecast (the default)
-//! or on the learned prior shipped in `snuffer-prior` (an option; its figures per source are
-//! in `crates/snuffer-prior/model/MODEL_CARD.md`).
+//! `--method fitted|prior|both` of `snuffer replay` (and `prior` among `snuffer forecast`'s
+//! methods): whether the marginal rule decides on the run's fitted forecast (the default),
+//! on the learned prior shipped in `snuffer-prior`, or stops only when both agree (options;
+//! their figures per source are in `crates/snuffer-prior/model/MODEL_CARD.md`).
 
 use snuffer_forecast::CurvePredictor;
+use snuffer_policy::PredictorRole;
 use std::sync::Arc;
 
 /// What the marginal rule's expectations come from (`--method`).
@@ -15,14 +16,18 @@ pub enum RuleMethod {
     /// The learned prior: a small transformer trained on synthetic curves, conditioned on
     /// the run's points and plan.
     Prior,
+    /// Both: the run stops only when neither the fitted forecast nor the prior expects the
+    /// rest of the run to pay.
+    Both,
 }
 
 impl RuleMethod {
-    /// The predictor the rule decides on, `None` for the fitted forecast.
-    pub fn predictor(self) -> anyhow::Result<Option<Arc<dyn CurvePredictor>>> {
+    /// The predictor the rule asks and its role, `None` for the fitted forecast alone.
+    pub fn predictor(self) -> anyhow::Result<Option<(Arc<dyn CurvePredictor>, PredictorRole)>> {
         Ok(match self {
             RuleMethod::Fitted => None,
-            RuleMethod::Prior => Some(shipped_prior()?),
+            RuleMethod::Prior => Some((shipped_prior()?, PredictorRole::Decide)),
+            RuleMethod::Both => Some((shipped_prior()?, PredictorRole::Confirm)),
         })
     }
 }

@@ -88,9 +88,9 @@ pub use evidence::{
     MarginalEvidence, PatienceEvidence, SweepEvidence, TargetEvidence,
 };
 pub use marginal::{
-    Check, Expectation, GainScale, Horizon, MarginalGain, MarginalGainConfig, SharedPredictor,
-    Warmup, DEFAULT_AGREE_SPAN_FRACTION, DEFAULT_BEST_LOSS_SHARE, DEFAULT_CONSECUTIVE,
-    DEFAULT_IDLE_DECAY, DEFAULT_MIN_EVALUATIONS, DEFAULT_MIN_REFERENCES,
+    Check, Expectation, GainScale, Horizon, MarginalGain, MarginalGainConfig, PredictorRole,
+    SharedPredictor, Warmup, DEFAULT_AGREE_SPAN_FRACTION, DEFAULT_BEST_LOSS_SHARE,
+    DEFAULT_CONSECUTIVE, DEFAULT_IDLE_DECAY, DEFAULT_MIN_EVALUATIONS, DEFAULT_MIN_REFERENCES,
     DEFAULT_SWEEP_WARMUP_FRACTION, DEFAULT_WARMUP_FRACTION,
 };
 pub use patience::{MinDelta, Patience, PatienceConfig};

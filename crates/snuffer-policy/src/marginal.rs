@@ -99,6 +99,20 @@ pub struct MarginalGainConfig {
     /// A learned predictor to take the expectations from instead (see the module docs);
     /// `None`, the default, keeps the fitted forecast.
     pub predictor: Option<SharedPredictor>,
+    /// Whether the predictor decides alone or must confirm the fitted forecast's stop.
+    pub predictor_role: PredictorRole,
+}
+
+/// What a configured [`CurvePredictor`] does in the rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum PredictorRole {
+    /// Its expectations replace the fitted forecast's (the default).
+    #[default]
+    Decide,
+    /// Both are asked and the larger expected rate counts: the run stops only when neither
+    /// the fitted forecast nor the predictor expects the rest to pay (the cautious
+    /// combination).
+    Confirm,
 }
 
 /// A [`CurvePredictor`] shared between policies (equal when it is the same one).
@@ -156,6 +170,7 @@ impl MarginalGainConfig {
             tuning: RuleTuning::DEFAULT,
             expectation: Expectation::Continuation,
             predictor: None,
+            predictor_role: PredictorRole::Decide,
         }
     }
     /// Every constant of the rule at once, the warm-up included (it becomes
@@ -169,6 +184,12 @@ impl MarginalGainConfig {
     /// Decide on a learned predictor's distribution (see the module docs).
     pub fn with_predictor(mut self, predictor: Arc<dyn CurvePredictor>) -> Self {
         self.predictor = Some(SharedPredictor(predictor));
+        self
+    }
+    /// Whether the predictor decides alone (the default) or must confirm the fitted
+    /// forecast's stop (see [`PredictorRole`]).
+    pub fn with_predictor_role(mut self, role: PredictorRole) -> Self {
+        self.predictor_role = role;
         self
     }
     /// Which expectations of the gain ahead count.
@@ -510,6 +531,7 @@ impl MarginalGain {
             forecast
         };
         let best_metric = direction.orient(best);
+        let mut predicted_check = None;
         if let Some(learned) = self.predicted_gains(forecast, step, end, planned) {
             // `Predicted::expected_excess` takes the oriented best (a loss's best negated).
             let gain_at = |h: f64| -> f64 {
@@ -526,7 +548,7 @@ impl MarginalGain {
                 rate,
                 &self.config.tuning.horizon_shares,
             )?;
-            return Some(Check {
+            predicted_check = Some(Check {
                 step,
                 best: best_metric,
                 tau_per_kwh: tau,
@@ -539,6 +561,9 @@ impl MarginalGain {
                 agreeing: self.agreeing,
                 log_scale: scale == GainScale::Log,
             });
+            if self.config.predictor_role == PredictorRole::Decide {
+                return predicted_check;
+            }
         }
         // The next scheduled change, or the last one while its effect is still unfolding
         // (within `schedule_jump_window` of the plan after it): either way the curve ahead
@@ -587,7 +612,7 @@ impl MarginalGain {
             rate,
             &self.config.tuning.horizon_shares,
         )?;
-        Some(Check {
+        let fitted = Check {
             step,
             best: best_metric,
             tau_per_kwh: tau,
@@ -599,6 +624,12 @@ impl MarginalGain {
             surprise_share,
             agreeing: self.agreeing,
             log_scale: scale == GainScale::Log,
+        };
+        // With the predictor confirming, the run goes on while either expects it to pay:
+        // the check with the larger rate counts.
+        Some(match predicted_check {
+            Some(p) if p.best_rate_per_kwh > fitted.best_rate_per_kwh => p,
+            _ => fitted,
         })
     }
 

@@ -13,7 +13,10 @@
 //! A checkpoint (`checkpoint.safetensors`, `checkpoint.json`) is written at every
 //! evaluation and removed at the end.
 //! Options: `--steps N` (default 6000), `--batch B` (32), `--seed S` (23), `--lr LR` (1e-3),
-//! `--eval-every E` (200), `--threads T` (candle's CPU threads, default all), `--out DIR`.
+//! `--eval-every E` (200), `--out DIR`, `--init FILE` (start from these weights instead of
+//! seeded random ones: a second stage continues a first; `training.json` then keeps the
+//! first stage's record under `"previous_stage"` when `FILE` sits beside a `training.json`).
+//! Candle's CPU threads follow `RAYON_NUM_THREADS` (default: every core).
 
 use anyhow::{bail, Context, Result};
 use candle_core::{DType, Device, Tensor};
@@ -33,6 +36,7 @@ struct Args {
     lr: f64,
     eval_every: u64,
     out: PathBuf,
+    init: Option<PathBuf>,
 }
 
 fn parse() -> Result<Args> {
@@ -43,6 +47,7 @@ fn parse() -> Result<Args> {
         lr: 1e-3,
         eval_every: 200,
         out: PathBuf::from("crates/snuffer-prior/model"),
+        init: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -70,6 +75,7 @@ fn parse() -> Result<Args> {
                     .context("--eval-every: a whole number of steps")?
             }
             "--out" => a.out = PathBuf::from(value()?),
+            "--init" => a.init = Some(PathBuf::from(value()?)),
             other => bail!("unknown option {other}; see the example's doc comment for its options"),
         }
     }
@@ -116,6 +122,21 @@ fn main() -> Result<()> {
     let varmap = VarMap::new();
     let model = PriorModel::new(VarBuilder::from_varmap(&varmap, DType::F32, &dev), config)?;
     seeded_init(&varmap, args.seed)?;
+    let mut previous_stage = serde_json::Value::Null;
+    if let Some(init) = &args.init {
+        let mut vm = varmap.clone();
+        vm.load(init).with_context(|| {
+            format!(
+                "cannot load --init {}: expected a safetensors file written by train_prior",
+                init.display()
+            )
+        })?;
+        if let Some(dir) = init.parent() {
+            if let Ok(text) = std::fs::read_to_string(dir.join("training.json")) {
+                previous_stage = serde_json::from_str(&text).unwrap_or(serde_json::Value::Null);
+            }
+        }
+    }
     let params: usize = varmap.all_vars().iter().map(|v| v.elem_count()).sum();
     let generator = Generator::new(Mixture::default());
     let mut data_rng = rand::rngs::StdRng::seed_from_u64(args.seed);
@@ -199,7 +220,11 @@ fn main() -> Result<()> {
         "command": std::env::args().collect::<Vec<_>>().join(" "),
         "model": { "width": config.width, "layers": config.layers, "heads": config.heads, "parameters": params },
         "steps": args.steps, "batch": args.batch, "seed": args.seed, "lr": args.lr,
-        "curves_seen": args.steps as usize * args.batch,
+        "curves_seen": args.steps as usize * args.batch
+            + previous_stage.get("curves_seen").and_then(|v| v.as_u64()).unwrap_or(0) as usize,
+        "curves_seen_this_stage": args.steps as usize * args.batch,
+        "init": args.init.as_ref().map(|p| p.display().to_string()),
+        "previous_stage": previous_stage,
         "wall_seconds": wall,
         "nll_fresh_1000": fresh,
         "nll_fresh_seed": 1000 + args.seed,
