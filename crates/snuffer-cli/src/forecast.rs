@@ -66,6 +66,10 @@ pub struct Args {
     /// Forecasting method.
     #[arg(long, value_enum, default_value_t = MethodArg::Ensemble)]
     method: MethodArg,
+    /// `--method prior`: the prior's weights from this safetensors file (written by the
+    /// `train_prior` example) instead of the shipped ones.
+    #[arg(long, value_name = "FILE")]
+    prior_weights: Option<std::path::PathBuf>,
     /// Calibration factor on every standard deviation of the ensemble's predictive
     /// distribution (default: the crate's, calibrated on the project's real curves). Fit it
     /// on your own finished runs: raise it when the intervals cover too few of them.
@@ -182,6 +186,11 @@ fn validate(args: &Args) -> anyhow::Result<Settings> {
             snuffer_forecast::DEFAULT_INTERVAL_SCALE
         );
     }
+    if args.prior_weights.is_some() && args.method != MethodArg::Prior {
+        anyhow::bail!(
+            "--prior-weights is for the learned prior: add --method prior, or drop --prior-weights"
+        );
+    }
     Ok(Settings {
         observed: args.observed,
         level: args.level,
@@ -189,7 +198,7 @@ fn validate(args: &Args) -> anyhow::Result<Settings> {
         interval_scale: args.interval_scale,
         tuning: crate::tuning_arg::parse_forecast(args.tuning.as_deref())?,
         prior: if args.method == MethodArg::Prior {
-            Some(crate::prior_method::shipped_prior()?)
+            Some(crate::prior_method::prior(args.prior_weights.as_deref())?)
         } else {
             None
         },

@@ -5,6 +5,7 @@
 
 use snuffer_forecast::CurvePredictor;
 use snuffer_policy::PredictorRole;
+use std::path::Path;
 use std::sync::Arc;
 
 /// What the marginal rule's expectations come from (`--method`).
@@ -22,19 +23,33 @@ pub enum RuleMethod {
 }
 
 impl RuleMethod {
-    /// The predictor the rule asks and its role, `None` for the fitted forecast alone.
-    pub fn predictor(self) -> anyhow::Result<Option<(Arc<dyn CurvePredictor>, PredictorRole)>> {
+    /// The predictor the rule asks and its role, `None` for the fitted forecast alone;
+    /// `weights` replaces the shipped prior's (`--prior-weights`).
+    pub fn predictor(
+        self,
+        weights: Option<&Path>,
+    ) -> anyhow::Result<Option<(Arc<dyn CurvePredictor>, PredictorRole)>> {
         Ok(match self {
+            RuleMethod::Fitted if weights.is_some() => anyhow::bail!(
+                "--prior-weights is for the learned prior: add --method prior (or both), or drop --prior-weights"
+            ),
             RuleMethod::Fitted => None,
-            RuleMethod::Prior => Some((shipped_prior()?, PredictorRole::Decide)),
-            RuleMethod::Both => Some((shipped_prior()?, PredictorRole::Confirm)),
+            RuleMethod::Prior => Some((prior(weights)?, PredictorRole::Decide)),
+            RuleMethod::Both => Some((prior(weights)?, PredictorRole::Confirm)),
         })
     }
 }
 
-/// The shipped learned prior.
-pub fn shipped_prior() -> anyhow::Result<Arc<dyn CurvePredictor>> {
-    let p: Arc<dyn CurvePredictor> = snuffer_prior::LearnedPrior::shipped()?;
+/// The learned prior: the shipped one, or the weights at `weights` (a safetensors file the
+/// `train_prior` example wrote for the default model size).
+pub fn prior(weights: Option<&Path>) -> anyhow::Result<Arc<dyn CurvePredictor>> {
+    let p: Arc<dyn CurvePredictor> = match weights {
+        None => snuffer_prior::LearnedPrior::shipped()?,
+        Some(path) => Arc::new(snuffer_prior::LearnedPrior::from_file(
+            path,
+            snuffer_prior::model::ModelConfig::default(),
+        )?),
+    };
     Ok(p)
 }
 

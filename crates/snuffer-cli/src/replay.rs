@@ -106,6 +106,11 @@ pub struct Args {
     /// marginal: decide on the run's fitted forecast (default) or on the learned prior.
     #[arg(long, value_enum, default_value_t)]
     method: crate::prior_method::RuleMethod,
+    /// marginal with `--method prior|both`: the prior's weights from this safetensors file
+    /// (written by `cargo run --release -p snuffer-prior --example train_prior`) instead of
+    /// the shipped ones.
+    #[arg(long, value_name = "FILE")]
+    prior_weights: Option<std::path::PathBuf>,
     /// The early-stopping settings of `--policy patience` and `--policy target`.
     #[command(flatten)]
     early: crate::early_stop::EarlyStopArgs,
@@ -367,7 +372,12 @@ fn build_policy(
                 warmup_steps: args.warmup_steps,
                 horizon_steps: args.horizon_steps,
             };
-            crate::marginal::marginal_policy_with(t, rule, &choices, args.method.predictor()?)?
+            crate::marginal::marginal_policy_with(
+                t,
+                rule,
+                &choices,
+                args.method.predictor(args.prior_weights.as_deref())?,
+            )?
         }
         PolicyName::Patience | PolicyName::Target => {
             let kind = if args.policy == PolicyName::Patience {

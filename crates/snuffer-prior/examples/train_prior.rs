@@ -13,7 +13,8 @@
 //! A checkpoint (`checkpoint.safetensors`, `checkpoint.json`) is written at every
 //! evaluation and removed at the end.
 //! Options: `--steps N` (default 6000), `--batch B` (32), `--seed S` (23), `--lr LR` (1e-3),
-//! `--eval-every E` (200), `--out DIR`, `--init FILE` (start from these weights instead of
+//! `--eval-every E` (200), `--out DIR`, `--mixture NAME` (the synthetic prior, one of
+//! `Mixture::NAMES`, default `v1`), `--init FILE` (start from these weights instead of
 //! seeded random ones: a second stage continues a first; `training.json` then keeps the
 //! first stage's record under `"previous_stage"` when `FILE` sits beside a `training.json`).
 //! Candle's CPU threads follow `RAYON_NUM_THREADS` (default: every core).
@@ -37,6 +38,7 @@ struct Args {
     eval_every: u64,
     out: PathBuf,
     init: Option<PathBuf>,
+    mixture: String,
 }
 
 fn parse() -> Result<Args> {
@@ -48,6 +50,7 @@ fn parse() -> Result<Args> {
         eval_every: 200,
         out: PathBuf::from("crates/snuffer-prior/model"),
         init: None,
+        mixture: "v1".to_string(),
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -76,6 +79,7 @@ fn parse() -> Result<Args> {
             }
             "--out" => a.out = PathBuf::from(value()?),
             "--init" => a.init = Some(PathBuf::from(value()?)),
+            "--mixture" => a.mixture = value()?,
             other => bail!("unknown option {other}; see the example's doc comment for its options"),
         }
     }
@@ -138,7 +142,14 @@ fn main() -> Result<()> {
         }
     }
     let params: usize = varmap.all_vars().iter().map(|v| v.elem_count()).sum();
-    let generator = Generator::new(Mixture::default());
+    let mixture = Mixture::named(&args.mixture).with_context(|| {
+        format!(
+            "--mixture {}: not a known mixture; use one of {}",
+            args.mixture,
+            Mixture::NAMES.join(", ")
+        )
+    })?;
+    let generator = Generator::new(mixture);
     let mut data_rng = rand::rngs::StdRng::seed_from_u64(args.seed);
     let val = batch(
         &generator,
@@ -219,6 +230,7 @@ fn main() -> Result<()> {
     let record = serde_json::json!({
         "command": std::env::args().collect::<Vec<_>>().join(" "),
         "model": { "width": config.width, "layers": config.layers, "heads": config.heads, "parameters": params },
+        "mixture": args.mixture,
         "steps": args.steps, "batch": args.batch, "seed": args.seed, "lr": args.lr,
         "curves_seen": args.steps as usize * args.batch
             + previous_stage.get("curves_seen").and_then(|v| v.as_u64()).unwrap_or(0) as usize,

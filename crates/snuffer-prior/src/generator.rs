@@ -117,6 +117,12 @@ pub struct Mixture {
     pub log_spaced: f64,
     /// Share of scheduled runs (step decays, restarts) whose change points the model is told.
     pub schedule_known: f64,
+    /// Share of [`Shape::LateStart`] curves that never start learning (0.2 by default).
+    pub late_start_never: f64,
+    /// Whether a late start's share is log-uniform in 3–70 % of the plan (the longer a run
+    /// has been flat, the less likely it is to start next) instead of uniform in 5–70 %
+    /// (the default).
+    pub late_start_log: bool,
 }
 
 impl Default for Mixture {
@@ -143,8 +149,56 @@ impl Default for Mixture {
             ],
             log_spaced: 0.3,
             schedule_known: 0.6,
+            late_start_never: 0.2,
+            late_start_log: false,
         }
     }
+}
+
+impl Mixture {
+    /// The named mixtures `train_prior --mixture` offers: `v1` (the default), `anneal` (a
+    /// third of the curves on a cosine schedule annealed to the planned end, whose gains
+    /// come late, instead of a tenth), `stuck` (late starts with a falling hazard, 60 % of
+    /// them never starting, and 0.18 of the mixture: runs a bad learning rate left at
+    /// chance, as a random search has many of), and `anneal-stuck` (both). Each was written
+    /// down before any was scored; the one shipped is chosen leave-one-source-out (see the
+    /// model card).
+    ///
+    /// ```
+    /// use snuffer_prior::generator::Mixture;
+    /// assert_eq!(Mixture::named("v1"), Some(Mixture::default()));
+    /// assert!(Mixture::named("anneal-stuck").is_some());
+    /// assert!(Mixture::named("other").is_none());
+    /// ```
+    pub fn named(name: &str) -> Option<Mixture> {
+        let mut m = Mixture::default();
+        let (anneal, stuck) = match name {
+            "v1" => (false, false),
+            "anneal" => (true, false),
+            "stuck" => (false, true),
+            "anneal-stuck" => (true, true),
+            _ => return None,
+        };
+        let mut set = |shape: Shape, w: f64| {
+            if let Some(e) = m.shapes.iter_mut().find(|e| e.0 == shape) {
+                e.1 = w;
+            }
+        };
+        if anneal {
+            set(Shape::Cosine, 0.33);
+        }
+        if stuck {
+            set(Shape::LateStart, 0.18);
+        }
+        if stuck {
+            m.late_start_never = 0.6;
+            m.late_start_log = true;
+        }
+        Some(m)
+    }
+
+    /// The names [`Mixture::named`] knows.
+    pub const NAMES: [&'static str; 4] = ["v1", "anneal", "stuck", "anneal-stuck"];
 }
 
 /// One synthetic learning curve.
@@ -403,8 +457,10 @@ impl Generator {
             }
             Shape::LateStart => {
                 let base = Base::draw(rng);
-                let start = if rng.random::<f64>() < 0.2 {
+                let start = if rng.random::<f64>() < self.mixture.late_start_never {
                     2.0
+                } else if self.mixture.late_start_log {
+                    log_uniform(rng, 0.03, 0.7)
                 } else {
                     uniform(rng, 0.05, 0.7)
                 };
@@ -599,6 +655,51 @@ mod tests {
             let g = Generator::new(Mixture::default());
             let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
             check(&g.sample_shape(&mut rng, Shape::ALL[k]))?;
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(100))]
+        #[test]
+        fn every_named_mixture_is_finite_and_within_bounds(seed in any::<u64>(), k in 0usize..4) {
+            let g = Generator::new(Mixture::named(Mixture::NAMES[k]).unwrap_or_default());
+            let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+            check(&g.sample(&mut rng))?;
+        }
+    }
+
+    /// Share of late starts whose quality never leaves its first value.
+    fn never_started(m: Mixture) -> f64 {
+        let g = Generator::new(m);
+        let mut rng = rand::rngs::StdRng::seed_from_u64(9);
+        let n = 4000;
+        let flat = (0..n)
+            .filter(|_| {
+                let c = g.sample_shape(&mut rng, Shape::LateStart);
+                c.quality.iter().all(|q| (q - c.quality[0]).abs() < 1e-12)
+            })
+            .count();
+        flat as f64 / n as f64
+    }
+
+    #[test]
+    fn named_mixtures_set_what_they_say() {
+        let Some(stuck) = Mixture::named("stuck") else {
+            panic!("stuck is a named mixture")
+        };
+        assert!((never_started(Mixture::default()) - 0.2).abs() < 0.03);
+        assert!((never_started(stuck.clone()) - 0.6).abs() < 0.03);
+        let share = |m: &Mixture, shape: Shape| {
+            let total: f64 = m.shapes.iter().map(|e| e.1).sum();
+            m.shapes.iter().find(|e| e.0 == shape).map_or(0.0, |e| e.1) / total
+        };
+        let Some(anneal) = Mixture::named("anneal") else {
+            panic!("anneal is a named mixture")
+        };
+        assert!(share(&anneal, Shape::Cosine) > 0.25);
+        assert!(share(&stuck, Shape::LateStart) > 0.15);
+        for name in Mixture::NAMES {
+            assert!(Mixture::named(name).is_some(), "{name}");
         }
     }
 
