@@ -347,12 +347,16 @@ fn summarise(results: &[RunResult]) -> Summary {
 
 fn print_human(results: &[RunResult], summary: &Summary, s: &Settings, worst: usize) {
     let fmt = |v: Option<f64>| v.map_or("n/a".to_string(), |x| significant(x, 4));
+    // The prior is asked, not fitted: its runs say so instead of naming the stand-in method.
+    let (verb, method) = match s.prior {
+        Some(_) => ("seen", "the learned prior".to_string()),
+        None => ("fitted on", format!("{:?}", s.method)),
+    };
     println!(
-        "{} runs, {} failed; fitted on the first {:.0} % of each run, method {:?}",
+        "{} runs, {} failed; {verb} the first {:.0} % of each run, method {method}",
         summary.runs,
         summary.failed,
         100.0 * s.observed,
-        s.method
     );
     println!(
         "mean absolute error of the final value {} (own units, all runs together); {:.0} % interval coverage {}",

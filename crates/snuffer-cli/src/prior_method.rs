@@ -17,6 +17,10 @@ pub enum RuleMethod {
     /// The learned prior: a small transformer trained on synthetic curves, conditioned on
     /// the run's points and plan.
     Prior,
+    /// The learned prior calibrated on the run in front of it
+    /// (`snuffer_forecast::SelfCalibrated`: its gains stretched by how the run's own past
+    /// beat or fell short of its predictions).
+    PriorCalibrated,
     /// Both: the run stops only when neither the fitted forecast nor the prior expects the
     /// rest of the run to pay.
     Both,
@@ -35,6 +39,10 @@ impl RuleMethod {
             ),
             RuleMethod::Fitted => None,
             RuleMethod::Prior => Some((prior(weights)?, PredictorRole::Decide)),
+            RuleMethod::PriorCalibrated => Some((
+                Arc::new(snuffer_forecast::SelfCalibrated::new(prior(weights)?)),
+                PredictorRole::Decide,
+            )),
             RuleMethod::Both => Some((prior(weights)?, PredictorRole::Confirm)),
         })
     }

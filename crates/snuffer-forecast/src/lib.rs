@@ -88,7 +88,7 @@ pub use error::ForecastError;
 pub use families::{Family, ALL_FAMILIES};
 pub use forecast::{Forecast, Gain};
 pub use forecaster::Forecaster;
-pub use learned::{CurvePredictor, Predicted, PredictorQuery};
+pub use learned::{CurvePredictor, Predicted, PredictorQuery, SelfCalibrated};
 pub use tuning::{Calibration, Tuning};
 
 use serde::{Deserialize, Serialize};
