@@ -160,9 +160,12 @@ impl Mixture {
     /// third of the curves on a cosine schedule annealed to the planned end, whose gains
     /// come late, instead of a tenth), `stuck` (late starts with a falling hazard, 60 % of
     /// them never starting, and 0.18 of the mixture: runs a bad learning rate left at
-    /// chance, as a random search has many of), and `anneal-stuck` (both). Each was written
-    /// down before any was scored; the one shipped is chosen leave-one-source-out (see the
-    /// model card).
+    /// chance, as a random search has many of), `anneal-stuck` (both), and `progress`
+    /// (fewer runs that end worse than they were: overfitting 0.07, collapse 0.04, cosine
+    /// 0.30, step decays 0.14). The first four were written down before any was scored;
+    /// `progress` after seeing that the `v1` prior's LC-PFN accuracy curves end below their
+    /// best at 20 % of the plan in 53 % of cases where real curves do so in 0–36 % (see the
+    /// model card). The one shipped is chosen leave-one-source-out.
     ///
     /// ```
     /// use snuffer_prior::generator::Mixture;
@@ -177,6 +180,25 @@ impl Mixture {
             "anneal" => (true, false),
             "stuck" => (false, true),
             "anneal-stuck" => (true, true),
+            "progress" => {
+                // Fewer runs that end worse than they were (overfitting 0.07, collapse 0.04),
+                // more annealed to the planned end (cosine 0.30).
+                for (shape, w) in [
+                    (Shape::LcPfn, 0.20),
+                    (Shape::BreakOrDiverge, 0.08),
+                    (Shape::StepDecay, 0.14),
+                    (Shape::Cosine, 0.30),
+                    (Shape::Restarts, 0.05),
+                    (Shape::LateStart, 0.12),
+                    (Shape::Overfit, 0.07),
+                    (Shape::Collapse, 0.04),
+                ] {
+                    if let Some(e) = m.shapes.iter_mut().find(|e| e.0 == shape) {
+                        e.1 = w;
+                    }
+                }
+                return Some(m);
+            }
             _ => return None,
         };
         let mut set = |shape: Shape, w: f64| {
@@ -198,7 +220,7 @@ impl Mixture {
     }
 
     /// The names [`Mixture::named`] knows.
-    pub const NAMES: [&'static str; 4] = ["v1", "anneal", "stuck", "anneal-stuck"];
+    pub const NAMES: [&'static str; 5] = ["v1", "anneal", "stuck", "anneal-stuck", "progress"];
 }
 
 /// One synthetic learning curve.
@@ -661,7 +683,7 @@ mod tests {
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(100))]
         #[test]
-        fn every_named_mixture_is_finite_and_within_bounds(seed in any::<u64>(), k in 0usize..4) {
+        fn every_named_mixture_is_finite_and_within_bounds(seed in any::<u64>(), k in 0usize..5) {
             let g = Generator::new(Mixture::named(Mixture::NAMES[k]).unwrap_or_default());
             let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
             check(&g.sample(&mut rng))?;
