@@ -1,0 +1,366 @@
+//! The model's forward pass for answering one request, in plain Rust over a copy of its
+//! weights: the same arithmetic as [`PriorModel::forward`] up to float round-off, without
+//! candle's per-operation overhead (tensor allocation, rayon dispatch of tiny matrices,
+//! scalar `tanh` and `exp`). Candle stays the model for training and the reference this pass
+//! is tested against (`predictor::tests::fast_forward_agrees_with_candle_on_the_shipped_weights`).
+//!
+//! Two facts of the architecture make one request cheaper than a training batch:
+//! * attention goes to seen tokens only, so keys and values are needed for seen tokens only;
+//! * only the query tokens' outputs are read, so in the last block the seen tokens need keys
+//!   and values but no attention, projection or feed-forward.
+//!
+//! The weights are copied when a [`crate::LearnedPrior`] is built: a model trained further
+//! afterwards needs a new `LearnedPrior`.
+
+use crate::model::{Block, PriorModel};
+use candle_core::{DType, Result};
+use candle_nn::{LayerNorm, Linear};
+
+/// A linear layer, weights transposed to `inp × out` (row-major) so that the inner loops run
+/// along outputs.
+#[derive(Debug, Clone)]
+struct Dense {
+    wt: Vec<f32>,
+    bias: Vec<f32>,
+    inp: usize,
+    out: usize,
+}
+
+/// Rows per register block of the matrix product.
+const ROWS: usize = 4;
+/// Outputs per register block of the matrix product.
+const COLS: usize = 8;
+
+impl Dense {
+    /// From candle's `out × in` weight and optional bias; `cols` selects a range of outputs.
+    fn from_linear(l: &Linear, cols: std::ops::Range<usize>) -> Result<Dense> {
+        let w = l.weight().to_dtype(DType::F32)?.to_vec2::<f32>()?;
+        let inp = w.first().map_or(0, Vec::len);
+        let rows = w.get(cols.clone()).ok_or_else(|| {
+            candle_core::Error::Msg(format!(
+                "linear layer has {} outputs, not {cols:?}",
+                w.len()
+            ))
+        })?;
+        let out = rows.len();
+        let mut wt = vec![0f32; inp * out];
+        for (o, row) in rows.iter().enumerate() {
+            for (i, &v) in row.iter().enumerate() {
+                wt[i * out + o] = v;
+            }
+        }
+        let bias = match l.bias() {
+            Some(b) => b.to_dtype(DType::F32)?.to_vec1::<f32>()?[cols].to_vec(),
+            None => vec![0.0; out],
+        };
+        Ok(Dense { wt, bias, inp, out })
+    }
+
+    fn whole(l: &Linear) -> Result<Dense> {
+        let out = l.weight().dim(0)?;
+        Dense::from_linear(l, 0..out)
+    }
+
+    /// `y = x · W + b` for `x` of `rows × inp`; `y` is overwritten with `rows × out`.
+    fn forward(&self, x: &[f32], y: &mut Vec<f32>) {
+        let rows = x.len() / self.inp.max(1);
+        y.clear();
+        y.resize(rows * self.out, 0.0);
+        let mut xs = x.chunks_exact(self.inp);
+        let mut ys = y.chunks_exact_mut(self.out);
+        loop {
+            match (xs.len() >= ROWS, xs.len()) {
+                (true, _) => {
+                    let xb: [&[f32]; ROWS] = std::array::from_fn(|_| xs.next().unwrap_or(&[]));
+                    let yb: [&mut [f32]; ROWS] =
+                        std::array::from_fn(|_| ys.next().unwrap_or(&mut []));
+                    self.block(xb, yb);
+                }
+                (false, 0) => break,
+                (false, _) => {
+                    if let (Some(xr), Some(yr)) = (xs.next(), ys.next()) {
+                        self.block([xr], [yr]);
+                    }
+                }
+            }
+        }
+    }
+
+    /// `R` rows of the product, `COLS` outputs at a time held in registers.
+    #[inline(always)]
+    fn block<const R: usize>(&self, x: [&[f32]; R], mut y: [&mut [f32]; R]) {
+        let out = self.out;
+        let mut c = 0;
+        while c + COLS <= out {
+            let mut acc = [[0f32; COLS]; R];
+            for a in &mut acc {
+                a.copy_from_slice(&self.bias[c..c + COLS]);
+            }
+            for (i, w) in self.wt.chunks_exact(out).enumerate() {
+                let w = &w[c..c + COLS];
+                for (a, xr) in acc.iter_mut().zip(&x) {
+                    let xv = xr[i];
+                    for (a, &w) in a.iter_mut().zip(w) {
+                        *a += xv * w;
+                    }
+                }
+            }
+            for (yr, a) in y.iter_mut().zip(&acc) {
+                yr[c..c + COLS].copy_from_slice(a);
+            }
+            c += COLS;
+        }
+        for o in c..out {
+            for (yr, xr) in y.iter_mut().zip(&x) {
+                let mut s = self.bias[o];
+                for (i, &xv) in xr.iter().enumerate() {
+                    s += xv * self.wt[i * out + o];
+                }
+                yr[o] = s;
+            }
+        }
+    }
+}
+
+/// A layer norm (mean removed, affine).
+#[derive(Debug, Clone)]
+struct Norm {
+    weight: Vec<f32>,
+    bias: Vec<f32>,
+    eps: f32,
+}
+
+impl Norm {
+    fn from_layer_norm(l: &LayerNorm) -> Result<Norm> {
+        if !l.remove_mean() {
+            return Err(candle_core::Error::Msg(
+                "the fast forward pass expects a layer norm that removes the mean".into(),
+            ));
+        }
+        let weight = l.weight().to_dtype(DType::F32)?.to_vec1::<f32>()?;
+        let bias = match l.bias() {
+            Some(b) => b.to_dtype(DType::F32)?.to_vec1::<f32>()?,
+            None => vec![0.0; weight.len()],
+        };
+        Ok(Norm {
+            weight,
+            bias,
+            eps: l.eps() as f32,
+        })
+    }
+
+    /// Normalises every row of `x` (row length = the norm's width) into `y`.
+    fn forward(&self, x: &[f32], y: &mut Vec<f32>) {
+        let w = self.weight.len();
+        y.clear();
+        y.resize(x.len(), 0.0);
+        for (xr, yr) in x.chunks_exact(w).zip(y.chunks_exact_mut(w)) {
+            let mean = xr.iter().sum::<f32>() / w as f32;
+            let var = xr.iter().map(|v| (v - mean) * (v - mean)).sum::<f32>() / w as f32;
+            let inv = 1.0 / (var + self.eps).sqrt();
+            for (((y, &x), &g), &b) in yr.iter_mut().zip(xr).zip(&self.weight).zip(&self.bias) {
+                *y = (x - mean) * inv * g + b;
+            }
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+struct FastBlock {
+    ln1: Norm,
+    q: Dense,
+    kv: Dense,
+    proj: Dense,
+    ln2: Norm,
+    ff1: Dense,
+    ff2: Dense,
+}
+
+impl FastBlock {
+    fn new(b: &Block, width: usize) -> Result<FastBlock> {
+        Ok(FastBlock {
+            ln1: Norm::from_layer_norm(&b.ln1)?,
+            q: Dense::from_linear(&b.qkv, 0..width)?,
+            kv: Dense::from_linear(&b.qkv, width..3 * width)?,
+            proj: Dense::whole(&b.proj)?,
+            ln2: Norm::from_layer_norm(&b.ln2)?,
+            ff1: Dense::whole(&b.ff1)?,
+            ff2: Dense::whole(&b.ff2)?,
+        })
+    }
+}
+
+/// The model's weights laid out for [`FastForward::probabilities`].
+#[derive(Clone)]
+pub(crate) struct FastForward {
+    embed: Dense,
+    blocks: Vec<FastBlock>,
+    ln_f: Norm,
+    head: Dense,
+    width: usize,
+    heads: usize,
+}
+
+impl std::fmt::Debug for FastForward {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FastForward")
+            .field("width", &self.width)
+            .field("heads", &self.heads)
+            .field("blocks", &self.blocks.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Scratch buffers of one forward pass.
+#[derive(Default)]
+struct Scratch {
+    h: Vec<f32>,
+    q: Vec<f32>,
+    kv: Vec<f32>,
+    kt: Vec<f32>,
+    att: Vec<f32>,
+    scores: Vec<f32>,
+    tmp: Vec<f32>,
+    ff: Vec<f32>,
+}
+
+impl FastForward {
+    /// Copies the weights of `model`.
+    pub(crate) fn new(model: &PriorModel) -> Result<FastForward> {
+        let c = model.config();
+        Ok(FastForward {
+            embed: Dense::whole(&model.embed)?,
+            blocks: model
+                .blocks
+                .iter()
+                .map(|b| FastBlock::new(b, c.width))
+                .collect::<Result<_>>()?,
+            ln_f: Norm::from_layer_norm(&model.ln_f)?,
+            head: Dense::whole(&model.head)?,
+            width: c.width,
+            heads: c.heads,
+        })
+    }
+
+    /// Probability per bin for each query token: `tokens` holds `seen` seen tokens then the
+    /// query tokens, `features` numbers each (as [`crate::encode::Encoded`]); the answer has
+    /// one row of `BINS` probabilities per query. `seen` must be at least 1.
+    pub(crate) fn probabilities(&self, tokens: &[f32], seen: usize) -> Vec<Vec<f64>> {
+        let w = self.width;
+        let mut s = Scratch::default();
+        let mut x = Vec::new();
+        self.embed.forward(tokens, &mut x);
+        let t = x.len() / w;
+        let seen = seen.min(t);
+        // Rows of `x` kept: all tokens, then the queries only once the last block has used
+        // the seen tokens' keys and values.
+        let mut first = 0;
+        for (l, b) in self.blocks.iter().enumerate() {
+            let last = l + 1 == self.blocks.len();
+            b.ln1.forward(&x, &mut s.h);
+            b.kv.forward(&s.h[..(seen - first) * w], &mut s.kv);
+            if last {
+                x.drain(..(seen - first) * w);
+                s.h.drain(..(seen - first) * w);
+                first = seen;
+            }
+            b.q.forward(&s.h, &mut s.q);
+            self.attention(&mut s, seen);
+            b.proj.forward(&s.att, &mut s.tmp);
+            add(&mut x, &s.tmp);
+            b.ln2.forward(&x, &mut s.h);
+            b.ff1.forward(&s.h, &mut s.ff);
+            gelu(&mut s.ff);
+            b.ff2.forward(&s.ff, &mut s.tmp);
+            add(&mut x, &s.tmp);
+        }
+        if first < seen {
+            x.drain(..(seen - first) * w);
+        }
+        self.ln_f.forward(&x, &mut s.h);
+        let mut logits = Vec::new();
+        self.head.forward(&s.h, &mut logits);
+        logits
+            .chunks_exact(self.head.out)
+            .map(|l| {
+                let max = l.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+                let e: Vec<f32> = l.iter().map(|&v| (v - max).exp()).collect();
+                let sum: f32 = e.iter().sum();
+                e.iter().map(|&v| f64::from(v / sum)).collect()
+            })
+            .collect()
+    }
+
+    /// Multi-head attention of the rows of `s.q` to the first `seen` rows of `s.kv` (keys
+    /// then values per row); the result goes to `s.att`.
+    fn attention(&self, s: &mut Scratch, seen: usize) {
+        let w = self.width;
+        let hd = w / self.heads;
+        let scale = 1.0 / (hd as f32).sqrt();
+        // Keys transposed per head: kt[(head·hd + d)·seen + key].
+        s.kt.clear();
+        s.kt.resize(w * seen, 0.0);
+        for (k, row) in s.kv.chunks_exact(2 * w).enumerate() {
+            for (c, &v) in row[..w].iter().enumerate() {
+                s.kt[c * seen + k] = v;
+            }
+        }
+        let rows = s.q.len() / w;
+        s.att.clear();
+        s.att.resize(rows * w, 0.0);
+        s.scores.resize(seen, 0.0);
+        for (qr, out) in s.q.chunks_exact(w).zip(s.att.chunks_exact_mut(w)) {
+            for h in 0..self.heads {
+                let sc = &mut s.scores[..seen];
+                sc.fill(0.0);
+                for d in 0..hd {
+                    let qv = qr[h * hd + d];
+                    let kt = &s.kt[(h * hd + d) * seen..(h * hd + d + 1) * seen];
+                    for (a, &k) in sc.iter_mut().zip(kt) {
+                        *a += qv * k;
+                    }
+                }
+                for a in sc.iter_mut() {
+                    *a *= scale;
+                }
+                softmax(sc);
+                let o = &mut out[h * hd..(h + 1) * hd];
+                for (&p, row) in sc.iter().zip(s.kv.chunks_exact(2 * w)) {
+                    let v = &row[w + h * hd..w + (h + 1) * hd];
+                    for (o, &v) in o.iter_mut().zip(v) {
+                        *o += p * v;
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn add(x: &mut [f32], y: &[f32]) {
+    for (x, &y) in x.iter_mut().zip(y) {
+        *x += y;
+    }
+}
+
+/// In-place softmax.
+fn softmax(v: &mut [f32]) {
+    let max = v.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    let mut sum = 0.0;
+    for a in v.iter_mut() {
+        *a = (*a - max).exp();
+        sum += *a;
+    }
+    let inv = 1.0 / sum;
+    for a in v.iter_mut() {
+        *a *= inv;
+    }
+}
+
+/// candle's `gelu` (the tanh approximation), in place.
+fn gelu(v: &mut [f32]) {
+    const SQRT_TWO_OVER_PI: f32 = 0.797_884_6;
+    for x in v.iter_mut() {
+        let u = SQRT_TWO_OVER_PI * *x * (1.0 + 0.044715 * *x * *x);
+        *x = 0.5 * *x * (1.0 + u.tanh());
+    }
+}
