@@ -202,8 +202,8 @@ impl Norm {
         y.clear();
         y.resize(x.len(), 0.0);
         for (xr, yr) in x.chunks_exact(w).zip(y.chunks_exact_mut(w)) {
-            let mean = xr.iter().sum::<f32>() / w as f32;
-            let var = xr.iter().map(|v| (v - mean) * (v - mean)).sum::<f32>() / w as f32;
+            let mean = sum(xr) / w as f32;
+            let var = lanes(xr, 0.0, |a, b| a + (b - mean) * (b - mean), |a, b| a + b) / w as f32;
             let inv = 1.0 / (var + self.eps).sqrt();
             for (((y, &x), &g), &b) in yr.iter_mut().zip(xr).zip(&self.weight).zip(&self.bias) {
                 *y = (x - mean) * inv * g + b;
@@ -314,8 +314,13 @@ impl FastForward {
     }
 
     /// The forward pass; `FMA`: whether multiply-adds are fused (see [`matmul`]).
+    /// `probabilities_with::<false>` is the portable pass (tested on every CPU).
     #[inline(always)]
-    fn probabilities_with<const FMA: bool>(&self, tokens: &[f32], seen: usize) -> Vec<Vec<f64>> {
+    pub(crate) fn probabilities_with<const FMA: bool>(
+        &self,
+        tokens: &[f32],
+        seen: usize,
+    ) -> Vec<Vec<f64>> {
         let w = self.width;
         let mut s = Scratch::default();
         let mut x = Vec::new();
@@ -353,9 +358,9 @@ impl FastForward {
         logits
             .chunks_exact(self.head.out)
             .map(|l| {
-                let max = l.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-                let e: Vec<f32> = l.iter().map(|&v| (v - max).exp()).collect();
-                let sum: f32 = e.iter().sum();
+                let max = max(l);
+                let e: Vec<f32> = l.iter().map(|&v| exp(v - max)).collect();
+                let sum = sum(&e);
                 e.iter().map(|&v| f64::from(v / sum)).collect()
             })
             .collect()
@@ -413,27 +418,85 @@ fn softmax(v: &mut [f32], scale: f32) {
     for a in v.iter_mut() {
         *a *= scale;
     }
-    let max = v.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-    let mut sum = 0.0;
+    let max = max(v);
     for a in v.iter_mut() {
-        *a = (*a - max).exp();
-        sum += *a;
+        *a = exp(*a - max);
     }
-    let inv = 1.0 / sum;
+    let inv = 1.0 / sum(v);
     for a in v.iter_mut() {
         *a *= inv;
     }
 }
 
+/// `v` folded with `f` from `init`, in eight interleaved lanes (so that the compiler can use
+/// vector registers: a plain fold waits on each step), the lanes then folded with `merge`.
+#[inline(always)]
+fn lanes(
+    v: &[f32],
+    init: f32,
+    f: impl Fn(f32, f32) -> f32,
+    merge: impl Fn(f32, f32) -> f32,
+) -> f32 {
+    let mut acc = [init; 8];
+    let mut chunks = v.chunks_exact(8);
+    for c in &mut chunks {
+        for (a, &x) in acc.iter_mut().zip(c) {
+            *a = f(*a, x);
+        }
+    }
+    for (a, &x) in acc.iter_mut().zip(chunks.remainder()) {
+        *a = f(*a, x);
+    }
+    acc.into_iter().fold(init, merge)
+}
+
+/// The sum of `v` (see [`lanes`]).
+#[inline(always)]
+fn sum(v: &[f32]) -> f32 {
+    lanes(v, 0.0, |a, b| a + b, |a, b| a + b)
+}
+
+/// The largest element of `v`, −∞ when empty (see [`lanes`]).
+#[inline(always)]
+fn max(v: &[f32]) -> f32 {
+    lanes(v, f32::NEG_INFINITY, f32::max, f32::max)
+}
+
+/// `eˣ` to within 2·10⁻⁷ relative (checked against `f64::exp` in the tests), for `x` clamped
+/// to `[−87, 88]` (`e⁻⁸⁷ ≈ 1.6·10⁻³⁸`, `e⁸⁸ ≈ 1.7·10³⁸`); NaN stays NaN. Cephes' `expf`:
+/// `x = n·ln 2 + r` with `|r| ≤ ln 2 / 2`, a degree-5 polynomial in `r`, `2ⁿ` built in the
+/// exponent bits — plain arithmetic that the compiler vectorises, where libm's `expf` is a
+/// call per number (a quarter of a request's time went to it).
+#[inline(always)]
+fn exp(x: f32) -> f32 {
+    // 1.5·2²³: adding it rounds to an integer, held in the low mantissa bits.
+    const ROUND: f32 = 12_582_912.0;
+    const LN2_HI: f32 = 0.693_359_4;
+    const LN2_LO: f32 = -2.121_944_4e-4;
+    let x = x.clamp(-87.0, 88.0);
+    let t = x * std::f32::consts::LOG2_E + ROUND;
+    let n = t - ROUND;
+    let r = x - n * LN2_HI - n * LN2_LO;
+    let p = 1.987_569_1e-4_f32;
+    let p = p * r + 1.398_199_9e-3;
+    let p = p * r + 8.333_452e-3;
+    let p = p * r + 4.166_579_6e-2;
+    let p = p * r + 0.166_666_65;
+    let p = p * r + 0.5;
+    let y = p * r * r + r + 1.0;
+    let k = (t.to_bits() as i32).wrapping_sub(ROUND.to_bits() as i32);
+    y * f32::from_bits((k.wrapping_add(127) as u32) << 23)
+}
+
 /// candle's `gelu` (the tanh approximation), in place:
-/// `x·(1 + tanh u)/2 = x / (1 + e^(−2u))` with `u = √(2/π)·(x + 0.044715 x³)`, computed with
-/// `exp` (libm's `tanhf` goes through `expm1f` and cost a fifth of a request).
+/// `x·(1 + tanh u)/2 = x / (1 + e^(−2u))` with `u = √(2/π)·(x + 0.044715 x³)` (libm's
+/// `tanhf` goes through `expm1f` and cost a fifth of a request).
 #[inline(always)]
 fn gelu(v: &mut [f32]) {
     const SQRT_TWO_OVER_PI: f32 = 0.797_884_6;
     for x in v.iter_mut() {
         let u = SQRT_TWO_OVER_PI * *x * (1.0 + 0.044715 * *x * *x);
-        *x /= 1.0 + (-2.0 * u).exp();
+        *x /= 1.0 + exp(-2.0 * u);
     }
 }
 
@@ -441,6 +504,38 @@ fn gelu(v: &mut [f32]) {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn exp_is_within_two_parts_in_ten_million() {
+        for i in -870_000..=880_000 {
+            let x = i as f32 / 10_000.0;
+            let want = f64::from(x).exp();
+            let got = f64::from(exp(x));
+            assert!(
+                (got - want).abs() <= 2e-7 * want,
+                "exp({x}) = {got}, not {want}"
+            );
+        }
+        assert_eq!(exp(0.0), 1.0);
+        assert!(exp(f32::NAN).is_nan());
+        assert!(exp(-1e30) <= 1.7e-38 && exp(-1e30) > 0.0);
+        assert!(exp(f32::NEG_INFINITY) <= 1.7e-38);
+        assert!(exp(1e30).is_finite() && exp(1e30) > 1e38);
+    }
+
+    #[test]
+    fn lanes_fold_every_element() {
+        for n in 0..40 {
+            let v: Vec<f32> = (0..n).map(|i| (i as f32 * 1.3).sin()).collect();
+            let max = v.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+            assert_eq!(super::max(&v), max);
+            let total: f32 = v.iter().sum();
+            assert!((sum(&v) - total).abs() < 1e-5);
+            let squares: f32 = v.iter().map(|x| (x - 0.1) * (x - 0.1)).sum();
+            let lanes_squares = lanes(&v, 0.0, |a, b| a + (b - 0.1) * (b - 0.1), |a, b| a + b);
+            assert!((lanes_squares - squares).abs() < 1e-5);
+        }
+    }
 
     #[test]
     fn gelu_is_candles_tanh_approximation() {

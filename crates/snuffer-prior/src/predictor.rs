@@ -224,22 +224,25 @@ mod tests {
 
     /// The largest absolute difference in any bin's probability between the fast forward
     /// pass and candle's, over the queries of `e`.
+    /// Both the pass this CPU runs (AVX2 and FMA where it has them) and the portable one are
+    /// compared.
     fn max_difference(prior: &LearnedPrior, e: &Encoded) -> f64 {
-        let fast = prior
-            .fast
-            .as_ref()
-            .expect("the weights were copied")
-            .probabilities(&e.tokens, e.seen);
+        let fast = prior.fast.as_ref().expect("the weights were copied");
         let reference = prior.candle_probabilities(e).expect("candle runs");
-        assert_eq!(fast.len(), e.queries);
         assert_eq!(reference.len(), e.queries);
-        fast.iter()
-            .zip(&reference)
-            .flat_map(|(a, b)| {
+        [
+            fast.probabilities(&e.tokens, e.seen),
+            fast.probabilities_with::<false>(&e.tokens, e.seen),
+        ]
+        .iter()
+        .flat_map(|probs| {
+            assert_eq!(probs.len(), e.queries);
+            probs.iter().zip(&reference).flat_map(|(a, b)| {
                 assert_eq!(a.len(), b.len());
                 a.iter().zip(b).map(|(x, y)| (x - y).abs())
             })
-            .fold(0.0, f64::max)
+        })
+        .fold(0.0, f64::max)
     }
 
     /// A real-looking curve of `n` points of kind `kind`: accuracy rising with noise, a loss
