@@ -277,6 +277,12 @@ impl FastForward {
     /// Copies the weights of `model`.
     pub(crate) fn new(model: &PriorModel) -> Result<FastForward> {
         let c = model.config();
+        if c.width == 0 || c.heads == 0 || !c.width.is_multiple_of(c.heads) {
+            return Err(candle_core::Error::Msg(format!(
+                "no fast forward pass for width {} and {} heads",
+                c.width, c.heads
+            )));
+        }
         Ok(FastForward {
             embed: Dense::whole(&model.embed)?,
             blocks: model
@@ -292,8 +298,10 @@ impl FastForward {
     }
 
     /// Probability per bin for each query token: `tokens` holds `seen` seen tokens then the
-    /// query tokens, `features` numbers each (as [`crate::encode::Encoded`]); the answer has
-    /// one row of `BINS` probabilities per query. `seen` must be at least 1.
+    /// query tokens, [`crate::encode::FEATURES`] numbers each (as
+    /// [`crate::encode::Encoded`]); the answer has one row of [`crate::bars::BINS`]
+    /// probabilities per query. With no seen token (which [`crate::encode::encode`] never
+    /// gives) attention adds nothing, where candle would spread it over the masked tokens.
     pub(crate) fn probabilities(&self, tokens: &[f32], seen: usize) -> Vec<Vec<f64>> {
         #[cfg(target_arch = "x86_64")]
         if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
@@ -377,6 +385,9 @@ impl FastForward {
         let rows = s.q.len() / w;
         s.att.clear();
         s.att.resize(rows * w, 0.0);
+        if seen == 0 {
+            return;
+        }
         for h in 0..self.heads {
             let cols = h * hd..(h + 1) * hd;
             // This head's queries (rows × hd), keys transposed (hd × seen), values (seen × hd).
@@ -504,6 +515,36 @@ fn gelu(v: &mut [f32]) {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn every_query_gets_a_distribution_even_without_seen_tokens() -> Result<()> {
+        use crate::bars::BINS;
+        use crate::encode::FEATURES;
+        use crate::model::ModelConfig;
+        use candle_core::Device;
+        use candle_nn::{VarBuilder, VarMap};
+        let vm = VarMap::new();
+        let model = PriorModel::new(
+            VarBuilder::from_varmap(&vm, DType::F32, &Device::Cpu),
+            ModelConfig::default(),
+        )?;
+        let fast = FastForward::new(&model)?;
+        let tokens: Vec<f32> = (0..5 * FEATURES).map(|i| (i as f32 * 0.37).sin()).collect();
+        for seen in [0, 1, 3] {
+            for probs in [
+                fast.probabilities(&tokens, seen),
+                fast.probabilities_with::<false>(&tokens, seen),
+            ] {
+                assert_eq!(probs.len(), 5 - seen);
+                for p in &probs {
+                    assert_eq!(p.len(), BINS);
+                    assert!(p.iter().all(|&v| v.is_finite() && v >= 0.0));
+                    assert!((p.iter().sum::<f64>() - 1.0).abs() < 1e-5);
+                }
+            }
+        }
+        Ok(())
+    }
 
     #[test]
     fn exp_is_within_two_parts_in_ten_million() {
