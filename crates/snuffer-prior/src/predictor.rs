@@ -246,9 +246,12 @@ mod tests {
         .fold(0.0, f64::max)
     }
 
+    /// Shares, values, direction and bounds of a test curve.
+    type Curve = (Vec<f64>, Vec<f64>, Direction, (Option<f64>, Option<f64>));
+
     /// A real-looking curve of `n` points of kind `kind`: accuracy rising with noise, a loss
     /// falling with a step decay, a plateau that breaks, or one that collapses.
-    fn curve(kind: usize, n: usize) -> (Vec<f64>, Vec<f64>, Direction, (Option<f64>, Option<f64>)) {
+    fn curve(kind: usize, n: usize) -> Curve {
         let shares: Vec<f64> = (1..=n).map(|i| 0.6 * i as f64 / n as f64).collect();
         let noise = |i: usize| 0.004 * (((i * 7919) % 13) as f64 / 13.0 - 0.5);
         let values = shares
