@@ -13,6 +13,7 @@
 pub mod bars;
 pub mod encode;
 pub mod generator;
+mod infer;
 pub mod model;
 mod predictor;
 pub mod train;

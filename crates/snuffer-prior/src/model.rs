@@ -35,13 +35,13 @@ impl Default for ModelConfig {
 }
 
 #[derive(Debug, Clone)]
-struct Block {
-    ln1: LayerNorm,
-    qkv: Linear,
-    proj: Linear,
-    ln2: LayerNorm,
-    ff1: Linear,
-    ff2: Linear,
+pub(crate) struct Block {
+    pub(crate) ln1: LayerNorm,
+    pub(crate) qkv: Linear,
+    pub(crate) proj: Linear,
+    pub(crate) ln2: LayerNorm,
+    pub(crate) ff1: Linear,
+    pub(crate) ff2: Linear,
     heads: usize,
 }
 
@@ -90,10 +90,10 @@ impl Block {
 /// The transformer.
 #[derive(Debug, Clone)]
 pub struct PriorModel {
-    embed: Linear,
-    blocks: Vec<Block>,
-    ln_f: LayerNorm,
-    head: Linear,
+    pub(crate) embed: Linear,
+    pub(crate) blocks: Vec<Block>,
+    pub(crate) ln_f: LayerNorm,
+    pub(crate) head: Linear,
     config: ModelConfig,
 }
 
