@@ -15,8 +15,11 @@
 //! `start_from = N` (steps ≤ N ignored), `--start-from-epoch N`. Rows whose metric cell is
 //! empty are not evaluations and are skipped; `nan` and `inf` are kept as the values they
 //! are. Time comes from `_runtime`, `elapsed_s` or `time_s` (seconds since the start), else
-//! from `_timestamp` or `wall_time` (Unix seconds, counted from the first row).
+//! from `_timestamp` or `wall_time` (Unix seconds, counted from the first row). A column named
+//! like a learning rate (`lr`, `learning_rate`, Lightning's `lr-Adam`, …) is the run's
+//! learning rate ([`crate::learning_rate`]), on the same steps.
 
+use crate::learning_rate::{self, LearningRate};
 use crate::metric;
 use crate::run::{Format, ImportedRun, Timing};
 use crate::{ImportError, ImportOptions};
@@ -211,16 +214,36 @@ fn parse_from<R: Read>(
     }
     rows.sort_by(|a, b| a.0.total_cmp(&b.0));
     let mut notes = Vec::new();
+    // Keras counts epochs from 0: steps are epochs completed (every series alike).
+    let mut shift = 0.0;
     let is_epoch = step_name.eq_ignore_ascii_case("epoch");
     if is_epoch && rows[0].0 == 0.0 && rows.iter().all(|r| r.0.fract() == 0.0) {
+        shift = 1.0;
         for r in &mut rows {
-            r.0 += 1.0;
+            r.0 += shift;
         }
         notes.push(
             "steps are epochs completed: the epoch column counts from 0, so step = epoch + 1"
                 .into(),
         );
     }
+    let learning_rate = learning_rate::most_recorded(
+        header
+            .iter()
+            .enumerate()
+            .filter(|(i, h)| !skip.contains(i) && learning_rate::is_learning_rate_name(h))
+            .filter_map(|(i, h)| {
+                LearningRate::new(
+                    h,
+                    records.iter().filter_map(|(_, rec)| {
+                        let step = rec.get(step_col)?.parse::<f64>().ok()?;
+                        let lr = rec.get(i).filter(|v| !v.is_empty())?.parse::<f64>().ok()?;
+                        Some((step + shift, lr))
+                    }),
+                )
+            })
+            .collect(),
+    );
     let timing = timing(
         &rows,
         elapsed_col.is_some(),
@@ -241,6 +264,7 @@ fn parse_from<R: Read>(
         energy: None,
         planned_steps: None,
         available_metrics: sorted,
+        learning_rate,
         notes,
     })
 }

@@ -14,9 +14,14 @@
 //! * scalars come as `simple_value` (PyTorch, TF1) or as a rank-0 `tensor` (TF2, Keras);
 //! * one directory is one run: its event files are read in name order (their names start
 //!   with the creation time), as TensorBoard does;
+//! * a scalar whose tag names a learning rate (`learning_rate`, `train/learning_rate`,
+//!   `lr-Adam`, Keras's `epoch_learning_rate`, …) is the run's learning rate
+//!   ([`crate::learning_rate`]); Keras writes it with the training scalars (`train/`), so a
+//!   run directory named `validation` without one takes its sibling `train` directory's;
 //! * when a tag's step goes backwards (a run restarted from a checkpoint), the points at or
 //!   after the new step are dropped, as TensorBoard's purge of orphaned data does.
 
+use crate::learning_rate::{self, LearningRate};
 use crate::metric;
 use crate::run::{Format, ImportedRun, Timing};
 use crate::{ImportError, ImportOptions};
@@ -189,7 +194,55 @@ pub fn read(
     for f in &files {
         scalars.read_file(f)?;
     }
-    to_run(dir, scalars, options)
+    let mut run = to_run(dir, scalars, options)?;
+    if run.learning_rate.is_none() {
+        train_sibling_learning_rate(dir, &mut run);
+    }
+    Ok(run)
+}
+
+/// Keras writes the learning rate (`epoch_learning_rate`) with the training scalars in
+/// `train/`, next to `validation/`: a validation run without one takes its sibling's, and
+/// says so. A sibling that cannot be read leaves the run without one (and a note).
+fn train_sibling_learning_rate(dir: &Path, run: &mut ImportedRun) {
+    let name = dir
+        .file_name()
+        .map(|n| n.to_string_lossy().to_ascii_lowercase())
+        .unwrap_or_default();
+    if !matches!(name.as_str(), "validation" | "val" | "eval" | "valid") {
+        return;
+    }
+    let Some(train) = dir.parent().map(|p| p.join("train")) else {
+        return;
+    };
+    let Ok(entries) = std::fs::read_dir(&train) else {
+        return;
+    };
+    let mut files: Vec<PathBuf> = entries
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
+        .filter(|e| is_event_file(&e.file_name().to_string_lossy()))
+        .map(|e| e.path())
+        .collect();
+    files.sort();
+    let mut scalars = Scalars::default();
+    for f in &files {
+        if let Err(e) = scalars.read_file(f) {
+            run.notes.push(format!(
+                "no learning rate read from {}: {e}",
+                train.display()
+            ));
+            return;
+        }
+    }
+    if let Some(lr) = learning_rate_of(&scalars) {
+        run.notes.push(format!(
+            "learning rate `{}` read from the training scalars in {}",
+            lr.name,
+            train.display()
+        ));
+        run.learning_rate = Some(lr);
+    }
 }
 
 /// Parses the bytes of one event file (for tests and fuzzing); errors name `path`.
@@ -256,6 +309,7 @@ fn to_run(
         ));
     }
     let higher = metric::resolve_direction(options, &name, None);
+    let learning_rate = learning_rate_of(&scalars);
     Ok(ImportedRun {
         path: path.to_path_buf(),
         format: Format::TensorBoard,
@@ -268,8 +322,27 @@ fn to_run(
         energy: None,
         planned_steps: None,
         available_metrics: available,
+        learning_rate,
         notes,
     })
+}
+
+/// The learning rate among the run's scalars: the tag named like one with the most points
+/// (see [`crate::learning_rate::is_learning_rate_name`]).
+fn learning_rate_of(scalars: &Scalars) -> Option<LearningRate> {
+    learning_rate::most_recorded(
+        scalars
+            .series
+            .iter()
+            .filter(|(tag, _)| learning_rate::is_learning_rate_name(tag))
+            .filter_map(|(tag, points)| {
+                LearningRate::new(
+                    tag.as_str(),
+                    points.iter().map(|p| (p.step.max(0) as f64, p.value)),
+                )
+            })
+            .collect(),
+    )
 }
 
 /// Writes TensorBoard event files as PyTorch's `SummaryWriter` does (a file-version event,

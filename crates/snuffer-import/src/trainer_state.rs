@@ -11,9 +11,11 @@
 //!   `eval_*` series whose value at `best_global_step` equals `best_metric`); else
 //!   `eval_loss`.
 //! * **Plan**: `max_steps`.
+//! * **Learning rate**: `learning_rate` of the training entries (see [`crate::learning_rate`]).
 //! * **Time**: the Trainer logs no timestamps per entry; `train_runtime` (the whole training
 //!   call's seconds) is spread over the steps, which is all that can be said.
 
+use crate::learning_rate::{self, LearningRate};
 use crate::metric;
 use crate::run::{Format, ImportedRun, Timing};
 use crate::{ImportError, ImportOptions};
@@ -200,6 +202,20 @@ pub fn parse(
         .get("max_steps")
         .and_then(Value::as_u64)
         .filter(|&m| m > 0);
+    let learning_rate = learning_rate::most_recorded(
+        available
+            .iter()
+            .filter(|k| learning_rate::is_learning_rate_name(k))
+            .filter_map(|k| {
+                LearningRate::new(
+                    k.as_str(),
+                    entries
+                        .iter()
+                        .filter_map(|(_, s, o)| o.get(k).and_then(number).map(|v| (*s, v))),
+                )
+            })
+            .collect(),
+    );
     Ok(ImportedRun {
         path: path.to_path_buf(),
         format: Format::TrainerState,
@@ -212,6 +228,7 @@ pub fn parse(
         energy: None,
         planned_steps,
         available_metrics: available,
+        learning_rate,
         notes,
     })
 }
