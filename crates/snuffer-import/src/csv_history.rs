@@ -346,6 +346,34 @@ mod tests {
     }
 
     #[test]
+    fn a_learning_rate_column_is_read_on_the_same_steps() {
+        // Keras's CSVLogger with a LearningRateScheduler: `learning_rate` (Keras 3) or `lr`
+        // (Keras 2), epochs from 0, so steps are epoch + 1.
+        for col in ["learning_rate", "lr"] {
+            let text = format!(
+                "epoch,loss,{col},val_loss\n0,1.0,0.1,0.9\n1,0.9,0.1,0.8\n2,0.8,0.1,0.7\n3,0.7,0.01,0.6\n4,0.6,0.01,0.55\n"
+            );
+            let r = read(&text, &ImportOptions::default()).unwrap();
+            assert_eq!(r.steps, vec![1.0, 2.0, 3.0, 4.0, 5.0]);
+            let lr = r.learning_rate.unwrap();
+            assert_eq!((lr.name.as_str(), lr.steps.clone()), (col, r.steps.clone()));
+            assert_eq!(lr.change_points(), vec![3.0]);
+        }
+        // Lightning's metrics.csv: lr-SGD on training rows, the metric on validation rows.
+        let text = "epoch,step,lr-SGD,val_loss\n0,9,0.1,\n0,19,0.1,\n0,19,,1.0\n1,29,0.1,\n1,39,0.02,\n1,39,,0.8\n";
+        let r = read(text, &ImportOptions::default()).unwrap();
+        let lr = r.learning_rate.unwrap();
+        assert_eq!(
+            (lr.steps, lr.rates),
+            (vec![9.0, 19.0, 29.0, 39.0], vec![0.1, 0.1, 0.1, 0.02])
+        );
+        assert!(read("step,val_loss\n1,1.0\n", &ImportOptions::default())
+            .unwrap()
+            .learning_rate
+            .is_none());
+    }
+
+    #[test]
     fn lightning_rows_without_the_metric_are_skipped() {
         let text = "epoch,step,train_loss,val_accuracy,val_loss\n\
                     0,49,2.1,,\n0,99,1.9,,\n0,99,,0.5,1.2\n1,149,1.0,,\n1,199,,0.8,nan\n";

@@ -347,7 +347,10 @@ mod tests {
         let s = [40.0, 10.0, 20.0, f64::NAN, 30.0, 50.0, 60.0];
         let r = [0.01, 0.1, 0.1, 0.1, 0.1, 0.01, 0.01];
         assert_eq!(change_points(&s, &r), vec![30.0]);
-        assert_eq!(change_points(&[1.0, 2.0], &[f64::INFINITY, -1.0]), Vec::<f64>::new());
+        assert_eq!(
+            change_points(&[1.0, 2.0], &[f64::INFINITY, -1.0]),
+            Vec::<f64>::new()
+        );
     }
 
     proptest! {

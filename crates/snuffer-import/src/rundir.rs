@@ -254,6 +254,29 @@ mod tests {
     }
 
     #[test]
+    fn a_rate_logged_with_the_metrics_is_the_learning_rate() {
+        let r = parse(LOG.as_bytes(), dir(), &ImportOptions::default()).unwrap();
+        assert!(
+            r.learning_rate.is_none(),
+            "the format has no field of its own"
+        );
+        let with_lr = LOG
+            .replace("\"loss\":1.0", "\"loss\":1.0,\"lr\":0.1")
+            .replace("\"loss\":0.5", "\"loss\":0.5,\"lr\":0.1")
+            .replace("\"loss\":0.4", "\"loss\":0.4,\"lr\":0.1");
+        let r = parse(with_lr.as_bytes(), dir(), &ImportOptions::default()).unwrap();
+        let lr = r.learning_rate.unwrap();
+        assert_eq!(
+            (lr.name.as_str(), lr.steps),
+            ("lr", vec![100.0, 200.0, 300.0])
+        );
+        assert_eq!(
+            r.metric_name, "val_acc",
+            "the rate is not the metric replayed"
+        );
+    }
+
+    #[test]
     fn a_recorded_counter_that_drops_is_continued_noted_and_no_longer_a_counter() {
         let line = |step: u64, j: f64, v: f64| {
             format!(

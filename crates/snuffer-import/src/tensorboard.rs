@@ -557,6 +557,62 @@ mod tests {
     }
 
     #[test]
+    fn learning_rate_scalars_are_read_under_their_usual_tags() {
+        // Lightning's LearningRateMonitor (one per parameter group), HF's train/learning_rate.
+        for tag in ["lr-AdamW/pg1", "train/learning_rate", "lr"] {
+            let mut points = vec![("val/loss", 100, 1.0f32), ("lr-AdamW-momentum", 10, 0.9)];
+            for k in 1..=6i64 {
+                points.push((tag, 10 * k, if k <= 3 { 0.1 } else { 0.01 }));
+            }
+            let r = parse(&file(&points), p(), &ImportOptions::default()).unwrap();
+            let lr = r.learning_rate.expect(tag);
+            assert_eq!(lr.name, tag);
+            assert_eq!(lr.steps, vec![10.0, 20.0, 30.0, 40.0, 50.0, 60.0]);
+            assert_eq!(lr.rates[0], f64::from(0.1f32));
+            assert_eq!(lr.change_points(), vec![30.0]);
+        }
+        let r = parse(
+            &file(&[("val/loss", 1, 1.0)]),
+            p(),
+            &ImportOptions::default(),
+        )
+        .unwrap();
+        assert!(r.learning_rate.is_none());
+    }
+
+    #[test]
+    fn a_keras_validation_run_takes_the_learning_rate_of_its_train_sibling() {
+        let tmp = tempfile::tempdir().unwrap();
+        let (train, val) = (tmp.path().join("train"), tmp.path().join("validation"));
+        std::fs::create_dir_all(&train).unwrap();
+        std::fs::create_dir_all(&val).unwrap();
+        let write = |dir: &Path, tag: &str, values: &[f32]| {
+            let mut w = EventWriter::new(Vec::new(), 5.0).unwrap();
+            for (e, v) in values.iter().enumerate() {
+                w.tensor_scalar(tag, e as i64, 5.0 + e as f64, *v).unwrap();
+            }
+            let f = dir.join("events.out.tfevents.1.host.v2");
+            std::fs::write(&f, w.into_inner().unwrap()).unwrap();
+            f
+        };
+        write(
+            &train,
+            "epoch_learning_rate",
+            &[1e-3, 1e-3, 1e-3, 1e-4, 1e-4],
+        );
+        let f = write(&val, "epoch_loss", &[1.0, 0.8, 0.7, 0.5, 0.45]);
+        let r = read(&val, &[f], &ImportOptions::default()).unwrap();
+        let lr = r.learning_rate.expect("the train sibling's rate");
+        assert_eq!(lr.name, "epoch_learning_rate");
+        assert_eq!(lr.change_points(), vec![2.0]);
+        assert!(
+            r.notes.iter().any(|n| n.contains("training scalars")),
+            "{:?}",
+            r.notes
+        );
+    }
+
+    #[test]
     fn a_huge_checksummed_length_in_a_sparse_file_is_refused_at_its_header() {
         // Issue 20 item 5: a header claiming ~2 GB, correctly checksummed, in a file
         // sparse-extended to 2 GB: refused at once, naming the limit; no 2 GB buffer.

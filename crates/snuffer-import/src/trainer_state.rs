@@ -345,6 +345,29 @@ mod tests {
     }
 
     #[test]
+    fn the_learning_rate_comes_from_the_training_entries() {
+        let r = parse(STATE.as_bytes(), p(), &ImportOptions::default()).unwrap();
+        let lr = r.learning_rate.unwrap();
+        assert_eq!(
+            (lr.name.as_str(), lr.steps.as_slice(), lr.rates.as_slice()),
+            ("learning_rate", &[10.0][..], &[1e-3][..])
+        );
+        // StepLR-like: 3 logs at 0.1, then 0.01.
+        let entries: Vec<String> = (1..=6)
+            .map(|k| {
+                let lr = if k <= 3 { 0.1 } else { 0.01 };
+                format!("{{\"loss\": 1.0, \"learning_rate\": {lr}, \"step\": {}}}, {{\"eval_loss\": 1.0, \"step\": {}}}", 10 * k, 10 * k)
+            })
+            .collect();
+        let text = format!("{{\"log_history\": [{}]}}", entries.join(","));
+        let r = parse(text.as_bytes(), p(), &ImportOptions::default()).unwrap();
+        assert_eq!(r.learning_rate.unwrap().change_points(), vec![30.0]);
+        let none = r#"{"log_history": [{"eval_loss": 1.0, "step": 1}]}"#;
+        let r = parse(none.as_bytes(), p(), &ImportOptions::default()).unwrap();
+        assert!(r.learning_rate.is_none());
+    }
+
+    #[test]
     fn without_best_metric_it_defaults_to_eval_loss() {
         let s = STATE.replace("\"best_metric\": 0.9,", "");
         let r = parse(s.as_bytes(), p(), &ImportOptions::default()).unwrap();
