@@ -261,13 +261,13 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
         if args.prior_weights.is_some() {
             given.push("--prior-weights");
         }
-        if args.lr_schedule.is_some() {
-            given.push("--lr-schedule");
+        if args.lr_schedule == Some(LrScheduleArg::Fixed) {
+            given.push("--lr-schedule fixed");
         }
         if !given.is_empty() {
             bail!(
-                "{} set(s) what the marginal-gain rule decides on, which the {} policy does \
-                 not use; drop {} or use --policy marginal",
+                "{} set(s) what the marginal-gain rule decides on or knows, which the {} \
+                 policy does not use; drop {} or use --policy marginal",
                 given.join(", "),
                 policy_label(args.policy),
                 if given.len() == 1 { "it" } else { "them" }
@@ -489,7 +489,12 @@ fn passed_schedule(run: &ImportedRun) -> Vec<f64> {
     let last = run.steps.last().copied().unwrap_or(0.0);
     run.learning_rate
         .as_ref()
-        .map(|l| l.change_points().into_iter().filter(|&c| c <= last).collect())
+        .map(|l| {
+            l.change_points()
+                .into_iter()
+                .filter(|&c| c <= last)
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -755,10 +760,11 @@ fn print_text(replayed: &[Replayed], t: &Totals, tau: &str, args: &Args) {
     if policy == crate::replay::PolicyName::Marginal && args.lr_schedule.is_none() && with_rate > 0
     {
         println!(
-            "\nnote: {with_rate} of these logs record a learning rate, which was ignored. If its \
+            "\nnote: {with_rate} of these logs {} a learning rate, which was ignored. If its \
              scheduler was fixed in advance (warm-up, step decays, cosine; not \
              ReduceLROnPlateau), --lr-schedule fixed passes its change points to the rule \
-             (--lr-schedule ignore silences this note)."
+             (--lr-schedule ignore silences this note).",
+            if with_rate == 1 { "records" } else { "record" }
         );
     }
 }
@@ -776,10 +782,9 @@ fn replay_command(dir: &Path, args: &Args, power: Option<&Power>) -> String {
                 RuleMethod::Fitted => String::new(),
                 m => format!(" --method {}", method_name(m)),
             };
-            let weights = args
-                .prior_weights
-                .as_ref()
-                .map_or(String::new(), |p| format!(" --prior-weights {}", p.display()));
+            let weights = args.prior_weights.as_ref().map_or(String::new(), |p| {
+                format!(" --prior-weights {}", p.display())
+            });
             format!("--policy marginal {tau}{method}{weights}")
         }
         p => {

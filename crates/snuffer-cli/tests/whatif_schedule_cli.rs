@@ -8,7 +8,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 fn data(dir: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data").join(dir)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data")
+        .join(dir)
 }
 
 fn snuffer(args: &[&str]) -> Result<Output> {
@@ -87,11 +89,13 @@ fn the_text_says_once_how_to_use_a_recorded_rate_and_per_run_what_was_passed() -
         1,
         "one note: {plain}"
     );
-    assert!(plain.contains("1 of these logs record a learning rate, which was ignored"));
+    assert!(plain.contains("1 of these logs records a learning rate, which was ignored"));
     assert!(plain.contains("(--method fitted)"), "{plain}");
     let fixed = whatif_text(&["--lr-schedule", "fixed"])?;
     assert!(
-        fixed.contains("learning rate `learning_rate`: 1 change point passed to the rule (step 1000)"),
+        fixed.contains(
+            "learning rate `learning_rate`: 1 change point passed to the rule (step 1000)"
+        ),
         "{fixed}"
     );
     assert!(!fixed.contains("which was ignored"), "{fixed}");
@@ -99,7 +103,14 @@ fn the_text_says_once_how_to_use_a_recorded_rate_and_per_run_what_was_passed() -
     // A log without a learning rate: said per run, and the rule runs as without the flag.
     let lightning = data("short-logs/lightning");
     let p = lightning.to_str().context("utf-8 path")?;
-    let out = text_of(&snuffer(&["whatif", p, "--metric", "val_acc", "--lr-schedule", "fixed"])?)?;
+    let out = text_of(&snuffer(&[
+        "whatif",
+        p,
+        "--metric",
+        "val_acc",
+        "--lr-schedule",
+        "fixed",
+    ])?)?;
     assert!(
         out.contains("learning rate: the log records none; the rule ran without a schedule"),
         "{out}"
@@ -126,12 +137,20 @@ fn prior_and_both_run_and_report_their_method() -> Result<()> {
         let out = tmp.path().to_str().context("utf-8 path")?;
         whatif_text(&["--method", m, "--out", out])?;
         let html = std::fs::read_to_string(tmp.path().join("report.html"))?;
-        assert!(html.contains(&format!("--method {m}")), "{m}: the page names it");
+        assert!(
+            html.contains(&format!("--method {m}")),
+            "{m}: the page names it"
+        );
         assert!(html.contains("learned prior"), "{m}");
     }
     // `both` stops no earlier than the fitted forecast alone: it stops only when both agree.
     let fitted = stop_of(&whatif_json(&["--lr-schedule", "fixed"])?)?;
-    let both = stop_of(&whatif_json(&["--method", "both", "--lr-schedule", "fixed"])?)?;
+    let both = stop_of(&whatif_json(&[
+        "--method",
+        "both",
+        "--lr-schedule",
+        "fixed",
+    ])?)?;
     ensure!(both >= fitted, "both {both} < fitted {fitted}");
     Ok(())
 }
@@ -151,10 +170,15 @@ fn bad_combinations_are_clear_errors() -> Result<()> {
         ),
         (
             &["--policy", "never", "--lr-schedule", "fixed"],
-            &["--lr-schedule", "never-stop", "--policy marginal"],
+            &["--lr-schedule fixed", "never-stop", "--policy marginal"],
         ),
         (
-            &["--method", "prior", "--prior-weights", "/nonexistent/w.safetensors"],
+            &[
+                "--method",
+                "prior",
+                "--prior-weights",
+                "/nonexistent/w.safetensors",
+            ],
             &["/nonexistent/w.safetensors"],
         ),
         (&["--lr-schedule", "sometimes"], &["fixed", "ignore"]),

@@ -181,7 +181,7 @@ pub fn change_points(steps: &[f64], rates: &[f64]) -> Vec<f64> {
     // The end of each rise.
     let mut i = 0;
     while i + 1 < n {
-        if !(r[i + 1] > r[i] && !same(r[i], r[i + 1])) {
+        if r[i + 1] <= r[i] || same(r[i], r[i + 1]) {
             i += 1;
             continue;
         }
