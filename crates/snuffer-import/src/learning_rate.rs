@@ -343,6 +343,37 @@ mod tests {
     }
 
     #[test]
+    fn linear_constant_and_restart_schedules() {
+        let s: Vec<f64> = (1..=200).map(|k| 10.0 * k as f64).collect();
+        // Hugging Face's linear schedule with a 100-step warm-up: the warm-up's end only.
+        let lin = |t: f64| {
+            if t < 100.0 {
+                t / 100.0
+            } else {
+                (2_000.0 - t) / 1_900.0
+            }
+        };
+        let r: Vec<f64> = s.iter().map(|&t| 5e-5 * lin(t)).collect();
+        assert_eq!(change_points(&s, &r), vec![100.0]);
+        // constant_with_warmup: the same.
+        let r: Vec<f64> = s.iter().map(|&t| 5e-5 * (t / 100.0).min(1.0)).collect();
+        assert_eq!(change_points(&s, &r), vec![100.0]);
+        // Cosine with warm restarts every 500 steps (SGDR): each restart's new top.
+        let r: Vec<f64> = s
+            .iter()
+            .map(|&t| 0.5 * (1.0 + (PI * (t % 500.0) / 500.0).cos()))
+            .collect();
+        assert_eq!(change_points(&s, &r), vec![500.0, 1_000.0, 1_500.0]);
+        // ReduceLROnPlateau (factor 0.5) cuts like a step decay: found, and only the
+        // caller can know it was reactive.
+        let r: Vec<f64> = s
+            .iter()
+            .map(|&t| 1e-3 * 0.5f64.powi(i32::from(t > 730.0) + i32::from(t > 1_420.0)))
+            .collect();
+        assert_eq!(change_points(&s, &r), vec![730.0, 1_420.0]);
+    }
+
+    #[test]
     fn unsorted_and_invalid_records_are_cleaned_first() {
         let s = [40.0, 10.0, 20.0, f64::NAN, 30.0, 50.0, 60.0];
         let r = [0.01, 0.1, 0.1, 0.1, 0.1, 0.01, 0.01];
