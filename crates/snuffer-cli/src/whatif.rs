@@ -193,7 +193,7 @@ struct Totals {
 struct Out {
     /// What the marginal rule decided on (`fitted`, `prior`, `both`); `null` for the
     /// classic policies.
-    method: Option<&'static str>,
+    method: Option<String>,
     /// `--prior-weights`, when given.
     prior_weights: Option<String>,
     runs: Vec<RunOut>,
@@ -498,13 +498,11 @@ fn passed_schedule(run: &ImportedRun) -> Vec<f64> {
         .unwrap_or_default()
 }
 
-/// `--method`'s value as written.
-fn method_name(m: RuleMethod) -> &'static str {
-    match m {
-        RuleMethod::Fitted => "fitted",
-        RuleMethod::Prior => "prior",
-        RuleMethod::Both => "both",
-    }
+/// `--method`'s value as written (`fitted`, `prior`, …).
+fn method_name(m: RuleMethod) -> String {
+    use clap::ValueEnum;
+    m.to_possible_value()
+        .map_or_else(|| format!("{m:?}"), |v| v.get_name().to_string())
 }
 
 /// What the marginal rule decided on, in words (the text, the page).
@@ -513,13 +511,18 @@ fn method_text(args: &Args) -> String {
         .prior_weights
         .as_ref()
         .map_or(String::new(), |p| format!(" (weights {})", p.display()));
+    let name = method_name(args.method);
     match args.method {
-        RuleMethod::Fitted => "deciding on each run's fitted forecast (--method fitted)".into(),
-        RuleMethod::Prior => format!("deciding on the learned prior{weights} (--method prior)"),
+        RuleMethod::Fitted => format!("deciding on each run's fitted forecast (--method {name})"),
         RuleMethod::Both => format!(
             "stopping only where the fitted forecast and the learned prior{weights} agree \
-             (--method both)"
+             (--method {name})"
         ),
+        RuleMethod::PriorCalibrated => format!(
+            "deciding on the learned prior{weights}, calibrated on each run's own past \
+             (--method {name})"
+        ),
+        _ => format!("deciding on the learned prior{weights} (--method {name})"),
     }
 }
 

@@ -120,11 +120,11 @@ fn the_text_says_once_how_to_use_a_recorded_rate_and_per_run_what_was_passed() -
     Ok(())
 }
 
-/// `--method prior|both` run, and the JSON, the text and the `--out` page say which method
-/// decided (and the page's `snuffer replay` command carries it).
+/// `--method prior|prior-calibrated|both` run, and the JSON, the text and the `--out` page
+/// say which method decided (and the page's `snuffer replay` command carries it).
 #[test]
 fn prior_and_both_run_and_report_their_method() -> Result<()> {
-    for m in ["prior", "both"] {
+    for m in ["prior", "prior-calibrated", "both"] {
         let v = whatif_json(&["--method", m, "--lr-schedule", "fixed"])?;
         assert_eq!(v["method"], m);
         assert_eq!(v["prior_weights"], Value::Null);
