@@ -6,8 +6,8 @@
 //! construction, the same `replay_run`), and says where each run would have stopped, the
 //! energy that would have saved and what the best metric would have lost.
 //!
-//! `--method fitted|prior|both` and `--prior-weights` choose what the marginal rule decides
-//! on, as in `snuffer replay` ([`crate::prior_method`]). `--lr-schedule fixed` passes the
+//! `--method` (fitted, prior, prior-calibrated, both) and `--prior-weights` choose what the
+//! marginal rule decides on, as in `snuffer replay` ([`crate::prior_method`]). `--lr-schedule fixed` passes the
 //! change points of the learning rate a log records ([`snuffer_import::learning_rate`]) to
 //! the rule and to the prior; without it the recorded rate is ignored, since a log cannot
 //! tell a scheduler fixed in advance from a reactive one (ReduceLROnPlateau), whose future
@@ -38,8 +38,9 @@ pub const CURVES_FILE: &str = "curves.csv";
 /// What to do with the learning rate a log records (`--lr-schedule`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum LrScheduleArg {
-    /// The scheduler was fixed in advance (warm-up, step decays, cosine, warmup–stable–
-    /// decay): pass the recorded rate's change points to the rule and the prior.
+    /// The scheduler was fixed in advance (warm-up, step decays, cosine,
+    /// warmup–stable–decay): pass the recorded rate's change points to the rule and the
+    /// prior.
     Fixed,
     /// Do not pass it (the default): the scheduler reacted to the metric
     /// (ReduceLROnPlateau), so its future was not known at the stop.
@@ -114,9 +115,9 @@ pub struct Args {
     /// stop only where both agree (as `snuffer replay --method`).
     #[arg(long, value_enum, default_value_t)]
     method: RuleMethod,
-    /// marginal with `--method prior|both`: the prior's weights from this safetensors file
-    /// (written by `cargo run --release -p snuffer-prior --example train_prior`) instead of
-    /// the shipped ones.
+    /// marginal with `--method prior|prior-calibrated|both`: the prior's weights from this
+    /// safetensors file (written by `cargo run --release -p snuffer-prior --example
+    /// train_prior`) instead of the shipped ones.
     #[arg(long, value_name = "FILE")]
     prior_weights: Option<PathBuf>,
     /// marginal: `fixed` passes the change points of the learning rate each log records
@@ -191,8 +192,8 @@ struct Totals {
 
 #[derive(Serialize)]
 struct Out {
-    /// What the marginal rule decided on (`fitted`, `prior`, `both`); `null` for the
-    /// classic policies.
+    /// What the marginal rule decided on (`--method`: `fitted`, `prior`, …); `null` for
+    /// the classic policies.
     method: Option<String>,
     /// `--prior-weights`, when given.
     prior_weights: Option<String>,
@@ -274,7 +275,7 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
             );
         }
     }
-    // The prior, loaded once (an error for --prior-weights without --method prior|both).
+    // The prior, loaded once (an error for --prior-weights with --method fitted).
     let predictor = args.method.predictor(args.prior_weights.as_deref())?;
     let lr_fixed = args.lr_schedule == Some(LrScheduleArg::Fixed);
     // The policy, built once here so that bad settings fail before any log is read.
