@@ -32,18 +32,9 @@ pub struct RuleChoices {
     pub horizon_steps: Option<u64>,
 }
 
-/// The policy: `AnyOf(Divergence::non_finite(), MarginalGain(τ, tuning))`; a constant out
-/// of its range is an error naming it.
-pub fn marginal_policy(
-    tau: Tau,
-    tuning: &RuleTuning,
-    choices: &RuleChoices,
-) -> anyhow::Result<Box<dyn StopPolicy>> {
-    marginal_policy_with(tau, tuning, choices, None)
-}
-
-/// [`marginal_policy`] deciding on `predictor`'s distribution when given one
-/// (`--method prior`, see [`crate::prior_method`]).
+/// The policy: `AnyOf(Divergence::non_finite(), MarginalGain(τ, tuning))`, deciding on
+/// `predictor`'s distribution when given one (`--method prior`, see
+/// [`crate::prior_method`]); a constant out of its range is an error naming it.
 pub fn marginal_policy_with(
     tau: Tau,
     tuning: &RuleTuning,
@@ -53,7 +44,25 @@ pub fn marginal_policy_with(
         snuffer_policy::PredictorRole,
     )>,
 ) -> anyhow::Result<Box<dyn StopPolicy>> {
-    let mut c = MarginalGainConfig::new(tau).with_tuning(*tuning);
+    marginal_policy_scheduled(tau, tuning, choices, predictor, &[])
+}
+
+/// [`marginal_policy_with`] for a run whose learning rate changes at `schedule` (steps, as
+/// the policy sees them; `whatif --lr-schedule fixed`): the rule and the predictor both
+/// know the changes ahead ([`MarginalGainConfig::with_schedule`]).
+pub fn marginal_policy_scheduled(
+    tau: Tau,
+    tuning: &RuleTuning,
+    choices: &RuleChoices,
+    predictor: Option<(
+        std::sync::Arc<dyn snuffer_forecast::CurvePredictor>,
+        snuffer_policy::PredictorRole,
+    )>,
+    schedule: &[u64],
+) -> anyhow::Result<Box<dyn StopPolicy>> {
+    let mut c = MarginalGainConfig::new(tau)
+        .with_tuning(*tuning)
+        .with_schedule(schedule.iter().copied());
     if let Some((p, role)) = predictor {
         c = c.with_predictor(p).with_predictor_role(role);
     }

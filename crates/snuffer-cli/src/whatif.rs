@@ -5,8 +5,16 @@
 //! [`crate::early_stop`]) on each exactly as `snuffer replay` does (the same policy
 //! construction, the same `replay_run`), and says where each run would have stopped, the
 //! energy that would have saved and what the best metric would have lost.
+//!
+//! `--method` (fitted, prior, prior-calibrated, both) and `--prior-weights` choose what the
+//! marginal rule decides on, as in `snuffer replay` ([`crate::prior_method`]). `--lr-schedule fixed` passes the
+//! change points of the learning rate a log records ([`snuffer_import::learning_rate`]) to
+//! the rule and to the prior; without it the recorded rate is ignored, since a log cannot
+//! tell a scheduler fixed in advance from a reactive one (ReduceLROnPlateau), whose future
+//! the rule must not see.
 
-use crate::marginal::{marginal_policy, RuleChoices};
+use crate::marginal::{marginal_policy_scheduled, RuleChoices};
+use crate::prior_method::RuleMethod;
 use anyhow::{bail, Context};
 use serde::Serialize;
 use snuffer_energy::{percent, significant, Joules, Watts};
@@ -27,6 +35,19 @@ const UNUSED_POWER_W: f64 = 1000.0;
 /// File name of the exported curves inside `--out`.
 pub const CURVES_FILE: &str = "curves.csv";
 
+/// What to do with the learning rate a log records (`--lr-schedule`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LrScheduleArg {
+    /// The scheduler was fixed in advance (warm-up, step decays, cosine,
+    /// warmup–stable–decay): pass the recorded rate's change points to the rule and the
+    /// prior.
+    Fixed,
+    /// Do not pass it (the default): the scheduler reacted to the metric
+    /// (ReduceLROnPlateau), so its future was not known at the stop.
+    #[value(alias = "reactive")]
+    Ignore,
+}
+
 /// Which way a metric is better.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum DirectionArg {
@@ -43,7 +64,13 @@ pub enum DirectionArg {
 #[command(after_help = "Examples:\n  \
     snuffer whatif ~/experiments --power-w 300\n  \
     snuffer whatif lightning_logs/ --metric accuracy --hardware 8xa100-sxm4\n  \
-    snuffer whatif out/ --json --out whatif-page/")]
+    snuffer whatif out/ --json --out whatif-page/\n  \
+    snuffer whatif out/ --method prior --lr-schedule fixed\n\n\
+A log records its learning rate (the Trainer's learning_rate, a TensorBoard or CSV lr series)\n\
+but not whether the scheduler was fixed in advance or reacted to the metric\n\
+(ReduceLROnPlateau). Only --lr-schedule fixed passes the rate's change points (warm-up end,\n\
+step decays, the start of an anneal) to the rule: a reactive scheduler's future is not known\n\
+at a stop, and passing it would let the replay see the future.")]
 pub struct Args {
     /// Run directories, log files, or directories to search for them (Snuffer run directories,
     /// trainer_state.json, events.out.tfevents.*, CSV histories with a step column).
@@ -84,6 +111,21 @@ pub struct Args {
     /// Energy of one step (J) when a log has neither energy nor a time and power.
     #[arg(long, default_value_t = 1.0)]
     step_energy_j: f64,
+    /// marginal: decide on each run's fitted forecast (default), on the learned prior, or
+    /// stop only where both agree (as `snuffer replay --method`).
+    #[arg(long, value_enum, default_value_t)]
+    method: RuleMethod,
+    /// marginal with `--method prior|prior-calibrated|both`: the prior's weights from this
+    /// safetensors file (written by `cargo run --release -p snuffer-prior --example
+    /// train_prior`) instead of the shipped ones.
+    #[arg(long, value_name = "FILE")]
+    prior_weights: Option<PathBuf>,
+    /// marginal: `fixed` passes the change points of the learning rate each log records
+    /// (warm-up end, step decays, the start of an anneal) to the rule; use it only when the
+    /// scheduler was fixed in advance, not for ReduceLROnPlateau. Default: the recorded
+    /// rate is ignored.
+    #[arg(long, value_enum, value_name = "KIND")]
+    lr_schedule: Option<LrScheduleArg>,
     /// Print JSON instead of text.
     #[arg(long)]
     json: bool,
@@ -103,6 +145,11 @@ struct RunOut {
     reason: Option<String>,
     energy_saved_fraction: f64,
     best_lost: Option<f64>,
+    /// The learning-rate series the log records, if any.
+    learning_rate: Option<String>,
+    /// The change points passed to the rule (in the log's steps); `null` unless
+    /// `--lr-schedule fixed`.
+    schedule_passed: Option<Vec<f64>>,
 }
 
 /// What the stops cost the runs of one metric: losses in one metric's units are never
@@ -145,6 +192,11 @@ struct Totals {
 
 #[derive(Serialize)]
 struct Out {
+    /// What the marginal rule decided on (`--method`: `fitted`, `prior`, …); `null` for
+    /// the classic policies.
+    method: Option<String>,
+    /// `--prior-weights`, when given.
+    prior_weights: Option<String>,
     runs: Vec<RunOut>,
     skipped: Vec<SkippedOut>,
     totals: Totals,
@@ -156,6 +208,8 @@ struct Replayed {
     curve: CurveRun,
     basis: EnergyBasis,
     replay: RunReplay,
+    /// The change points passed to the rule, in the log's steps (`--lr-schedule fixed`).
+    schedule: Option<Vec<f64>>,
 }
 
 impl Replayed {
@@ -200,9 +254,39 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
             );
         }
     }
+    if args.policy != PolicyName::Marginal {
+        let mut given = Vec::new();
+        if args.method != RuleMethod::Fitted {
+            given.push("--method");
+        }
+        if args.prior_weights.is_some() {
+            given.push("--prior-weights");
+        }
+        if args.lr_schedule == Some(LrScheduleArg::Fixed) {
+            given.push("--lr-schedule fixed");
+        }
+        if !given.is_empty() {
+            bail!(
+                "{} set(s) what the marginal-gain rule decides on or knows, which the {} \
+                 policy does not use; drop {} or use --policy marginal",
+                given.join(", "),
+                policy_label(args.policy),
+                if given.len() == 1 { "it" } else { "them" }
+            );
+        }
+    }
+    // The prior, loaded once (an error for --prior-weights with --method fitted).
+    let predictor = args.method.predictor(args.prior_weights.as_deref())?;
+    let lr_fixed = args.lr_schedule == Some(LrScheduleArg::Fixed);
     // The policy, built once here so that bad settings fail before any log is read.
     let mut policy: Box<dyn snuffer_policy::StopPolicy> = match args.policy {
-        PolicyName::Marginal => marginal_policy(tau, &Default::default(), &RuleChoices::default())?,
+        PolicyName::Marginal => marginal_policy_scheduled(
+            tau,
+            &Default::default(),
+            &RuleChoices::default(),
+            predictor.clone(),
+            &[],
+        )?,
         PolicyName::Patience => settings.policy(crate::early_stop::Kind::Patience)?,
         PolicyName::Target => settings.policy(crate::early_stop::Kind::Target)?,
         PolicyName::Never => Box::new(snuffer_policy::Never),
@@ -291,6 +375,7 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
         .map(|run| {
             let (curve, basis) = run.to_curve(power.as_ref(), Joules(args.step_energy_j));
             let scale = snuffer_replay::replay::step_scale(&curve.steps);
+            let schedule = lr_fixed.then(|| passed_schedule(&run));
             // Step settings are in recorded steps: a curve with fractional steps needs them
             // scaled like its steps (the policy built above validated the settings).
             let replay = match (args.policy, scale != 1.0) {
@@ -303,6 +388,22 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
                     let mut scaled = settings.scaled(scale).policy(kind)?;
                     replay_run(&curve, scaled.as_mut(), &config)
                 }
+                // The run's own schedule, in the policy's steps (its steps × scale).
+                (PolicyName::Marginal, _) if schedule.as_ref().is_some_and(|s| !s.is_empty()) => {
+                    let steps: Vec<u64> = schedule
+                        .iter()
+                        .flatten()
+                        .map(|c| (c * scale).round() as u64)
+                        .collect();
+                    let mut scheduled = marginal_policy_scheduled(
+                        tau,
+                        &Default::default(),
+                        &RuleChoices::default(),
+                        predictor.clone(),
+                        &steps,
+                    )?;
+                    replay_run(&curve, scheduled.as_mut(), &config)
+                }
                 _ => replay_run(&curve, policy.as_mut(), &config),
             };
             Ok(Replayed {
@@ -310,6 +411,7 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
                 curve,
                 basis,
                 replay,
+                schedule,
             })
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
@@ -323,6 +425,8 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
     }
     if args.json {
         let out = Out {
+            method: (args.policy == PolicyName::Marginal).then(|| method_name(args.method)),
+            prior_weights: args.prior_weights.as_ref().map(|p| p.display().to_string()),
             runs: replayed.iter().map(run_out).collect(),
             skipped: skipped
                 .iter()
@@ -335,7 +439,7 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
         };
         println!("{}", serde_json::to_string(&out)?);
     } else {
-        print_text(&replayed, &totals, &tau_text, args.policy);
+        print_text(&replayed, &totals, &tau_text, &args);
         if let Some(dir) = &args.out {
             println!(
                 "wrote {} and {}",
@@ -375,7 +479,76 @@ fn run_out(r: &Replayed) -> RunOut {
         reason: r.replay.reason.as_ref().map(|s| s.message.clone()),
         energy_saved_fraction: r.saved_fraction(),
         best_lost: r.replay.regret,
+        learning_rate: r.run.learning_rate.as_ref().map(|l| l.name.clone()),
+        schedule_passed: r.schedule.clone(),
     }
+}
+
+/// The change points of the run's recorded learning rate up to its last evaluation (the
+/// replay's plan), in the log's steps; empty when it records none.
+fn passed_schedule(run: &ImportedRun) -> Vec<f64> {
+    let last = run.steps.last().copied().unwrap_or(0.0);
+    run.learning_rate
+        .as_ref()
+        .map(|l| {
+            l.change_points()
+                .into_iter()
+                .filter(|&c| c <= last)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// `--method`'s value as written (`fitted`, `prior`, …).
+fn method_name(m: RuleMethod) -> String {
+    use clap::ValueEnum;
+    m.to_possible_value()
+        .map_or_else(|| format!("{m:?}"), |v| v.get_name().to_string())
+}
+
+/// What the marginal rule decided on, in words (the text, the page).
+fn method_text(args: &Args) -> String {
+    let weights = args
+        .prior_weights
+        .as_ref()
+        .map_or(String::new(), |p| format!(" (weights {})", p.display()));
+    let name = method_name(args.method);
+    match args.method {
+        RuleMethod::Fitted => format!("deciding on each run's fitted forecast (--method {name})"),
+        RuleMethod::Both => format!(
+            "stopping only where the fitted forecast and the learned prior{weights} agree \
+             (--method {name})"
+        ),
+        RuleMethod::PriorCalibrated => format!(
+            "deciding on the learned prior{weights}, calibrated on each run's own past \
+             (--method {name})"
+        ),
+        _ => format!("deciding on the learned prior{weights} (--method {name})"),
+    }
+}
+
+/// The per-run line on the learning-rate schedule under `--lr-schedule fixed`.
+fn schedule_sentence(r: &Replayed) -> Option<String> {
+    let passed = r.schedule.as_ref()?;
+    Some(match (&r.run.learning_rate, passed.len()) {
+        (None, _) => "learning rate: the log records none; the rule ran without a schedule".into(),
+        (Some(l), 0) => format!(
+            "learning rate `{}`: no change point up to the last evaluation; the rule ran \
+             without a schedule",
+            l.name
+        ),
+        (Some(l), n) => format!(
+            "learning rate `{}`: {n} change point{} passed to the rule (step{} {})",
+            l.name,
+            if n == 1 { "" } else { "s" },
+            if n == 1 { "" } else { "s" },
+            passed
+                .iter()
+                .map(|&c| fmt_step(c))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    })
 }
 
 fn totals(replayed: &[Replayed], skipped: usize, tau: String) -> Totals {
@@ -520,10 +693,12 @@ fn policy_label(policy: crate::replay::PolicyName) -> &'static str {
     }
 }
 
-fn print_text(replayed: &[Replayed], t: &Totals, tau: &str, policy: crate::replay::PolicyName) {
+fn print_text(replayed: &[Replayed], t: &Totals, tau: &str, args: &Args) {
+    let policy = args.policy;
     if policy == crate::replay::PolicyName::Marginal {
         println!(
-            "What Snuffer's marginal-gain policy would have done on these runs (τ = {tau}):\n"
+            "What Snuffer's marginal-gain policy would have done on these runs (τ = {tau}; {}):\n",
+            method_text(args)
         );
     } else {
         println!(
@@ -560,6 +735,9 @@ fn print_text(replayed: &[Replayed], t: &Totals, tau: &str, policy: crate::repla
         if let Some(note) = plan_note(r) {
             println!("  note: {note}");
         }
+        if let Some(line) = schedule_sentence(r) {
+            println!("  {line}");
+        }
         println!();
     }
     let estimate = if t.energy_is_estimate {
@@ -579,6 +757,20 @@ fn print_text(replayed: &[Replayed], t: &Totals, tau: &str, policy: crate::repla
         percent(t.energy_saved_fraction),
         lost_text(t)
     );
+    let with_rate = replayed
+        .iter()
+        .filter(|r| r.run.learning_rate.is_some())
+        .count();
+    if policy == crate::replay::PolicyName::Marginal && args.lr_schedule.is_none() && with_rate > 0
+    {
+        println!(
+            "\nnote: {with_rate} of these logs {} a learning rate, which was ignored. If its \
+             scheduler was fixed in advance (warm-up, step decays, cosine; not \
+             ReduceLROnPlateau), --lr-schedule fixed passes its change points to the rule \
+             (--lr-schedule ignore silences this note).",
+            if with_rate == 1 { "records" } else { "record" }
+        );
+    }
 }
 
 /// The exact `snuffer replay` command that reproduces these stops from the exported curves.
@@ -590,7 +782,14 @@ fn replay_command(dir: &Path, args: &Args, power: Option<&Power>) -> String {
                 (Some(t), _) => format!("--tau {t}"),
                 (None, r) => format!("--tau-relative {}", r.unwrap_or(DEFAULT_TAU_RELATIVE)),
             };
-            format!("--policy marginal {tau}")
+            let method = match args.method {
+                RuleMethod::Fitted => String::new(),
+                m => format!(" --method {}", method_name(m)),
+            };
+            let weights = args.prior_weights.as_ref().map_or(String::new(), |p| {
+                format!(" --prior-weights {}", p.display())
+            });
+            format!("--policy marginal {tau}{method}{weights}")
         }
         p => {
             let name = match p {
@@ -716,6 +915,7 @@ fn write_out(
         ];
         details.extend(r.run.notes.iter().map(|n| ("note".to_string(), n.clone())));
         details.extend(plan_note(r).map(|n| ("note".to_string(), n)));
+        details.extend(schedule_sentence(r).map(|n| ("schedule".to_string(), n)));
         rows.push(Row {
             label: r.run.run_id.clone(),
             value: format!(
@@ -729,7 +929,11 @@ fn write_out(
         });
     }
     let policy = match args.policy {
-        crate::replay::PolicyName::Marginal => format!("marginal gain per kWh, τ = {}", t.tau),
+        crate::replay::PolicyName::Marginal => format!(
+            "marginal gain per kWh, τ = {}, {}",
+            t.tau,
+            method_text(args)
+        ),
         p => policy_label(p).to_string(),
     };
     let mut notes = vec![format!(
@@ -737,6 +941,16 @@ fn write_out(
          ({policy}). Reproduce it with: {}",
         replay_command(dir, args, power)
     )];
+    if replayed
+        .iter()
+        .any(|r| r.schedule.as_ref().is_some_and(|s| !s.is_empty()))
+    {
+        notes.push(
+            "The learning-rate change points passed to the rule (--lr-schedule fixed) are not \
+             in curves.csv: that replay runs without them."
+                .into(),
+        );
+    }
     if t.energy_is_estimate {
         notes.push(
             "Energy figures marked ~ are estimates (recorded wall time × an assumed power, or \

@@ -90,7 +90,10 @@ fn finds_every_run_of_the_mixed_tree_and_prints_exactly_the_issue_fields() -> Re
     let tmp = tempfile::tempdir()?;
     let v = whatif(tmp.path(), &["--tau-relative", "0.5", "--power-w", "65"])?;
     let top: Vec<&String> = v.as_object().context("object")?.keys().collect();
-    assert_eq!(top, ["runs", "skipped", "totals"]);
+    assert_eq!(
+        top,
+        ["method", "prior_weights", "runs", "skipped", "totals"]
+    );
     let runs = v["runs"].as_array().context("runs")?;
     let mut formats: Vec<&str> = runs.iter().filter_map(|r| r["format"].as_str()).collect();
     formats.sort();
@@ -115,10 +118,12 @@ fn finds_every_run_of_the_mixed_tree_and_prints_exactly_the_issue_fields() -> Re
                 "energy_saved_fraction",
                 "format",
                 "last_step",
+                "learning_rate",
                 "metric_name",
                 "path",
                 "reason",
                 "run_id",
+                "schedule_passed",
                 "stop_step"
             ]
         );

@@ -15,8 +15,11 @@
 //! `start_from = N` (steps ≤ N ignored), `--start-from-epoch N`. Rows whose metric cell is
 //! empty are not evaluations and are skipped; `nan` and `inf` are kept as the values they
 //! are. Time comes from `_runtime`, `elapsed_s` or `time_s` (seconds since the start), else
-//! from `_timestamp` or `wall_time` (Unix seconds, counted from the first row).
+//! from `_timestamp` or `wall_time` (Unix seconds, counted from the first row). A column named
+//! like a learning rate (`lr`, `learning_rate`, Lightning's `lr-Adam`, …) is the run's
+//! learning rate ([`crate::learning_rate`]), on the same steps.
 
+use crate::learning_rate::{self, LearningRate};
 use crate::metric;
 use crate::run::{Format, ImportedRun, Timing};
 use crate::{ImportError, ImportOptions};
@@ -211,16 +214,36 @@ fn parse_from<R: Read>(
     }
     rows.sort_by(|a, b| a.0.total_cmp(&b.0));
     let mut notes = Vec::new();
+    // Keras counts epochs from 0: steps are epochs completed (every series alike).
+    let mut shift = 0.0;
     let is_epoch = step_name.eq_ignore_ascii_case("epoch");
     if is_epoch && rows[0].0 == 0.0 && rows.iter().all(|r| r.0.fract() == 0.0) {
+        shift = 1.0;
         for r in &mut rows {
-            r.0 += 1.0;
+            r.0 += shift;
         }
         notes.push(
             "steps are epochs completed: the epoch column counts from 0, so step = epoch + 1"
                 .into(),
         );
     }
+    let learning_rate = learning_rate::most_recorded(
+        header
+            .iter()
+            .enumerate()
+            .filter(|(i, h)| !skip.contains(i) && learning_rate::is_learning_rate_name(h))
+            .filter_map(|(i, h)| {
+                LearningRate::new(
+                    h,
+                    records.iter().filter_map(|(_, rec)| {
+                        let step = rec.get(step_col)?.parse::<f64>().ok()?;
+                        let lr = rec.get(i).filter(|v| !v.is_empty())?.parse::<f64>().ok()?;
+                        Some((step + shift, lr))
+                    }),
+                )
+            })
+            .collect(),
+    );
     let timing = timing(
         &rows,
         elapsed_col.is_some(),
@@ -241,6 +264,7 @@ fn parse_from<R: Read>(
         energy: None,
         planned_steps: None,
         available_metrics: sorted,
+        learning_rate,
         notes,
     })
 }
@@ -319,6 +343,34 @@ mod tests {
 
     fn read(text: &str, options: &ImportOptions) -> Result<ImportedRun, ImportError> {
         parse(text.as_bytes(), p(), options)
+    }
+
+    #[test]
+    fn a_learning_rate_column_is_read_on_the_same_steps() {
+        // Keras's CSVLogger with a LearningRateScheduler: `learning_rate` (Keras 3) or `lr`
+        // (Keras 2), epochs from 0, so steps are epoch + 1.
+        for col in ["learning_rate", "lr"] {
+            let text = format!(
+                "epoch,loss,{col},val_loss\n0,1.0,0.1,0.9\n1,0.9,0.1,0.8\n2,0.8,0.1,0.7\n3,0.7,0.01,0.6\n4,0.6,0.01,0.55\n"
+            );
+            let r = read(&text, &ImportOptions::default()).unwrap();
+            assert_eq!(r.steps, vec![1.0, 2.0, 3.0, 4.0, 5.0]);
+            let lr = r.learning_rate.unwrap();
+            assert_eq!((lr.name.as_str(), lr.steps.clone()), (col, r.steps.clone()));
+            assert_eq!(lr.change_points(), vec![3.0]);
+        }
+        // Lightning's metrics.csv: lr-SGD on training rows, the metric on validation rows.
+        let text = "epoch,step,lr-SGD,val_loss\n0,9,0.1,\n0,19,0.1,\n0,19,,1.0\n1,29,0.1,\n1,39,0.02,\n1,39,,0.8\n";
+        let r = read(text, &ImportOptions::default()).unwrap();
+        let lr = r.learning_rate.unwrap();
+        assert_eq!(
+            (lr.steps, lr.rates),
+            (vec![9.0, 19.0, 29.0, 39.0], vec![0.1, 0.1, 0.1, 0.02])
+        );
+        assert!(read("step,val_loss\n1,1.0\n", &ImportOptions::default())
+            .unwrap()
+            .learning_rate
+            .is_none());
     }
 
     #[test]

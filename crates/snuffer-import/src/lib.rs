@@ -9,7 +9,9 @@
 //! [`CurveRun`](snuffer_replay::curves::CurveRun) that
 //! [`replay_run`](snuffer_replay::replay::replay_run) reads, together with the
 //! [`EnergyBasis`] that says where its energy comes from: recorded by the run, wall time × a
-//! power ([`Power`], an estimate), or proportional to steps (an estimate).
+//! power ([`Power`], an estimate), or proportional to steps (an estimate). Where a log records
+//! the learning rate, [`ImportedRun::learning_rate`] holds it, and
+//! [`learning_rate::change_points`] gives its schedule's change points.
 //!
 //! ```
 //! use snuffer_import::{discover, ImportOptions};
@@ -45,6 +47,7 @@ pub mod csv_history;
 mod discover;
 mod energy;
 mod error;
+pub mod learning_rate;
 pub mod metric;
 mod run;
 pub mod rundir;

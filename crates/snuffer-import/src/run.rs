@@ -1,6 +1,7 @@
 //! An imported run: one metric's curve with what the log said about time and energy.
 
 use crate::energy::{EnergyBasis, Power};
+use crate::learning_rate::LearningRate;
 use serde::Serialize;
 use snuffer_energy::{Joules, Provenance};
 use snuffer_replay::curves::CurveRun;
@@ -85,6 +86,8 @@ pub struct ImportedRun {
     pub planned_steps: Option<u64>,
     /// Every metric name the log holds (for `--metric`).
     pub available_metrics: Vec<String>,
+    /// The learning rate the log records, when it does (see [`crate::learning_rate`]).
+    pub learning_rate: Option<LearningRate>,
     /// What the reader had to decide or drop, in words.
     pub notes: Vec<String>,
 }
@@ -170,6 +173,7 @@ mod tests {
             energy: None,
             planned_steps: None,
             available_metrics: vec!["eval/loss".into()],
+            learning_rate: None,
             notes: vec![],
         }
     }

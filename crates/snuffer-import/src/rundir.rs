@@ -5,8 +5,10 @@
 //! the direction the run's, the plan its `planned_steps`. Energy is the cumulative total of
 //! each evaluation line, with the provenance its domains recorded (combined: the weakest
 //! wins) and the uncertainty of the last line; a run that recorded no energy domains has
-//! none.
+//! none. The format has no learning-rate field: a rate the run logged with its metrics
+//! (`lr`, `learning_rate`, …, on any line) is its learning rate ([`crate::learning_rate`]).
 
+use crate::learning_rate::{self, LearningRate};
 use crate::metric;
 use crate::run::{Format, ImportedRun, RecordedEnergy, Timing};
 use crate::{ImportError, ImportOptions};
@@ -184,6 +186,29 @@ fn to_run(dir: &Path, log: StepsLog, options: &ImportOptions) -> Result<Imported
         .filter(|n| !n.is_empty())
         .or_else(|| dir.file_name().map(|n| n.to_string_lossy().into_owned()))
         .unwrap_or_else(|| "run".into());
+    // A run directory has no learning-rate field of its own; a run that logs its rate with
+    // its metrics (`lr`, `learning_rate`, …) on any line has one.
+    let mut lr_names: Vec<&String> = log
+        .records
+        .iter()
+        .flat_map(|r| r.metrics.keys())
+        .filter(|k| learning_rate::is_learning_rate_name(k))
+        .collect();
+    lr_names.sort();
+    lr_names.dedup();
+    let learning_rate = learning_rate::most_recorded(
+        lr_names
+            .into_iter()
+            .filter_map(|k| {
+                LearningRate::new(
+                    k.as_str(),
+                    log.records
+                        .iter()
+                        .filter_map(|r| Some((r.step as f64, (*r.metrics.get(k)?)?))),
+                )
+            })
+            .collect(),
+    );
     Ok(ImportedRun {
         path: dir.to_path_buf(),
         format: Format::SnufferRun,
@@ -201,6 +226,7 @@ fn to_run(dir: &Path, log: StepsLog, options: &ImportOptions) -> Result<Imported
             .and_then(|m| m.get("planned_steps"))
             .and_then(|v| v.as_u64()),
         available_metrics: available,
+        learning_rate,
         notes,
     })
 }
@@ -225,6 +251,29 @@ mod tests {
 
     fn dir() -> &'static Path {
         Path::new("runs/digits-1")
+    }
+
+    #[test]
+    fn a_rate_logged_with_the_metrics_is_the_learning_rate() {
+        let r = parse(LOG.as_bytes(), dir(), &ImportOptions::default()).unwrap();
+        assert!(
+            r.learning_rate.is_none(),
+            "the format has no field of its own"
+        );
+        let with_lr = LOG
+            .replace("\"loss\":1.0", "\"loss\":1.0,\"lr\":0.1")
+            .replace("\"loss\":0.5", "\"loss\":0.5,\"lr\":0.1")
+            .replace("\"loss\":0.4", "\"loss\":0.4,\"lr\":0.1");
+        let r = parse(with_lr.as_bytes(), dir(), &ImportOptions::default()).unwrap();
+        let lr = r.learning_rate.unwrap();
+        assert_eq!(
+            (lr.name.as_str(), lr.steps),
+            ("lr", vec![100.0, 200.0, 300.0])
+        );
+        assert_eq!(
+            r.metric_name, "val_acc",
+            "the rate is not the metric replayed"
+        );
     }
 
     #[test]

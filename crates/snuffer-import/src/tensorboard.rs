@@ -14,9 +14,14 @@
 //! * scalars come as `simple_value` (PyTorch, TF1) or as a rank-0 `tensor` (TF2, Keras);
 //! * one directory is one run: its event files are read in name order (their names start
 //!   with the creation time), as TensorBoard does;
+//! * a scalar whose tag names a learning rate (`learning_rate`, `train/learning_rate`,
+//!   `lr-Adam`, Keras's `epoch_learning_rate`, …) is the run's learning rate
+//!   ([`crate::learning_rate`]); Keras writes it with the training scalars (`train/`), so a
+//!   run directory named `validation` without one takes its sibling `train` directory's;
 //! * when a tag's step goes backwards (a run restarted from a checkpoint), the points at or
 //!   after the new step are dropped, as TensorBoard's purge of orphaned data does.
 
+use crate::learning_rate::{self, LearningRate};
 use crate::metric;
 use crate::run::{Format, ImportedRun, Timing};
 use crate::{ImportError, ImportOptions};
@@ -189,7 +194,55 @@ pub fn read(
     for f in &files {
         scalars.read_file(f)?;
     }
-    to_run(dir, scalars, options)
+    let mut run = to_run(dir, scalars, options)?;
+    if run.learning_rate.is_none() {
+        train_sibling_learning_rate(dir, &mut run);
+    }
+    Ok(run)
+}
+
+/// Keras writes the learning rate (`epoch_learning_rate`) with the training scalars in
+/// `train/`, next to `validation/`: a validation run without one takes its sibling's, and
+/// says so. A sibling that cannot be read leaves the run without one (and a note).
+fn train_sibling_learning_rate(dir: &Path, run: &mut ImportedRun) {
+    let name = dir
+        .file_name()
+        .map(|n| n.to_string_lossy().to_ascii_lowercase())
+        .unwrap_or_default();
+    if !matches!(name.as_str(), "validation" | "val" | "eval" | "valid") {
+        return;
+    }
+    let Some(train) = dir.parent().map(|p| p.join("train")) else {
+        return;
+    };
+    let Ok(entries) = std::fs::read_dir(&train) else {
+        return;
+    };
+    let mut files: Vec<PathBuf> = entries
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
+        .filter(|e| is_event_file(&e.file_name().to_string_lossy()))
+        .map(|e| e.path())
+        .collect();
+    files.sort();
+    let mut scalars = Scalars::default();
+    for f in &files {
+        if let Err(e) = scalars.read_file(f) {
+            run.notes.push(format!(
+                "no learning rate read from {}: {e}",
+                train.display()
+            ));
+            return;
+        }
+    }
+    if let Some(lr) = learning_rate_of(&scalars) {
+        run.notes.push(format!(
+            "learning rate `{}` read from the training scalars in {}",
+            lr.name,
+            train.display()
+        ));
+        run.learning_rate = Some(lr);
+    }
 }
 
 /// Parses the bytes of one event file (for tests and fuzzing); errors name `path`.
@@ -256,6 +309,7 @@ fn to_run(
         ));
     }
     let higher = metric::resolve_direction(options, &name, None);
+    let learning_rate = learning_rate_of(&scalars);
     Ok(ImportedRun {
         path: path.to_path_buf(),
         format: Format::TensorBoard,
@@ -268,8 +322,27 @@ fn to_run(
         energy: None,
         planned_steps: None,
         available_metrics: available,
+        learning_rate,
         notes,
     })
+}
+
+/// The learning rate among the run's scalars: the tag named like one with the most points
+/// (see [`crate::learning_rate::is_learning_rate_name`]).
+fn learning_rate_of(scalars: &Scalars) -> Option<LearningRate> {
+    learning_rate::most_recorded(
+        scalars
+            .series
+            .iter()
+            .filter(|(tag, _)| learning_rate::is_learning_rate_name(tag))
+            .filter_map(|(tag, points)| {
+                LearningRate::new(
+                    tag.as_str(),
+                    points.iter().map(|p| (p.step.max(0) as f64, p.value)),
+                )
+            })
+            .collect(),
+    )
 }
 
 /// Writes TensorBoard event files as PyTorch's `SummaryWriter` does (a file-version event,
@@ -481,6 +554,62 @@ mod tests {
         .unwrap();
         assert_eq!((r.metric_name.as_str(), r.metrics[0]), ("epoch_loss", 0.5));
         assert_eq!(r.run_id, "k/validation");
+    }
+
+    #[test]
+    fn learning_rate_scalars_are_read_under_their_usual_tags() {
+        // Lightning's LearningRateMonitor (one per parameter group), HF's train/learning_rate.
+        for tag in ["lr-AdamW/pg1", "train/learning_rate", "lr"] {
+            let mut points = vec![("val/loss", 100, 1.0f32), ("lr-AdamW-momentum", 10, 0.9)];
+            for k in 1..=6i64 {
+                points.push((tag, 10 * k, if k <= 3 { 0.1 } else { 0.01 }));
+            }
+            let r = parse(&file(&points), p(), &ImportOptions::default()).unwrap();
+            let lr = r.learning_rate.expect(tag);
+            assert_eq!(lr.name, tag);
+            assert_eq!(lr.steps, vec![10.0, 20.0, 30.0, 40.0, 50.0, 60.0]);
+            assert_eq!(lr.rates[0], f64::from(0.1f32));
+            assert_eq!(lr.change_points(), vec![30.0]);
+        }
+        let r = parse(
+            &file(&[("val/loss", 1, 1.0)]),
+            p(),
+            &ImportOptions::default(),
+        )
+        .unwrap();
+        assert!(r.learning_rate.is_none());
+    }
+
+    #[test]
+    fn a_keras_validation_run_takes_the_learning_rate_of_its_train_sibling() {
+        let tmp = tempfile::tempdir().unwrap();
+        let (train, val) = (tmp.path().join("train"), tmp.path().join("validation"));
+        std::fs::create_dir_all(&train).unwrap();
+        std::fs::create_dir_all(&val).unwrap();
+        let write = |dir: &Path, tag: &str, values: &[f32]| {
+            let mut w = EventWriter::new(Vec::new(), 5.0).unwrap();
+            for (e, v) in values.iter().enumerate() {
+                w.tensor_scalar(tag, e as i64, 5.0 + e as f64, *v).unwrap();
+            }
+            let f = dir.join("events.out.tfevents.1.host.v2");
+            std::fs::write(&f, w.into_inner().unwrap()).unwrap();
+            f
+        };
+        write(
+            &train,
+            "epoch_learning_rate",
+            &[1e-3, 1e-3, 1e-3, 1e-4, 1e-4],
+        );
+        let f = write(&val, "epoch_loss", &[1.0, 0.8, 0.7, 0.5, 0.45]);
+        let r = read(&val, &[f], &ImportOptions::default()).unwrap();
+        let lr = r.learning_rate.expect("the train sibling's rate");
+        assert_eq!(lr.name, "epoch_learning_rate");
+        assert_eq!(lr.change_points(), vec![2.0]);
+        assert!(
+            r.notes.iter().any(|n| n.contains("training scalars")),
+            "{:?}",
+            r.notes
+        );
     }
 
     #[test]

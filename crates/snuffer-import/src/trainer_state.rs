@@ -11,9 +11,11 @@
 //!   `eval_*` series whose value at `best_global_step` equals `best_metric`); else
 //!   `eval_loss`.
 //! * **Plan**: `max_steps`.
+//! * **Learning rate**: `learning_rate` of the training entries (see [`crate::learning_rate`]).
 //! * **Time**: the Trainer logs no timestamps per entry; `train_runtime` (the whole training
 //!   call's seconds) is spread over the steps, which is all that can be said.
 
+use crate::learning_rate::{self, LearningRate};
 use crate::metric;
 use crate::run::{Format, ImportedRun, Timing};
 use crate::{ImportError, ImportOptions};
@@ -200,6 +202,20 @@ pub fn parse(
         .get("max_steps")
         .and_then(Value::as_u64)
         .filter(|&m| m > 0);
+    let learning_rate = learning_rate::most_recorded(
+        available
+            .iter()
+            .filter(|k| learning_rate::is_learning_rate_name(k))
+            .filter_map(|k| {
+                LearningRate::new(
+                    k.as_str(),
+                    entries
+                        .iter()
+                        .filter_map(|(_, s, o)| o.get(k).and_then(number).map(|v| (*s, v))),
+                )
+            })
+            .collect(),
+    );
     Ok(ImportedRun {
         path: path.to_path_buf(),
         format: Format::TrainerState,
@@ -212,6 +228,7 @@ pub fn parse(
         energy: None,
         planned_steps,
         available_metrics: available,
+        learning_rate,
         notes,
     })
 }
@@ -325,6 +342,29 @@ mod tests {
         };
         let r = parse(STATE.as_bytes(), p(), &eval_loss).unwrap();
         assert_eq!(r.metrics[2], f64::INFINITY);
+    }
+
+    #[test]
+    fn the_learning_rate_comes_from_the_training_entries() {
+        let r = parse(STATE.as_bytes(), p(), &ImportOptions::default()).unwrap();
+        let lr = r.learning_rate.unwrap();
+        assert_eq!(
+            (lr.name.as_str(), lr.steps.as_slice(), lr.rates.as_slice()),
+            ("learning_rate", &[10.0][..], &[1e-3][..])
+        );
+        // StepLR-like: 3 logs at 0.1, then 0.01.
+        let entries: Vec<String> = (1..=6)
+            .map(|k| {
+                let lr = if k <= 3 { 0.1 } else { 0.01 };
+                format!("{{\"loss\": 1.0, \"learning_rate\": {lr}, \"step\": {}}}, {{\"eval_loss\": 1.0, \"step\": {}}}", 10 * k, 10 * k)
+            })
+            .collect();
+        let text = format!("{{\"log_history\": [{}]}}", entries.join(","));
+        let r = parse(text.as_bytes(), p(), &ImportOptions::default()).unwrap();
+        assert_eq!(r.learning_rate.unwrap().change_points(), vec![30.0]);
+        let none = r#"{"log_history": [{"eval_loss": 1.0, "step": 1}]}"#;
+        let r = parse(none.as_bytes(), p(), &ImportOptions::default()).unwrap();
+        assert!(r.learning_rate.is_none());
     }
 
     #[test]
