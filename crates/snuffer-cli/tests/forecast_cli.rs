@@ -360,3 +360,78 @@ fn the_learned_prior_forecasts_and_decides() -> anyhow::Result<()> {
     assert!(String::from_utf8_lossy(&bad.stderr).contains("fitted"));
     Ok(())
 }
+
+/// `--method both` stops no run earlier than the fitted rule alone; `prior-calibrated` and
+/// `--prior-weights` run; a weights file without the prior, or one that is not there, is a
+/// clear error.
+#[test]
+fn the_prior_variants_and_their_weights() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let curves = write_curves(dir.path());
+    let c = curves.to_str().unwrap_or_default();
+    let replay = |extra: &[&str]| {
+        let mut args = vec![
+            "replay",
+            "--curves",
+            c,
+            "--policy",
+            "marginal",
+            "--tau-relative",
+            "0.3",
+            "--json",
+        ];
+        args.extend_from_slice(extra);
+        snuffer(&args)
+    };
+    let stops = |out: &std::process::Output| -> anyhow::Result<Vec<(String, f64)>> {
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout)?;
+        Ok(v["runs"]
+            .as_array()
+            .map(|runs| {
+                runs.iter()
+                    .map(|r| {
+                        (
+                            r["run_id"].as_str().unwrap_or_default().to_string(),
+                            r["stop_step"].as_f64().unwrap_or(f64::NAN),
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default())
+    };
+    let fitted = stops(&replay(&[]))?;
+    let both = stops(&replay(&["--method", "both"]))?;
+    assert_eq!(fitted.len(), both.len());
+    for ((id, f), (_, b)) in fitted.iter().zip(&both) {
+        assert!(
+            b >= f,
+            "{id}: both stopped at {b}, before the fitted rule's {f}"
+        );
+    }
+    stops(&replay(&["--method", "prior-calibrated"]))?;
+    // The shipped weights, given as a file, decide as the compiled-in ones.
+    let weights = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../snuffer-prior/model/prior.safetensors");
+    let w = weights.to_str().unwrap_or_default();
+    assert_eq!(
+        stops(&replay(&["--method", "prior", "--prior-weights", w]))?,
+        stops(&replay(&["--method", "prior"]))?
+    );
+    let without = replay(&["--prior-weights", w]);
+    assert!(!without.status.success());
+    assert!(String::from_utf8_lossy(&without.stderr).contains("--method prior"));
+    let missing = replay(&[
+        "--method",
+        "prior",
+        "--prior-weights",
+        "no-such.safetensors",
+    ]);
+    assert!(!missing.status.success());
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("no-such.safetensors"));
+    Ok(())
+}

@@ -41,7 +41,9 @@
 //! (e.g. `snuffer-prior`'s transformer, conditioned on the run's points, its plan and its
 //! known schedule) instead of the fitted forecast; the idle allowance and the schedule jump
 //! are then left to the predictor, which sees both. Without a plan, or when the predictor
-//! cannot answer, the fitted forecast decides as before.
+//! cannot answer, the fitted forecast decides as before. With [`PredictorRole::Confirm`]
+//! both are asked and the larger expected rate counts: the run stops only when neither
+//! expects the rest to pay.
 //!
 //! Progress is judged by the estimated share of the planned energy spent (not by how many
 //! evaluations were seen): a pre-learning phase that costs little is not evidence.
@@ -1107,6 +1109,53 @@ mod tests {
         };
         assert!(stop_with(0.0).is_some_and(|s| s < 40));
         assert_eq!(stop_with(0.5), None);
+    }
+
+    /// With the predictor confirming, a stop needs both: the plateau stops no earlier than
+    /// the fitted rule alone, and not at all while the predictor expects a jump.
+    #[test]
+    fn a_confirming_predictor_stops_only_with_the_fitted_forecast() {
+        #[derive(Debug)]
+        struct Jump(f64);
+        impl CurvePredictor for Jump {
+            fn name(&self) -> &str {
+                "jump"
+            }
+            fn predict(&self, q: &PredictorQuery<'_>) -> Option<Vec<snuffer_forecast::Predicted>> {
+                let last = *q.values.last()?;
+                q.horizons
+                    .iter()
+                    .map(|_| {
+                        snuffer_forecast::Predicted::new(vec![last, last + self.0], vec![0.5, 0.5])
+                    })
+                    .collect()
+            }
+        }
+        let flat: Vec<f64> = (0..100)
+            .map(|t| 0.5 + 0.001 * f64::from(t).min(10.0))
+            .collect();
+        let fitted = {
+            let mut p = MarginalGain::new(MarginalGainConfig::new(Tau::PerKwh(0.5))).unwrap();
+            run(&mut p, &flat, 0.01, true)
+        };
+        let confirmed = |jump: f64| {
+            let mut p = MarginalGain::new(
+                MarginalGainConfig::new(Tau::PerKwh(0.5))
+                    .with_predictor(Arc::new(Jump(jump)))
+                    .with_predictor_role(PredictorRole::Confirm),
+            )
+            .unwrap();
+            run(&mut p, &flat, 0.01, true)
+        };
+        let Some(f) = fitted else {
+            panic!("the fitted rule stops a plateau this flat")
+        };
+        assert!(
+            confirmed(0.0).is_some_and(|s| s >= f),
+            "{:?} vs {f}",
+            confirmed(0.0)
+        );
+        assert_eq!(confirmed(0.5), None);
     }
 
     /// The same for a loss (lower is better): the predictor's atoms are losses, the best is

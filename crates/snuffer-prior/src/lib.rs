@@ -18,4 +18,4 @@ pub mod model;
 mod predictor;
 pub mod train;
 
-pub use predictor::{LearnedPrior, PriorError};
+pub use predictor::{LearnedPrior, PriorError, SHIPPED_MIXTURE};

@@ -46,6 +46,10 @@ pub struct LearnedPrior {
 /// Sub-points per bin in the atoms handed to the stop rule.
 const ATOMS_PER_BIN: usize = 4;
 
+/// The synthetic mixture the shipped weights were trained on ([`crate::generator::Mixture::named`]),
+/// chosen leave-one-source-out among the named ones (see `model/MODEL_CARD.md`).
+pub const SHIPPED_MIXTURE: &str = "progress";
+
 /// The shipped weights (`model/prior.safetensors`, trained by the `train_prior` example;
 /// see `model/MODEL_CARD.md`), compiled into the crate: nothing is downloaded.
 pub const SHIPPED_WEIGHTS: &[u8] = include_bytes!("../model/prior.safetensors");
