@@ -1081,22 +1081,6 @@ mod tests {
     /// jump keeps it going through the same flat stretch.
     #[test]
     fn the_predictor_decides_the_plateau() {
-        #[derive(Debug)]
-        struct Jump(f64);
-        impl CurvePredictor for Jump {
-            fn name(&self) -> &str {
-                "jump"
-            }
-            fn predict(&self, q: &PredictorQuery<'_>) -> Option<Vec<snuffer_forecast::Predicted>> {
-                let last = *q.values.last()?;
-                q.horizons
-                    .iter()
-                    .map(|_| {
-                        snuffer_forecast::Predicted::new(vec![last, last + self.0], vec![0.5, 0.5])
-                    })
-                    .collect()
-            }
-        }
         let flat: Vec<f64> = (0..100)
             .map(|t| 0.5 + 0.001 * f64::from(t).min(10.0))
             .collect();
@@ -1111,26 +1095,30 @@ mod tests {
         assert_eq!(stop_with(0.5), None);
     }
 
+    /// A predictor that expects, at every horizon, the last value or a jump of `.0` above it
+    /// with equal chance.
+    #[derive(Debug)]
+    struct Jump(f64);
+
+    impl CurvePredictor for Jump {
+        fn name(&self) -> &str {
+            "jump"
+        }
+        fn predict(&self, q: &PredictorQuery<'_>) -> Option<Vec<snuffer_forecast::Predicted>> {
+            let last = *q.values.last()?;
+            q.horizons
+                .iter()
+                .map(|_| {
+                    snuffer_forecast::Predicted::new(vec![last, last + self.0], vec![0.5, 0.5])
+                })
+                .collect()
+        }
+    }
+
     /// With the predictor confirming, a stop needs both: the plateau stops no earlier than
     /// the fitted rule alone, and not at all while the predictor expects a jump.
     #[test]
     fn a_confirming_predictor_stops_only_with_the_fitted_forecast() {
-        #[derive(Debug)]
-        struct Jump(f64);
-        impl CurvePredictor for Jump {
-            fn name(&self) -> &str {
-                "jump"
-            }
-            fn predict(&self, q: &PredictorQuery<'_>) -> Option<Vec<snuffer_forecast::Predicted>> {
-                let last = *q.values.last()?;
-                q.horizons
-                    .iter()
-                    .map(|_| {
-                        snuffer_forecast::Predicted::new(vec![last, last + self.0], vec![0.5, 0.5])
-                    })
-                    .collect()
-            }
-        }
         let flat: Vec<f64> = (0..100)
             .map(|t| 0.5 + 0.001 * f64::from(t).min(10.0))
             .collect();

@@ -1,8 +1,9 @@
 //! Trains the shipped prior: the one reproducible command (seeded data and weights).
 //!
 //! ```text
-//! nice -n 15 cargo run --release -p snuffer-prior --example train_prior -- \
-//!     --steps 6000 --batch 32 --seed 23 --out crates/snuffer-prior/model
+//! RAYON_NUM_THREADS=1 nice -n 15 cargo run --release -p snuffer-prior --example train_prior -- \
+//!     --mixture progress --steps 2000 --batch 32 --seed 23 --eval-every 500 \
+//!     --out crates/snuffer-prior/model
 //! ```
 //!
 //! The training is itself a Snuffer run (no stop policy: it always runs its planned steps):
@@ -14,7 +15,7 @@
 //! evaluation and removed at the end.
 //! Options: `--steps N` (default 6000), `--batch B` (32), `--seed S` (23), `--lr LR` (1e-3),
 //! `--eval-every E` (200), `--out DIR`, `--mixture NAME` (the synthetic prior, one of
-//! `Mixture::NAMES`, default `v1`), `--init FILE` (start from these weights instead of
+//! `Mixture::NAMES`, default the shipped one, `snuffer_prior::SHIPPED_MIXTURE`), `--init FILE` (start from these weights instead of
 //! seeded random ones: a second stage continues a first; `training.json` then keeps the
 //! first stage's record under `"previous_stage"` when `FILE` sits beside a `training.json`).
 //! Candle's CPU threads follow `RAYON_NUM_THREADS` (default: every core).
@@ -50,7 +51,7 @@ fn parse() -> Result<Args> {
         eval_every: 200,
         out: PathBuf::from("crates/snuffer-prior/model"),
         init: None,
-        mixture: "v1".to_string(),
+        mixture: snuffer_prior::SHIPPED_MIXTURE.to_string(),
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {

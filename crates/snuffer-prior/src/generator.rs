@@ -126,7 +126,8 @@ pub struct Mixture {
 }
 
 impl Default for Mixture {
-    /// The shipped prior's mixture: LC-PFN 0.25, break-or-diverge 0.10, step decay 0.12,
+    /// The first shipped prior's mixture (`v1`; the shipped one is now
+    /// [`crate::SHIPPED_MIXTURE`]): LC-PFN 0.25, break-or-diverge 0.10, step decay 0.12,
     /// cosine 0.10, restarts 0.05, late start 0.12, overfit 0.16, collapse 0.10; accuracy
     /// 0.40, error rate 0.15, loss 0.45; 30 % log spaced; 60 % of schedules known. Chosen a
     /// priori (broad, every kind well represented), not fitted to any source.
