@@ -34,30 +34,14 @@ pub struct RuleChoices {
 
 /// The policy: `AnyOf(Divergence::non_finite(), MarginalGain(τ, tuning))`, deciding on
 /// `predictor`'s distribution when given one (`--method prior`, see
-/// [`crate::prior_method`]); a constant out of its range is an error naming it.
-pub fn marginal_policy_with(
+/// [`crate::prior_method`]) and knowing the learning rate's changes at `schedule` (steps, as
+/// the policy sees them; `whatif --lr-schedule fixed`; empty when unknown); a constant out
+/// of its range is an error naming it.
+pub fn marginal_policy(
     tau: Tau,
     tuning: &RuleTuning,
     choices: &RuleChoices,
-    predictor: Option<(
-        std::sync::Arc<dyn snuffer_forecast::CurvePredictor>,
-        snuffer_policy::PredictorRole,
-    )>,
-) -> anyhow::Result<Box<dyn StopPolicy>> {
-    marginal_policy_scheduled(tau, tuning, choices, predictor, &[])
-}
-
-/// [`marginal_policy_with`] for a run whose learning rate changes at `schedule` (steps, as
-/// the policy sees them; `whatif --lr-schedule fixed`): the rule and the predictor both
-/// know the changes ahead ([`MarginalGainConfig::with_schedule`]).
-pub fn marginal_policy_scheduled(
-    tau: Tau,
-    tuning: &RuleTuning,
-    choices: &RuleChoices,
-    predictor: Option<(
-        std::sync::Arc<dyn snuffer_forecast::CurvePredictor>,
-        snuffer_policy::PredictorRole,
-    )>,
+    predictor: Option<crate::prior_method::RulePredictor>,
     schedule: &[u64],
 ) -> anyhow::Result<Box<dyn StopPolicy>> {
     let mut c = MarginalGainConfig::new(tau)

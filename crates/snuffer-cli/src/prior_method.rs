@@ -8,6 +8,9 @@ use snuffer_policy::PredictorRole;
 use std::path::Path;
 use std::sync::Arc;
 
+/// A predictor the marginal rule asks, and its role there.
+pub type RulePredictor = (Arc<dyn CurvePredictor>, PredictorRole);
+
 /// What the marginal rule's expectations come from (`--method`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
 pub enum RuleMethod {
@@ -29,10 +32,7 @@ pub enum RuleMethod {
 impl RuleMethod {
     /// The predictor the rule asks and its role, `None` for the fitted forecast alone;
     /// `weights` replaces the shipped prior's (`--prior-weights`).
-    pub fn predictor(
-        self,
-        weights: Option<&Path>,
-    ) -> anyhow::Result<Option<(Arc<dyn CurvePredictor>, PredictorRole)>> {
+    pub fn predictor(self, weights: Option<&Path>) -> anyhow::Result<Option<RulePredictor>> {
         Ok(match self {
             RuleMethod::Fitted if weights.is_some() => anyhow::bail!(
                 "--prior-weights is for the learned prior: add --method prior (or both), or drop --prior-weights"

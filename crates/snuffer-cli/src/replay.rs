@@ -372,11 +372,12 @@ fn build_policy(
                 warmup_steps: args.warmup_steps,
                 horizon_steps: args.horizon_steps,
             };
-            crate::marginal::marginal_policy_with(
+            crate::marginal::marginal_policy(
                 t,
                 rule,
                 &choices,
                 args.method.predictor(args.prior_weights.as_deref())?,
+                &[],
             )?
         }
         PolicyName::Patience | PolicyName::Target => {

@@ -13,7 +13,7 @@
 //! tell a scheduler fixed in advance from a reactive one (ReduceLROnPlateau), whose future
 //! the rule must not see.
 
-use crate::marginal::{marginal_policy_scheduled, RuleChoices};
+use crate::marginal::{marginal_policy, RuleChoices};
 use crate::prior_method::RuleMethod;
 use anyhow::{bail, Context};
 use serde::Serialize;
@@ -280,7 +280,7 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
     let lr_fixed = args.lr_schedule == Some(LrScheduleArg::Fixed);
     // The policy, built once here so that bad settings fail before any log is read.
     let mut policy: Box<dyn snuffer_policy::StopPolicy> = match args.policy {
-        PolicyName::Marginal => marginal_policy_scheduled(
+        PolicyName::Marginal => marginal_policy(
             tau,
             &Default::default(),
             &RuleChoices::default(),
@@ -395,7 +395,7 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
                         .flatten()
                         .map(|c| (c * scale).round() as u64)
                         .collect();
-                    let mut scheduled = marginal_policy_scheduled(
+                    let mut scheduled = marginal_policy(
                         tau,
                         &Default::default(),
                         &RuleChoices::default(),
