@@ -1095,8 +1095,8 @@ mod tests {
         assert_eq!(stop_with(0.5), None);
     }
 
-    /// A predictor that expects, at every horizon, the last value or a jump of `.0` above it
-    /// with equal chance.
+    /// A predictor that expects, at every horizon, the last value or the last value plus `.0`
+    /// (in the metric's own units) with equal chance.
     #[derive(Debug)]
     struct Jump(f64);
 
@@ -1150,28 +1150,13 @@ mod tests {
     /// compared in the good direction.
     #[test]
     fn the_predictor_decides_a_loss_plateau() {
-        #[derive(Debug)]
-        struct Drop(f64);
-        impl CurvePredictor for Drop {
-            fn name(&self) -> &str {
-                "drop"
-            }
-            fn predict(&self, q: &PredictorQuery<'_>) -> Option<Vec<snuffer_forecast::Predicted>> {
-                let last = *q.values.last()?;
-                q.horizons
-                    .iter()
-                    .map(|_| {
-                        snuffer_forecast::Predicted::new(vec![last, last - self.0], vec![0.5, 0.5])
-                    })
-                    .collect()
-            }
-        }
         let loss: Vec<f64> = (0..100)
             .map(|t| 1.0 - 0.001 * f64::from(t).min(10.0))
             .collect();
+        // A drop of the loss is a jump of −drop in its own units.
         let stop_with = |drop: f64| {
             let mut p = MarginalGain::new(
-                MarginalGainConfig::new(Tau::PerKwh(0.5)).with_predictor(Arc::new(Drop(drop))),
+                MarginalGainConfig::new(Tau::PerKwh(0.5)).with_predictor(Arc::new(Jump(-drop))),
             )
             .unwrap();
             let mut f = Forecaster::new(ForecastConfig::new(Direction::LowerIsBetter));

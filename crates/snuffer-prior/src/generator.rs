@@ -175,43 +175,33 @@ impl Mixture {
     /// assert!(Mixture::named("other").is_none());
     /// ```
     pub fn named(name: &str) -> Option<Mixture> {
-        let mut m = Mixture::default();
-        let (anneal, stuck) = match name {
-            "v1" => (false, false),
-            "anneal" => (true, false),
-            "stuck" => (false, true),
-            "anneal-stuck" => (true, true),
-            "progress" => {
-                // Fewer runs that end worse than they were (overfitting 0.07, collapse 0.04),
-                // more annealed to the planned end (cosine 0.30).
-                for (shape, w) in [
-                    (Shape::LcPfn, 0.20),
-                    (Shape::BreakOrDiverge, 0.08),
-                    (Shape::StepDecay, 0.14),
-                    (Shape::Cosine, 0.30),
-                    (Shape::Restarts, 0.05),
-                    (Shape::LateStart, 0.12),
-                    (Shape::Overfit, 0.07),
-                    (Shape::Collapse, 0.04),
-                ] {
-                    if let Some(e) = m.shapes.iter_mut().find(|e| e.0 == shape) {
-                        e.1 = w;
-                    }
-                }
-                return Some(m);
-            }
+        const ANNEAL: &[(Shape, f64)] = &[(Shape::Cosine, 0.33)];
+        const STUCK: &[(Shape, f64)] = &[(Shape::LateStart, 0.18)];
+        // Fewer runs that end worse than they were (overfitting 0.07, collapse 0.04), more
+        // annealed to the planned end (cosine 0.30).
+        const PROGRESS: &[(Shape, f64)] = &[
+            (Shape::LcPfn, 0.20),
+            (Shape::BreakOrDiverge, 0.08),
+            (Shape::StepDecay, 0.14),
+            (Shape::Cosine, 0.30),
+            (Shape::Restarts, 0.05),
+            (Shape::LateStart, 0.12),
+            (Shape::Overfit, 0.07),
+            (Shape::Collapse, 0.04),
+        ];
+        let (weights, stuck): (&[&[(Shape, f64)]], bool) = match name {
+            "v1" => (&[], false),
+            "anneal" => (&[ANNEAL], false),
+            "stuck" => (&[STUCK], true),
+            "anneal-stuck" => (&[ANNEAL, STUCK], true),
+            "progress" => (&[PROGRESS], false),
             _ => return None,
         };
-        let mut set = |shape: Shape, w: f64| {
+        let mut m = Mixture::default();
+        for &(shape, w) in weights.iter().copied().flatten() {
             if let Some(e) = m.shapes.iter_mut().find(|e| e.0 == shape) {
                 e.1 = w;
             }
-        };
-        if anneal {
-            set(Shape::Cosine, 0.33);
-        }
-        if stuck {
-            set(Shape::LateStart, 0.18);
         }
         if stuck {
             m.late_start_never = 0.6;
